@@ -1,0 +1,19 @@
+//! # samspill-shared
+//!
+//! The pure core of Samspill. Nothing in this crate touches sockets, files, clocks or an
+//! async runtime: time and randomness are passed in, so everything here is tested fast
+//! and deterministically.
+//!
+//! - [`ids`]: typed ids for everything in a project.
+//! - [`model`]: the project as an Automerge document, its operations and its view model.
+//! - [`content`]: the method library, templates and UI strings compiled from `content/`.
+//! - [`crypto`]: key derivation from a project secret, blob encryption, subscribe proofs.
+//! - [`link`]: the invite link format.
+//! - [`protocol`]: the relay's binary websocket frames.
+
+pub mod content;
+pub mod crypto;
+pub mod ids;
+pub mod link;
+pub mod model;
+pub mod protocol;
