@@ -1,1 +1,17 @@
-//! stub
+//! # samspill — the desktop app and command line
+//!
+//! - [`store`]: projects on disk (append-only change log, atomic compaction).
+//! - [`profile`]: who this device's user is; their preferences.
+//! - [`device`]: the store and profile together; opening and creating projects.
+//! - [`cli`]: `samspill <subcommand>`.
+//! - [`export`]: Markdown and print-ready HTML.
+//! - [`ui`]: the egui app.
+//!
+//! The document model, content, protocol and crypto live in `samspill-shared`.
+
+pub mod cli;
+pub mod device;
+pub mod export;
+pub mod profile;
+pub mod store;
+pub mod ui;

@@ -1,0 +1,379 @@
+//! The command line: `samspill <subcommand>`. Every subcommand works without a display.
+//!
+//! Output rules, relied on by scripts and tests: ids a command makes are printed alone
+//! on the last line; listings put the id first and separate columns with a tab; errors
+//! are one line on stderr (exit 1); bad usage exits 2 (clap's own code).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use samspill_shared::content::{Lang, PhaseKind};
+use samspill_shared::crypto::ProjectSecret;
+use samspill_shared::ids::{Entropy, ItemId, PhaseId, TaskId};
+use samspill_shared::model::{NewProject, Project, ProjectDoc};
+
+use crate::device::{default_data_dir, Access, Device, OsEntropy};
+use crate::export;
+
+#[derive(Debug, Parser)]
+#[command(name = "samspill", version, about = "Plan and run development processes together — local-first, end-to-end encrypted.", long_about = None)]
+pub struct Cli {
+    /// Where projects and the profile are kept [default: the platform data directory]
+    #[arg(long, global = true, env = "SAMSPILL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show or set who you are: the author of every change this device makes
+    Profile {
+        #[arg(long)]
+        name: Option<String>,
+        /// Your centre, e.g. "RVTS Sør"
+        #[arg(long)]
+        centre: Option<String>,
+        /// Your colour as #RRGGBB
+        #[arg(long)]
+        colour: Option<String>,
+        /// Language of the app and listings: nb or en
+        #[arg(long)]
+        language: Option<String>,
+    },
+    /// Create a project from a template; prints its id
+    New {
+        /// Template id (`samspill templates` lists them)
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        title: String,
+        /// Project language (nb, en or da); defaults to the template's
+        #[arg(long)]
+        language: Option<String>,
+    },
+    /// List the projects on this device: id, title, sync state
+    List,
+    /// List the project templates: id, name
+    Templates,
+    /// List the method library: id, name
+    Methods {
+        /// Only methods that suit this phase (oppstart, planlegging, gjennomforing, evaluering, or 1–4)
+        #[arg(long)]
+        phase: Option<String>,
+    },
+    /// Show a project
+    Show {
+        /// Project id, or any unique start of it
+        id: String,
+        /// The whole project as JSON (documented in docs/schema.md)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a project to a file
+    Export {
+        id: String,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file; `-` writes to standard output
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Import a .automerge or .json export as a new project; prints its id
+    Import { file: PathBuf },
+    /// Tasks in a phase
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Tick (or untick) a checklist item
+    Check {
+        id: String,
+        /// Checklist item id (or a unique start of it)
+        item: String,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Append a paragraph to a phase's notes
+    Note {
+        id: String,
+        /// Phase id or number (1 for the first)
+        #[arg(long)]
+        phase: String,
+        text: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Add a task to a phase; prints the task id
+    Add {
+        id: String,
+        /// Phase id or number (1 for the first)
+        #[arg(long)]
+        phase: String,
+        text: String,
+    },
+    /// Mark a task done
+    Done {
+        id: String,
+        /// Task id (or a unique start of it)
+        task: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Html,
+    Json,
+    Automerge,
+}
+
+/// Runs a subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = match cli.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    let device = Device::open(&data_dir)?;
+    let Some(command) = cli.command else {
+        bail!("no subcommand given; see `samspill --help`");
+    };
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Profile { name, centre, colour, language } => profile(device, name, centre, colour, language.as_deref(), &mut out),
+        Command::New { template, title, language } => {
+            let lib = device.library();
+            let Some(t) = lib.template(&template) else {
+                bail!("unknown template “{template}”; `samspill templates` lists them");
+            };
+            let language = language.map(|l| l.parse::<Lang>()).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let project = device.create_project(&NewProject { template: t, title: &title, language })?;
+            writeln!(out, "{}", project.id)?;
+            Ok(())
+        }
+        Command::List => {
+            for id in device.store.list()? {
+                let title = match device.open_project(&id, Access::Read) {
+                    Ok(p) => p.doc.view().meta.title,
+                    Err(e) => format!("(unreadable: {e:#})"),
+                };
+                writeln!(out, "{id}\t{}\tlocal", one_line(&title))?;
+            }
+            Ok(())
+        }
+        Command::Templates => {
+            let lang = device.profile.language;
+            for t in &device.library().templates {
+                writeln!(out, "{}\t{}", t.id, t.name.get(lang))?;
+            }
+            Ok(())
+        }
+        Command::Methods { phase } => {
+            let lang = device.profile.language;
+            let kind = phase.map(|p| parse_phase_kind(&p)).transpose()?;
+            for m in &device.library().methods {
+                if kind.is_none_or(|k| m.suits(k)) {
+                    writeln!(out, "{}\t{}", m.id, m.name(lang))?;
+                }
+            }
+            Ok(())
+        }
+        Command::Show { id, json } => {
+            let id = device.resolve(&id)?;
+            let project = device.open_project(&id, Access::Read)?;
+            let view = project.doc.view();
+            if json {
+                writeln!(out, "{}", to_json(&id.to_string(), &view)?)?;
+            } else {
+                write!(out, "{}", export::markdown(&view, device.library()))?;
+            }
+            Ok(())
+        }
+        Command::Export { id, format, output } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Read)?;
+            let view = project.doc.view();
+            let bytes = match format {
+                ExportFormat::Md => export::markdown(&view, device.library()).into_bytes(),
+                ExportFormat::Html => export::html(&view, device.library()).into_bytes(),
+                ExportFormat::Json => format!("{}\n", to_json(&id.to_string(), &view)?).into_bytes(),
+                ExportFormat::Automerge => project.doc.automerge_mut().save(),
+            };
+            if output.as_os_str() == "-" {
+                out.write_all(&bytes)?;
+            } else {
+                std::fs::write(&output, &bytes).with_context(|| format!("could not write {}", output.display()))?;
+            }
+            Ok(())
+        }
+        Command::Import { file } => {
+            let project = import(&device, &file)?;
+            writeln!(out, "{}", project)?;
+            Ok(())
+        }
+        Command::Task(TaskCommand::Add { id, phase, text }) => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let phase = resolve_phase(&project.doc.view(), &phase)?;
+            let task = project.doc.add_task(&phase, &text)?;
+            project.save()?;
+            writeln!(out, "{task}")?;
+            Ok(())
+        }
+        Command::Task(TaskCommand::Done { id, task }) => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let view = project.doc.view();
+            let all = view.phases.iter().flat_map(|p| p.tasks.iter().map(|t| t.id.as_str()));
+            let task: TaskId = resolve_item(all, &task, "task")?.parse()?;
+            project.doc.set_task_done(&task, true)?;
+            project.save()?;
+            Ok(())
+        }
+        Command::Check { id, item, undo } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let view = project.doc.view();
+            let all = view.phases.iter().flat_map(|p| p.checklist.iter().map(|c| c.id.as_str()));
+            let item: ItemId = resolve_item(all, &item, "checklist item")?.parse()?;
+            project.doc.set_check_done(&item, !undo)?;
+            project.save()?;
+            Ok(())
+        }
+        Command::Note { id, phase, text } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let phase = resolve_phase(&project.doc.view(), &phase)?;
+            project.doc.append_note(&phase, &text)?;
+            project.save()?;
+            Ok(())
+        }
+    }
+}
+
+fn profile(
+    mut device: Device,
+    name: Option<String>,
+    centre: Option<String>,
+    colour: Option<String>,
+    language: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let p = &mut device.profile;
+    let changed = name.is_some() || centre.is_some() || colour.is_some() || language.is_some();
+    if let Some(colour) = colour {
+        let ok = colour.len() == 7 && colour.starts_with('#') && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok {
+            bail!("“{colour}” is not a colour; use #RRGGBB, e.g. #2f7d6d");
+        }
+        p.colour = colour.to_ascii_lowercase();
+    }
+    if let Some(language) = language {
+        p.language = match language.parse::<Lang>() {
+            Ok(l @ (Lang::Nb | Lang::En)) => l,
+            _ => bail!("the app speaks nb (Norwegian bokmål) or en (English), not “{language}”"),
+        };
+    }
+    if let Some(name) = name {
+        let name = name.trim();
+        if name.is_empty() {
+            bail!("the name is empty");
+        }
+        p.name = name.to_owned();
+    }
+    if let Some(centre) = centre {
+        p.centre = centre.trim().to_owned();
+    }
+    if changed {
+        p.save(device.store.data_dir())?;
+    }
+    writeln!(out, "name\t{}", p.name)?;
+    writeln!(out, "centre\t{}", p.centre)?;
+    writeln!(out, "colour\t{}", p.colour)?;
+    writeln!(out, "language\t{}", p.language)?;
+    writeln!(out, "person\t{}", p.person_id)?;
+    Ok(())
+}
+
+/// The project JSON: the view model with the project id first.
+pub fn to_json(id: &str, view: &Project) -> anyhow::Result<String> {
+    #[derive(serde::Serialize)]
+    struct WithId<'a> {
+        id: &'a str,
+        #[serde(flatten)]
+        project: &'a Project,
+    }
+    Ok(serde_json::to_string_pretty(&WithId { id, project: view })?)
+}
+
+/// Imports a `.automerge` or `.json` export as a new project with a fresh secret.
+pub fn import(device: &Device, file: &std::path::Path) -> anyhow::Result<samspill_shared::crypto::DocumentId> {
+    let bytes = std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let actor = device.profile.actor_id().context("the profile's actor id is damaged")?;
+    let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let doc = if looks_like_json {
+        let view: Project = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a Samspill JSON export", file.display()))?;
+        ProjectDoc::from_project(&view, actor, device.editor())
+            .with_context(|| format!("{} cannot be imported", file.display()))?
+    } else {
+        let doc = ProjectDoc::load(&bytes, actor, device.editor()).with_context(|| format!("{} cannot be imported", file.display()))?;
+        if doc.is_read_only() {
+            bail!("{} was made by a newer version of Samspill; update Samspill to import it", file.display());
+        }
+        doc
+    };
+    let mut secret = [0u8; 32];
+    OsEntropy.fill(&mut secret);
+    let project = device.adopt(&ProjectSecret::from_bytes(secret), doc)?;
+    Ok(project.id)
+}
+
+fn parse_phase_kind(s: &str) -> anyhow::Result<PhaseKind> {
+    if let Ok(n) = s.parse::<u8>() {
+        if let Some(k) = PhaseKind::ALL.into_iter().find(|k| k.number() == n) {
+            return Ok(k);
+        }
+    }
+    s.parse::<PhaseKind>()
+        .map_err(|_| anyhow::anyhow!("unknown phase “{s}”; use oppstart, planlegging, gjennomforing, evaluering or 1–4"))
+}
+
+/// A phase by id or by number (1 for the first).
+pub fn resolve_phase(view: &Project, s: &str) -> anyhow::Result<PhaseId> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<usize>() {
+        return match n.checked_sub(1).and_then(|i| view.phases.get(i)) {
+            Some(p) => Ok(p.id.parse()?),
+            None => bail!("this project has phases 1 to {}, not {n}", view.phases.len()),
+        };
+    }
+    match view.phases.iter().find(|p| p.id == s) {
+        Some(p) => Ok(p.id.parse()?),
+        None => {
+            let ids: Vec<&str> = view.phases.iter().map(|p| p.id.as_str()).collect();
+            bail!("no phase “{s}” in this project; its phases are {}", ids.join(", "))
+        }
+    }
+}
+
+/// An item id, or the one item whose id starts with `s`.
+fn resolve_item<'a>(all: impl Iterator<Item = &'a str>, s: &str, what: &str) -> anyhow::Result<&'a str> {
+    let s = s.trim();
+    let matches: Vec<&str> = all.filter(|id| id.starts_with(s)).collect();
+    if let Some(exact) = matches.iter().find(|id| **id == s) {
+        return Ok(exact);
+    }
+    match matches.as_slice() {
+        [one] if !s.is_empty() => Ok(one),
+        [] | [_] => bail!("no {what} “{s}” in this project"),
+        many => bail!("“{s}” matches {} {what}s; give more of the id", many.len()),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\t'], " ")
+}

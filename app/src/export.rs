@@ -1,0 +1,335 @@
+//! Exports a facilitator can hand to a municipal service: Markdown and HTML.
+//!
+//! A project is first laid out as a list of [`Block`]s in the project's language, then
+//! rendered; so both formats always say the same thing. The HTML is one self-contained
+//! file with print styles, so "Print" in a browser gives clean pages.
+
+use samspill_shared::content::{Lang, Library};
+use samspill_shared::model::{Gathering, Project};
+
+/// One piece of an exported document.
+#[derive(Debug, Clone, PartialEq)]
+enum Block {
+    Title(String),
+    Heading(String),
+    Subheading(String),
+    Para(String),
+    /// Label: value lines.
+    Fields(Vec<(String, String)>),
+    /// Checkbox items with a trailing detail.
+    Checks(Vec<(bool, String, String)>),
+    Table { head: Vec<String>, rows: Vec<Vec<String>> },
+}
+
+struct Words<'a> {
+    lib: &'a Library,
+    lang: Lang,
+}
+
+impl Words<'_> {
+    fn t(&self, key: &str) -> String {
+        self.lib.strings.get(self.lang, &format!("export.{key}")).to_owned()
+    }
+}
+
+fn layout(p: &Project, lib: &Library) -> Vec<Block> {
+    let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
+    let w = Words { lib, lang };
+    let mut out = vec![Block::Title(p.meta.title.clone())];
+    let mut fields = Vec::new();
+    if !p.meta.goal.is_empty() {
+        fields.push((w.t("goal"), p.meta.goal.clone()));
+    }
+    if !p.meta.service.is_empty() {
+        fields.push((w.t("service"), p.meta.service.clone()));
+    }
+    if !p.meta.start_date.is_empty() || !p.meta.end_date.is_empty() {
+        fields.push((w.t("dates"), format!("{} – {}", p.meta.start_date, p.meta.end_date)));
+    }
+    if !p.people.is_empty() {
+        let people: Vec<String> = p
+            .people
+            .iter()
+            .map(|x| {
+                let extra: Vec<&str> = [x.centre.as_str(), x.role.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+                if extra.is_empty() { x.name.clone() } else { format!("{} ({})", x.name, extra.join(", ")) }
+            })
+            .collect();
+        fields.push((w.t("people"), people.join("; ")));
+    }
+    if !fields.is_empty() {
+        out.push(Block::Fields(fields));
+    }
+
+    for (n, ph) in p.phases.iter().enumerate() {
+        let (done, total) = ph.progress();
+        out.push(Block::Heading(format!("{} {}: {}", w.t("phase"), n + 1, ph.name)));
+        out.push(Block::Fields(vec![(
+            w.t("status"),
+            format!("{} ({done}/{total})", w.t(&format!("status.{}", ph.status.as_str()))),
+        )]));
+        if !ph.tasks.is_empty() {
+            out.push(Block::Subheading(w.t("tasks")));
+            let items = ph
+                .tasks
+                .iter()
+                .map(|t| {
+                    let mut detail = Vec::new();
+                    if !t.assignee.is_empty() {
+                        detail.push(format!("{}: {}", w.t("assignee"), p.person_name(&t.assignee)));
+                    }
+                    if !t.due.is_empty() {
+                        detail.push(format!("{}: {}", w.t("due"), t.due));
+                    }
+                    (t.done, t.title.clone(), detail.join(", "))
+                })
+                .collect();
+            out.push(Block::Checks(items));
+        }
+        if !ph.checklist.is_empty() {
+            out.push(Block::Subheading(w.t("checklist")));
+            let items = ph
+                .checklist
+                .iter()
+                .map(|c| {
+                    let who = if c.done && !c.done_by.is_empty() { p.person_name(&c.done_by).to_owned() } else { String::new() };
+                    (c.done, c.text.clone(), who)
+                })
+                .collect();
+            out.push(Block::Checks(items));
+        }
+        if !ph.notes.trim().is_empty() {
+            out.push(Block::Subheading(w.t("notes")));
+            out.extend(paragraphs(&ph.notes));
+        }
+    }
+
+    if !p.gatherings.is_empty() {
+        out.push(Block::Heading(w.t("gatherings")));
+        for g in &p.gatherings {
+            out.extend(gathering_blocks(p, g, &w));
+        }
+    }
+    if !p.between_work.is_empty() {
+        out.push(Block::Heading(w.t("between-work")));
+        let items = p
+            .between_work
+            .iter()
+            .map(|b| {
+                let mut detail = Vec::new();
+                if !b.description.is_empty() {
+                    detail.push(b.description.clone());
+                }
+                if let Some(g) = p.gathering(&b.gathering) {
+                    detail.push(g.title.clone());
+                }
+                if !b.due.is_empty() {
+                    detail.push(format!("{}: {}", w.t("due"), b.due));
+                }
+                (b.done, b.title.clone(), detail.join(" · "))
+            })
+            .collect();
+        out.push(Block::Checks(items));
+    }
+    if !p.log.is_empty() {
+        out.push(Block::Heading(w.t("project-log")));
+        let rows = p.log.iter().map(|e| vec![e.date.clone(), p.person_name(&e.author).to_owned(), e.text.clone()]).collect();
+        out.push(Block::Table { head: vec![String::new(), w.t("responsible"), w.t("log")], rows });
+    }
+    out
+}
+
+fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
+    let mut out = vec![Block::Subheading(g.title.clone())];
+    let mut fields = Vec::new();
+    let when = [g.date.as_str(), g.start.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    if !when.is_empty() {
+        let end = g.end.as_deref().map(|e| format!("–{e}")).unwrap_or_default();
+        fields.push((w.t("time"), format!("{when}{end}")));
+    }
+    if !g.place.is_empty() {
+        fields.push((w.t("place"), g.place.clone()));
+    }
+    fields.push((w.t("total"), format!("{} min", g.total_minutes)));
+    out.push(Block::Fields(fields));
+    if g.agenda.is_empty() {
+        out.push(Block::Para(w.t("no-items")));
+    } else {
+        let rows = g
+            .agenda
+            .iter()
+            .map(|a| {
+                let method = w.lib.method(&a.method).map(|m| m.name(w.lang).to_owned()).unwrap_or_default();
+                vec![
+                    a.starts_at.clone().unwrap_or_default(),
+                    format!("{}", a.minutes),
+                    if a.notes.is_empty() { a.title.clone() } else { format!("{} — {}", a.title, a.notes) },
+                    method,
+                    p.person_name(&a.responsible).to_owned(),
+                ]
+            })
+            .collect();
+        out.push(Block::Table {
+            head: vec![w.t("time"), w.t("minutes"), w.t("agenda"), w.t("method"), w.t("responsible")],
+            rows,
+        });
+    }
+    if !g.log.trim().is_empty() {
+        out.push(Block::Fields(vec![(w.t("log"), String::new())]));
+        out.extend(paragraphs(&g.log));
+    }
+    if !g.evaluation.worked.is_empty() || !g.evaluation.change.is_empty() {
+        out.push(Block::Fields(vec![
+            (w.t("worked"), g.evaluation.worked.clone()),
+            (w.t("change"), g.evaluation.change.clone()),
+        ]));
+    }
+    out
+}
+
+fn paragraphs(text: &str) -> impl Iterator<Item = Block> + '_ {
+    text.split("\n\n").map(str::trim).filter(|s| !s.is_empty()).map(|s| Block::Para(s.to_owned()))
+}
+
+/// The project as Markdown.
+pub fn markdown(p: &Project, lib: &Library) -> String {
+    let mut s = String::new();
+    for block in layout(p, lib) {
+        match block {
+            Block::Title(t) => s.push_str(&format!("# {}\n\n", md_line(&t))),
+            Block::Heading(t) => s.push_str(&format!("## {}\n\n", md_line(&t))),
+            Block::Subheading(t) => s.push_str(&format!("### {}\n\n", md_line(&t))),
+            Block::Para(t) => s.push_str(&format!("{}\n\n", t.trim())),
+            Block::Fields(fields) => {
+                for (k, v) in fields {
+                    s.push_str(&format!("**{}:** {}  \n", md_line(&k), md_line(&v)));
+                }
+                s.push('\n');
+            }
+            Block::Checks(items) => {
+                for (done, text, detail) in items {
+                    let mark = if done { "x" } else { " " };
+                    let detail = if detail.is_empty() { String::new() } else { format!(" — _{}_", md_line(&detail)) };
+                    s.push_str(&format!("- [{mark}] {}{detail}\n", md_line(&text)));
+                }
+                s.push('\n');
+            }
+            Block::Table { head, rows } => {
+                s.push_str(&format!("| {} |\n", head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")));
+                s.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+                for row in rows {
+                    s.push_str(&format!("| {} |\n", row.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+fn md_line(s: &str) -> String {
+    s.replace('\n', " ")
+}
+
+fn md_cell(s: &str) -> String {
+    md_line(s).replace('|', "\\|")
+}
+
+/// The project as one self-contained, print-ready HTML page.
+pub fn html(p: &Project, lib: &Library) -> String {
+    let lang = if p.meta.language.is_empty() { "nb" } else { p.meta.language.as_str() };
+    let mut body = String::new();
+    for block in layout(p, lib) {
+        match block {
+            Block::Title(t) => body.push_str(&format!("<h1>{}</h1>\n", esc(&t))),
+            Block::Heading(t) => body.push_str(&format!("<h2>{}</h2>\n", esc(&t))),
+            Block::Subheading(t) => body.push_str(&format!("<h3>{}</h3>\n", esc(&t))),
+            Block::Para(t) => body.push_str(&format!("<p>{}</p>\n", esc(&t).replace('\n', "<br>"))),
+            Block::Fields(fields) => {
+                body.push_str("<dl>\n");
+                for (k, v) in fields {
+                    body.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", esc(&k), esc(&v)));
+                }
+                body.push_str("</dl>\n");
+            }
+            Block::Checks(items) => {
+                body.push_str("<ul class=\"checks\">\n");
+                for (done, text, detail) in items {
+                    let mark = if done { "☑" } else { "☐" };
+                    let class = if done { " class=\"done\"" } else { "" };
+                    let detail = if detail.is_empty() { String::new() } else { format!(" <small>{}</small>", esc(&detail)) };
+                    body.push_str(&format!("<li{class}><span class=\"box\">{mark}</span> {}{detail}</li>\n", esc(&text)));
+                }
+                body.push_str("</ul>\n");
+            }
+            Block::Table { head, rows } => {
+                body.push_str("<table>\n<thead><tr>");
+                for h in head {
+                    body.push_str(&format!("<th>{}</th>", esc(&h)));
+                }
+                body.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    body.push_str("<tr>");
+                    for c in row {
+                        body.push_str(&format!("<td>{}</td>", esc(&c)));
+                    }
+                    body.push_str("</tr>\n");
+                }
+                body.push_str("</tbody>\n</table>\n");
+            }
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        title = esc(&p.meta.title),
+    )
+}
+
+const STYLE: &str = "
+body { font-family: 'Segoe UI', 'Helvetica Neue', Arial, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #1d2a2a; line-height: 1.45; }
+h1 { color: #1f5e52; border-bottom: 3px solid #2f7d6d; padding-bottom: .3rem; }
+h2 { color: #1f5e52; margin-top: 2rem; border-bottom: 1px solid #cfe0dc; }
+h3 { margin-bottom: .3rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+ul.checks { list-style: none; padding-left: 0; }
+ul.checks li { margin: .2rem 0; }
+ul.checks li.done { color: #4d6b64; }
+.box { display: inline-block; width: 1.2em; }
+small { color: #5a6f6b; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #cfe0dc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #eaf3f1; }
+@media print { body { margin: 0; max-width: none; } h2 { break-before: auto; } table, ul, dl { break-inside: avoid; } a { color: inherit; } }
+";
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_what_people_type() {
+        assert_eq!(esc("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn markdown_table_cells_keep_pipes_literal() {
+        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+    }
+}
