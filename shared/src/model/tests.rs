@@ -524,7 +524,7 @@ enum Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let text = "[a-zæøå ]{1,6}";
+    let text = "[a-zæøå][a-zæøå ]{0,5}";
     prop_oneof![
         (0usize..4, text).prop_map(|(phase, title)| Op::AddTask { phase, title }),
         (0usize..64, 0usize..64, text).prop_map(|(task, at, insert)| Op::RenameTask {

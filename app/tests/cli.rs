@@ -1,0 +1,229 @@
+//! The command line, driven as a person or a script would: the real `samspill` binary,
+//! a fresh data directory per test.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Samspill {
+    dir: tempfile::TempDir,
+}
+
+impl Samspill {
+    fn new() -> Self {
+        let s = Self { dir: tempfile::tempdir().unwrap() };
+        s.ok(&["profile", "--name", "Kari Nordmann", "--centre", "RVTS Sør", "--colour", "#aa3355"]);
+        s
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_samspill"))
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("SAMSPILL_DATA_DIR")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail with `code`; returns its one-line error.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn json(&self, id: &str) -> Value {
+        serde_json::from_str(&self.ok(&["show", id, "--json"])).unwrap()
+    }
+}
+
+fn last_line(s: &str) -> &str {
+    s.lines().last().unwrap().trim()
+}
+
+#[test]
+fn a_facilitator_plans_a_process_from_the_command_line() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Tidlig innsats i Fjellvik"])).to_owned();
+    assert_eq!(id.len(), 64);
+
+    let list = s.ok(&["list"]);
+    let line = list.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(line.contains("Tidlig innsats i Fjellvik"), "{line}");
+
+    // Any unique prefix names the project; phases by number or id.
+    let task = last_line(&s.ok(&["task", "add", &id[..6], "--phase", "1", "Avklare rammer med kommunalsjefen"])).to_owned();
+    s.ok(&["task", "done", &id[..6], &task]);
+    s.ok(&["note", &id, "--phase", "planlegging", "Første møte er 14. januar."]);
+
+    let project = s.json(&id);
+    assert_eq!(project["id"], id.as_str());
+    let oppstart = &project["phases"][0];
+    let added = oppstart["tasks"].as_array().unwrap().iter().find(|t| t["id"] == task.as_str()).unwrap();
+    assert_eq!(added["title"], "Avklare rammer med kommunalsjefen");
+    assert_eq!(added["done"], true);
+    assert_eq!(project["phases"][1]["notes"], "Første møte er 14. januar.");
+    // This device's person is in the project and did the work.
+    let me = &project["people"][0];
+    assert_eq!(me["name"], "Kari Nordmann");
+    assert_eq!(added["done_by"], me["id"]);
+
+    // Tick and untick a checklist item by the start of its id.
+    let item = oppstart["checklist"][0]["id"].as_str().unwrap().to_owned();
+    s.ok(&["check", &id, &item[..8]]);
+    assert_eq!(s.json(&id)["phases"][0]["checklist"][0]["done"], true);
+    s.ok(&["check", &id, &item, "--undo"]);
+    assert_eq!(s.json(&id)["phases"][0]["checklist"][0]["done"], false);
+}
+
+#[test]
+fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
+    let s = Samspill::new();
+    let templates = s.ok(&["templates"]);
+    let ids: Vec<&str> = templates.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(ids.len(), 3, "{templates}");
+    let out = tempfile::tempdir().unwrap();
+    for template in ids {
+        let id = last_line(&s.ok(&["new", "--template", template, "--title", "Prosjekt ÆØÅ <test>"])).to_owned();
+        let project = s.json(&id);
+        let md = out.path().join(format!("{template}.md"));
+        let html = out.path().join(format!("{template}.html"));
+        s.ok(&["export", &id, "--format", "md", "-o", md.to_str().unwrap()]);
+        s.ok(&["export", &id, "--format", "html", "-o", html.to_str().unwrap()]);
+        let md = std::fs::read_to_string(md).unwrap();
+        let html = std::fs::read_to_string(html).unwrap();
+        assert!(md.starts_with("# Prosjekt ÆØÅ <test>"));
+        assert!(html.contains("Prosjekt ÆØÅ &lt;test&gt;"), "escaped");
+        for phase in project["phases"].as_array().unwrap() {
+            let name = phase["name"].as_str().unwrap();
+            assert!(md.contains(name) && html.contains(name), "{template}: phase {name} missing");
+            let first_task = phase["tasks"][0]["title"].as_str().unwrap();
+            assert!(md.contains(&format!("- [ ] {first_task}")), "{template}: {first_task}");
+        }
+        let lang = project["meta"]["language"].as_str().unwrap();
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")));
+    }
+}
+
+#[test]
+fn the_danish_template_exports_in_danish() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "samskabt-styring", "--title", "Samskabt styring i Ringby"])).to_owned();
+    let md = s.ok(&["export", &id, "--format", "md", "-o", "-"]);
+    assert!(md.contains("Tjekliste") || md.contains("tjekliste"), "Danish labels expected:\n{md}");
+}
+
+#[test]
+fn exports_import_back_as_new_projects() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "gathering-programme", "--title", "Medarbeiderskap"])).to_owned();
+    s.ok(&["note", &id, "--phase", "1", "Ledergruppen er med."]);
+    let out = tempfile::tempdir().unwrap();
+    let am = out.path().join("p.automerge");
+    let json = out.path().join("p.json");
+    s.ok(&["export", &id, "--format", "automerge", "-o", am.to_str().unwrap()]);
+    s.ok(&["export", &id, "--format", "json", "-o", json.to_str().unwrap()]);
+
+    let original = s.json(&id);
+    for file in [&am, &json] {
+        let new_id = last_line(&s.ok(&["import", file.to_str().unwrap()])).to_owned();
+        assert_ne!(new_id, id, "an import is a new project");
+        let mut imported = s.json(&new_id);
+        imported["id"] = original["id"].clone();
+        assert_eq!(imported, original, "import of {}", file.display());
+    }
+}
+
+#[test]
+fn the_automerge_export_is_a_plain_automerge_document() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Plain"])).to_owned();
+    let out = tempfile::tempdir().unwrap();
+    let am = out.path().join("p.automerge");
+    s.ok(&["export", &id, "--format", "automerge", "-o", am.to_str().unwrap()]);
+    let doc = automerge::AutoCommit::load(&std::fs::read(&am).unwrap()).unwrap();
+    use automerge::ReadDoc;
+    let (_, meta) = doc.get(automerge::ROOT, "meta").unwrap().unwrap();
+    let (_, title) = doc.get(&meta, "title").unwrap().unwrap();
+    assert_eq!(doc.text(&title).unwrap(), "Plain");
+}
+
+#[test]
+fn methods_can_be_filtered_by_phase_name_or_number() {
+    let s = Samspill::new();
+    let all = s.ok(&["methods"]);
+    assert!(all.lines().count() >= 20);
+    assert!(all.lines().any(|l| l.starts_with("six-thinking-hats\t")));
+    let evaluation = s.ok(&["methods", "--phase", "evaluering"]);
+    assert_eq!(evaluation, s.ok(&["methods", "--phase", "4"]));
+    assert!(evaluation.lines().any(|l| l.starts_with("gathering-evaluation\t")));
+    assert!(evaluation.lines().count() < all.lines().count());
+    let err = s.fails(&["methods", "--phase", "7"], 1);
+    assert!(err.contains("unknown phase"), "{err}");
+}
+
+#[test]
+fn bad_input_gets_a_one_line_error_and_changes_nothing() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Uendret"])).to_owned();
+    let before = s.json(&id);
+
+    for (args, needle) in [
+        (vec!["show", "ffff"], "no project id starts with"),
+        (vec!["new", "--template", "nope", "--title", "x"], "unknown template"),
+        (vec!["task", "add", &id, "--phase", "9", "x"], "phases 1 to 4"),
+        (vec!["task", "add", &id, "--phase", "sluttfase", "x"], "no phase"),
+        (vec!["task", "done", &id, "zzzz"], "no task"),
+        (vec!["check", &id, "zzzz"], "no checklist item"),
+        (vec!["note", &id, "--phase", "1", "   "], "empty"),
+        (vec!["profile", "--colour", "red"], "#RRGGBB"),
+        (vec!["import", "/nonexistent/file.json"], "could not read"),
+    ] {
+        let err = s.fails(&args, 1);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(s.json(&id), before);
+
+    // Bad usage is exit code 2.
+    s.fails(&["task"], 2);
+    s.fails(&["export", &id, "--format", "docx", "-o", "x"], 2);
+}
+
+#[test]
+fn a_damaged_project_file_is_reported_with_its_path_and_left_alone() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Skadet"])).to_owned();
+    let snapshot = s.dir.path().join("projects").join(&id).join("doc.automerge");
+    let bytes = std::fs::read(&snapshot).unwrap();
+    std::fs::write(&snapshot, &bytes[..bytes.len() / 2]).unwrap();
+    let err = s.fails(&["show", &id, "--json"], 1);
+    assert!(err.contains("doc.automerge") && err.contains("damaged"), "{err}");
+    let err = s.fails(&["task", "add", &id, "--phase", "1", "x"], 1);
+    assert!(err.contains("damaged"), "{err}");
+    assert_eq!(std::fs::read(&snapshot).unwrap().len(), bytes.len() / 2);
+    assert!(Path::new(&snapshot).exists());
+}
+
+#[test]
+fn a_bad_import_file_creates_nothing() {
+    let s = Samspill::new();
+    let out = tempfile::tempdir().unwrap();
+    let bad = out.path().join("bad.json");
+    std::fs::write(&bad, r#"{"schema": 2, "meta": {"title": "x"}}"#).unwrap();
+    let err = s.fails(&["import", bad.to_str().unwrap()], 1);
+    assert!(err.contains("not a Samspill JSON export"), "{err}");
+    let garbage = out.path().join("bad.automerge");
+    std::fs::write(&garbage, b"\x85\x6f\x4a\x83garbage").unwrap();
+    s.fails(&["import", garbage.to_str().unwrap()], 1);
+    assert_eq!(s.ok(&["list"]), "");
+}
