@@ -10,6 +10,7 @@
 //! - [`crypto`]: key derivation from a project secret, blob encryption, subscribe proofs.
 //! - [`link`]: the invite link format.
 //! - [`protocol`]: the relay's binary websocket frames.
+//! - [`sync`]: the client's sync state machine (events in, effects out).
 
 pub mod content;
 pub mod crypto;
@@ -17,3 +18,4 @@ pub mod ids;
 pub mod link;
 pub mod model;
 pub mod protocol;
+pub mod sync;

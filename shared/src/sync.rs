@@ -1,0 +1,827 @@
+//! The client's sync state machine for one document: events in, effects out.
+//!
+//! [`DocSync`] knows nothing of sockets, files or clocks. The engine (`app/src/sync`)
+//! feeds it what happens — a connection came up ([`DocSync::connected`]), a frame
+//! arrived ([`DocSync::handle`]), the document changed locally
+//! ([`DocSync::local_change`]), time passed ([`DocSync::tick`]) — and carries out the
+//! [`Output`]s it returns, **in order**: send a frame, save the document, save the
+//! [`SyncState`], tell the UI something. Time is passed in as milliseconds and nonces
+//! come from a caller-supplied [`Entropy`], so tests are deterministic.
+//!
+//! What it keeps (see `docs/sync.md` for the full story):
+//!
+//! - `last_seq`: every relay entry up to it has been applied (or skipped as unreadable).
+//!   Entries are applied in whatever order they come; `last_seq` only moves over a
+//!   contiguous run, so a lost frame is noticed and fetched again by resubscribing.
+//! - `unacked`: encrypted entries pushed (or waiting to be pushed) and not yet
+//!   acknowledged. They are pushed again after every reconnect until acknowledged;
+//!   Automerge ignores changes it already has, so duplicates are harmless.
+//! - `shipped_heads`: the document heads as of the last entry cut. Local changes after
+//!   them, batched over [`SyncConfig::batch_ms`], become the next entry.
+//!
+//! An entry or snapshot that fails to decrypt or is not Automerge is reported with
+//! [`Notice::Skipped`] and never applied; the machine still moves past it.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use automerge::{AutoCommit, ChangeHash};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{self, BlobKind, CHALLENGE_LEN, NONCE_LEN, ProjectKeys};
+use crate::ids::Entropy;
+use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
+
+/// Tunables. [`SyncConfig::default`] is what the app uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// Local changes are batched this long before they become one entry.
+    pub batch_ms: u64,
+    /// Upload a snapshot when the relay's log holds this many entries after its last one.
+    pub compact_after: u64,
+    /// How often to announce presence while connected.
+    pub heartbeat_ms: u64,
+    /// A peer not heard from for this long has left.
+    pub presence_ttl_ms: u64,
+    /// Push again, or subscribe again, when the relay has not answered for this long.
+    pub retry_ms: u64,
+    /// The largest plaintext of one entry; bigger batches are split.
+    pub max_entry_bytes: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            batch_ms: 50,
+            compact_after: 500,
+            heartbeat_ms: 10_000,
+            presence_ttl_ms: 30_000,
+            retry_ms: 10_000,
+            max_entry_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What survives a restart: written to `sync.json` by the app whenever
+/// [`Output::SaveState`] says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// Every relay entry up to this one is in the local document.
+    pub last_seq: u64,
+    /// The newest snapshot on the relay this client knows of (its `covers`).
+    pub snapshot_seq: u64,
+    /// The id the next push gets.
+    pub next_push_id: u64,
+    /// Document heads as of the last entry cut (hex change hashes).
+    pub shipped_heads: Vec<String>,
+    /// Entries not yet acknowledged by the relay, oldest first.
+    pub unacked: Vec<Unacked>,
+}
+
+/// One encrypted entry waiting for its acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unacked {
+    pub id: u64,
+    /// The encrypted blob exactly as pushed (base64 in JSON).
+    #[serde(with = "b64")]
+    pub blob: Vec<u8>,
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who is in a project right now, as announced in encrypted ephemeral frames.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    /// Random per app session, so one person on two machines shows twice.
+    pub session: String,
+    /// The person id in the project's people.
+    pub person: String,
+    pub name: String,
+    /// `#RRGGBB`.
+    pub colour: String,
+    /// What they are editing (a path such as `phases/<id>/notes`), if anything.
+    #[serde(default)]
+    pub editing: Option<String>,
+    /// Set on the last heartbeat of a session that is closing.
+    #[serde(default)]
+    pub leaving: bool,
+}
+
+/// Where the machine is with its relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// No connection.
+    Offline,
+    /// Subscribed, waiting for the catch-up to finish.
+    CatchingUp,
+    /// Caught up; entries arrive live.
+    Live,
+    /// The relay refused the subscription; reconnecting will not help by itself.
+    Refused { code: ErrorCode, message: String },
+}
+
+/// Something the engine must do, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send this frame on the current connection.
+    Send(ClientFrame),
+    /// Remote changes were applied: append them to the local store. Always comes before
+    /// the [`Output::SaveState`] that records their sequence numbers.
+    SaveDoc,
+    /// Write [`DocSync::state`] to disk. Always comes before a `Send` of a new push.
+    SaveState,
+    /// Tell the user.
+    Notice(Notice),
+}
+
+/// Things worth telling the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Catch-up is complete and nothing is waiting to be acknowledged.
+    InSync,
+    /// Catch-up, or pushes, are under way.
+    Syncing,
+    /// Changes from someone else were applied to the document.
+    RemoteChange,
+    PeerJoined(Presence),
+    PeerLeft(Presence),
+    /// An entry or snapshot could not be read and was skipped (never applied).
+    Skipped {
+        seq: u64,
+        reason: String,
+    },
+    /// The relay refused something.
+    Refused {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The relay holds fewer entries than this client has seen (restored from an older
+    /// backup): the whole document is pushed again.
+    RelayBehind {
+        relay_head: u64,
+        ours: u64,
+    },
+}
+
+/// A peer heard from, and when.
+#[derive(Debug, Clone)]
+struct Peer {
+    presence: Presence,
+    last_seen: u64,
+}
+
+/// The sync state machine for one document. See the module docs.
+pub struct DocSync {
+    keys: ProjectKeys,
+    config: SyncConfig,
+    state: SyncState,
+    phase: Phase,
+    /// The relay's challenge on the current connection (to subscribe again).
+    challenge: Option<[u8; CHALLENGE_LEN]>,
+    /// Subscribe with `create`, on the next connection (sharing).
+    create: bool,
+    /// When the current subscribe was sent.
+    subscribed_at: u64,
+    /// Sequence numbers above `last_seq` already held.
+    ahead: BTreeSet<u64>,
+    /// The relay's head as of `Subscribed`.
+    relay_head: u64,
+    /// Since when the held entries have had a hole in them.
+    gap_since: Option<u64>,
+    /// When each unacked push was last sent on this connection.
+    sent_at: BTreeMap<u64, u64>,
+    /// When a local change first waited to be cut into an entry.
+    batch_since: Option<u64>,
+    /// Changes received from the relay since the last cut (not to be pushed back).
+    received: HashSet<ChangeHash>,
+    snapshot_in_flight: Option<(u64, u64)>,
+    me: Option<Presence>,
+    last_heartbeat: Option<u64>,
+    peers: BTreeMap<String, Peer>,
+    was_in_sync: bool,
+}
+
+impl std::fmt::Debug for DocSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocSync")
+            .field("doc", &self.keys.doc_id)
+            .field("phase", &self.phase)
+            .field("last_seq", &self.state.last_seq)
+            .field("unacked", &self.state.unacked.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocSync {
+    /// A machine resuming from `state` (`SyncState::default()` for a document never
+    /// synced).
+    pub fn new(keys: ProjectKeys, state: SyncState, config: SyncConfig) -> Self {
+        Self {
+            keys,
+            config,
+            state,
+            phase: Phase::Offline,
+            challenge: None,
+            create: false,
+            subscribed_at: 0,
+            ahead: BTreeSet::new(),
+            relay_head: 0,
+            gap_since: None,
+            sent_at: BTreeMap::new(),
+            batch_since: None,
+            received: HashSet::new(),
+            snapshot_in_flight: None,
+            me: None,
+            last_heartbeat: None,
+            peers: BTreeMap::new(),
+            was_in_sync: false,
+        }
+    }
+
+    pub fn doc_id(&self) -> crypto::DocumentId {
+        self.keys.doc_id
+    }
+
+    pub fn state(&self) -> &SyncState {
+        &self.state
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+
+    /// Ask the relay to create the document on the next subscribe (sharing it).
+    pub fn set_create(&mut self, create: bool) {
+        self.create = create;
+    }
+
+    /// The presence this client announces; `None` announces nothing.
+    pub fn set_presence(&mut self, me: Option<Presence>) {
+        let changed = self.me != me;
+        self.me = me;
+        if changed {
+            // Announce on the next tick.
+            self.last_heartbeat = None;
+        }
+    }
+
+    /// Everyone else heard from recently.
+    pub fn peers(&self) -> Vec<Presence> {
+        self.peers.values().map(|p| p.presence.clone()).collect()
+    }
+
+    /// Caught up, nothing waiting to be cut, pushed or acknowledged, and no hole.
+    pub fn is_in_sync(&self) -> bool {
+        self.phase == Phase::Live
+            && self.state.unacked.is_empty()
+            && self.batch_since.is_none()
+            && self.ahead.is_empty()
+            && self.state.last_seq >= self.relay_head
+    }
+
+    /// A connection is up and the relay's hello carried `challenge`: subscribe.
+    pub fn connected(&mut self, challenge: [u8; CHALLENGE_LEN], now: u64) -> Vec<Output> {
+        self.challenge = Some(challenge);
+        self.reset_connection();
+        vec![self.subscribe(now), Output::Notice(Notice::Syncing)]
+    }
+
+    /// The connection went away (or was cut by the engine).
+    pub fn disconnected(&mut self) {
+        self.challenge = None;
+        self.reset_connection();
+        if !matches!(self.phase, Phase::Refused { .. }) {
+            self.phase = Phase::Offline;
+        }
+    }
+
+    fn reset_connection(&mut self) {
+        self.ahead.clear();
+        self.gap_since = None;
+        self.sent_at.clear();
+        self.snapshot_in_flight = None;
+        self.last_heartbeat = None;
+        self.relay_head = 0;
+        self.was_in_sync = false;
+    }
+
+    fn subscribe(&mut self, now: u64) -> Output {
+        self.phase = Phase::CatchingUp;
+        self.subscribed_at = now;
+        self.ahead.clear();
+        self.gap_since = None;
+        let challenge = self.challenge.unwrap_or([0; CHALLENGE_LEN]);
+        Output::Send(ClientFrame::Subscribe {
+            doc: self.keys.doc_id,
+            since: self.state.last_seq,
+            create: self.create,
+            proof: crypto::sign_subscribe(&self.keys, &challenge),
+        })
+    }
+
+    /// The document changed locally (already saved to disk): cut an entry soon.
+    pub fn local_change(&mut self, now: u64) {
+        self.batch_since.get_or_insert(now);
+    }
+
+    /// Cut any waiting local changes into an entry now, without waiting for the batch.
+    pub fn flush(&mut self, doc: &mut AutoCommit, now: u64, rng: &mut dyn Entropy) -> Vec<Output> {
+        self.batch_since = None;
+        let mut out = self.cut_entries(doc, now, rng);
+        self.sync_notice(&mut out);
+        out
+    }
+
+    /// A frame from the relay about this document.
+    pub fn handle(&mut self, frame: ServerFrame, doc: &mut AutoCommit, now: u64) -> Vec<Output> {
+        let mut out = Vec::new();
+        match frame {
+            ServerFrame::Hello { .. } => {}
+            ServerFrame::Snapshot { seq, blob, .. } => {
+                if seq > self.state.last_seq {
+                    self.apply_blob(doc, BlobKind::Snapshot, seq, &blob, &mut out);
+                    self.state.last_seq = seq;
+                    self.ahead = self.ahead.split_off(&(seq + 1));
+                    self.advance();
+                    out.push(Output::SaveState);
+                }
+                self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
+            }
+            ServerFrame::Entry { seq, blob, .. } => {
+                if seq > self.state.last_seq && !self.ahead.contains(&seq) {
+                    self.apply_blob(doc, BlobKind::Entry, seq, &blob, &mut out);
+                    self.ahead.insert(seq);
+                    self.advance();
+                    self.note_gap(now);
+                    out.push(Output::SaveState);
+                }
+            }
+            ServerFrame::Subscribed { head, .. } => {
+                if self.phase != Phase::CatchingUp {
+                    return out;
+                }
+                if head < self.state.last_seq {
+                    // The relay lost entries we hold: push the whole document again.
+                    out.push(Output::Notice(Notice::RelayBehind {
+                        relay_head: head,
+                        ours: self.state.last_seq,
+                    }));
+                    self.state.last_seq = head;
+                    self.ahead.clear();
+                    self.state.shipped_heads.clear();
+                    self.received.clear();
+                    self.batch_since.get_or_insert(now);
+                    out.push(Output::SaveState);
+                }
+                self.relay_head = head;
+                self.phase = Phase::Live;
+                self.create = false;
+                self.note_gap(now);
+                for u in &self.state.unacked {
+                    self.sent_at.insert(u.id, now);
+                    out.push(Output::Send(self.push_frame(u)));
+                }
+            }
+            ServerFrame::Ack { id, seq, .. } => {
+                self.sent_at.remove(&id);
+                let before = self.state.unacked.len();
+                self.state.unacked.retain(|u| u.id != id);
+                if seq > self.state.last_seq {
+                    // Our own entry: we hold what it holds.
+                    self.ahead.insert(seq);
+                    self.advance();
+                    self.note_gap(now);
+                }
+                if before != self.state.unacked.len() || seq > self.state.last_seq {
+                    out.push(Output::SaveState);
+                }
+                self.relay_head = self.relay_head.max(seq);
+            }
+            ServerFrame::SnapshotAck { covers, .. } => {
+                self.snapshot_in_flight = None;
+                self.state.snapshot_seq = self.state.snapshot_seq.max(covers);
+                out.push(Output::SaveState);
+            }
+            ServerFrame::Ephemeral { blob, .. } => self.presence_in(&blob, now, &mut out),
+            ServerFrame::Error {
+                code, id, message, ..
+            } => self.error_in(code, id, message, now, &mut out),
+        }
+        self.sync_notice(&mut out);
+        out
+    }
+
+    /// Time passed: cut batched changes, retry what went unanswered, compact, send
+    /// heartbeats and let silent peers go.
+    pub fn tick(&mut self, doc: &mut AutoCommit, now: u64, rng: &mut dyn Entropy) -> Vec<Output> {
+        let mut out = Vec::new();
+        if self
+            .batch_since
+            .is_some_and(|t| now.saturating_sub(t) >= self.config.batch_ms)
+        {
+            self.batch_since = None;
+            out.extend(self.cut_entries(doc, now, rng));
+        }
+        let retry = self.config.retry_ms;
+        match self.phase {
+            Phase::CatchingUp if now.saturating_sub(self.subscribed_at) >= retry => {
+                out.push(self.resubscribe());
+                out.push(self.subscribe(now));
+            }
+            Phase::Live => {
+                if self
+                    .gap_since
+                    .is_some_and(|t| now.saturating_sub(t) >= retry)
+                {
+                    out.push(self.resubscribe());
+                    out.push(self.subscribe(now));
+                } else {
+                    for u in &self.state.unacked {
+                        let due = self
+                            .sent_at
+                            .get(&u.id)
+                            .is_none_or(|t| now.saturating_sub(*t) >= retry);
+                        if due {
+                            self.sent_at.insert(u.id, now);
+                            out.push(Output::Send(self.push_frame(u)));
+                        }
+                    }
+                    self.maybe_compact(doc, now, rng, &mut out);
+                    self.heartbeat(now, rng, &mut out);
+                }
+            }
+            _ => {}
+        }
+        let ttl = self.config.presence_ttl_ms;
+        let gone: Vec<String> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| now.saturating_sub(p.last_seen) >= ttl)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in gone {
+            if let Some(p) = self.peers.remove(&k) {
+                out.push(Output::Notice(Notice::PeerLeft(p.presence)));
+            }
+        }
+        self.sync_notice(&mut out);
+        out
+    }
+
+    /// A last heartbeat saying this session is leaving (send it before closing).
+    pub fn leave(&mut self, rng: &mut dyn Entropy) -> Vec<Output> {
+        let Some(mut me) = self.me.clone() else {
+            return vec![];
+        };
+        if self.phase != Phase::Live {
+            return vec![];
+        }
+        me.leaving = true;
+        vec![Output::Send(self.ephemeral_frame(&me, rng))]
+    }
+
+    fn resubscribe(&mut self) -> Output {
+        Output::Send(ClientFrame::Unsubscribe {
+            doc: self.keys.doc_id,
+        })
+    }
+
+    fn push_frame(&self, u: &Unacked) -> ClientFrame {
+        ClientFrame::Push {
+            doc: self.keys.doc_id,
+            id: u.id,
+            blob: u.blob.clone(),
+        }
+    }
+
+    /// Moves `last_seq` over a contiguous run of held entries.
+    fn advance(&mut self) {
+        while self.ahead.first() == Some(&(self.state.last_seq + 1)) {
+            self.ahead.pop_first();
+            self.state.last_seq += 1;
+        }
+        // Anything at or below last_seq is held by definition.
+        let keep = self.ahead.split_off(&(self.state.last_seq + 1));
+        self.ahead = keep;
+    }
+
+    fn note_gap(&mut self, now: u64) {
+        let hole = !self.ahead.is_empty()
+            || (self.phase == Phase::Live && self.state.last_seq < self.relay_head);
+        if hole {
+            self.gap_since.get_or_insert(now);
+        } else {
+            self.gap_since = None;
+        }
+    }
+
+    fn apply_blob(
+        &mut self,
+        doc: &mut AutoCommit,
+        kind: BlobKind,
+        seq: u64,
+        blob: &[u8],
+        out: &mut Vec<Output>,
+    ) {
+        let plain = match crypto::decrypt(&self.keys, kind, blob) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Output::Notice(Notice::Skipped {
+                    seq,
+                    reason: e.to_string(),
+                }));
+                return;
+            }
+        };
+        // Check the bytes on a scratch document first, so a blob that is only partly
+        // valid changes nothing.
+        if let Err(e) = AutoCommit::new().load_incremental(&plain) {
+            out.push(Output::Notice(Notice::Skipped {
+                seq,
+                reason: format!("it is not a valid Automerge change: {e}"),
+            }));
+            return;
+        }
+        let before = sorted_heads(doc);
+        let pending_local = before != parse_heads(&self.state.shipped_heads);
+        if let Err(e) = doc.load_incremental(&plain) {
+            out.push(Output::Notice(Notice::Skipped {
+                seq,
+                reason: format!("it is not a valid Automerge change: {e}"),
+            }));
+            return;
+        }
+        let after = sorted_heads(doc);
+        if after == before {
+            return;
+        }
+        if pending_local {
+            for c in doc.get_changes(&before) {
+                self.received.insert(c.hash());
+            }
+        } else {
+            self.state.shipped_heads = heads_to_strings(&after);
+        }
+        out.push(Output::SaveDoc);
+        out.push(Output::Notice(Notice::RemoteChange));
+    }
+
+    /// Turns every local change after `shipped_heads` into entries.
+    fn cut_entries(
+        &mut self,
+        doc: &mut AutoCommit,
+        now: u64,
+        rng: &mut dyn Entropy,
+    ) -> Vec<Output> {
+        let shipped = parse_heads(&self.state.shipped_heads);
+        let heads = sorted_heads(doc);
+        if heads == shipped {
+            return vec![];
+        }
+        let mut blobs: Vec<Vec<u8>> = Vec::new();
+        if shipped.is_empty() {
+            // The whole document (sharing, or re-seeding a relay that lost it): one
+            // compressed save when it fits.
+            let saved = doc.document().save();
+            if saved.len() <= self.config.max_entry_bytes {
+                blobs.push(saved);
+            }
+        }
+        if blobs.is_empty() {
+            let mut current = Vec::new();
+            for change in doc.get_changes(&shipped) {
+                if self.received.contains(&change.hash()) {
+                    continue;
+                }
+                let raw = change.raw_bytes();
+                if !current.is_empty() && current.len() + raw.len() > self.config.max_entry_bytes {
+                    blobs.push(std::mem::take(&mut current));
+                }
+                current.extend_from_slice(raw);
+            }
+            if !current.is_empty() {
+                blobs.push(current);
+            }
+        }
+        self.state.shipped_heads = heads_to_strings(&heads);
+        self.received.clear();
+        let mut out = Vec::new();
+        let mut pushes = Vec::new();
+        for plain in blobs {
+            let id = self.state.next_push_id;
+            self.state.next_push_id += 1;
+            let blob = crypto::encrypt(&self.keys, BlobKind::Entry, nonce(rng), &plain);
+            let u = Unacked { id, blob };
+            pushes.push(self.push_frame(&u));
+            self.state.unacked.push(u);
+        }
+        // Persisted before it is sent: a crash after the send re-pushes it.
+        out.push(Output::SaveState);
+        if self.phase == Phase::Live {
+            for frame in pushes {
+                if let ClientFrame::Push { id, .. } = &frame {
+                    self.sent_at.insert(*id, now);
+                }
+                out.push(Output::Send(frame));
+            }
+        }
+        out
+    }
+
+    fn maybe_compact(
+        &mut self,
+        doc: &mut AutoCommit,
+        now: u64,
+        rng: &mut dyn Entropy,
+        out: &mut Vec<Output>,
+    ) {
+        let tail = self.state.last_seq.saturating_sub(self.state.snapshot_seq);
+        if tail < self.config.compact_after || !self.ahead.is_empty() {
+            return;
+        }
+        if let Some((_, sent)) = self.snapshot_in_flight
+            && now.saturating_sub(sent) < self.config.retry_ms
+        {
+            return;
+        }
+        // `document().save()` leaves the store's incremental-save cursor alone.
+        let saved = doc.document().save();
+        let covers = self.state.last_seq;
+        let blob = crypto::encrypt(&self.keys, BlobKind::Snapshot, nonce(rng), &saved);
+        self.snapshot_in_flight = Some((covers, now));
+        out.push(Output::Send(ClientFrame::Snapshot {
+            doc: self.keys.doc_id,
+            covers,
+            blob,
+        }));
+    }
+
+    fn heartbeat(&mut self, now: u64, rng: &mut dyn Entropy, out: &mut Vec<Output>) {
+        let Some(me) = self.me.clone() else {
+            return;
+        };
+        if self
+            .last_heartbeat
+            .is_some_and(|t| now.saturating_sub(t) < self.config.heartbeat_ms)
+        {
+            return;
+        }
+        self.last_heartbeat = Some(now);
+        out.push(Output::Send(self.ephemeral_frame(&me, rng)));
+    }
+
+    fn ephemeral_frame(&self, me: &Presence, rng: &mut dyn Entropy) -> ClientFrame {
+        let json = serde_json::to_vec(me).unwrap_or_default();
+        ClientFrame::Ephemeral {
+            doc: self.keys.doc_id,
+            blob: crypto::encrypt(&self.keys, BlobKind::Ephemeral, nonce(rng), &json),
+        }
+    }
+
+    fn presence_in(&mut self, blob: &[u8], now: u64, out: &mut Vec<Output>) {
+        let presence = crypto::decrypt(&self.keys, BlobKind::Ephemeral, blob)
+            .map_err(|e| e.to_string())
+            .and_then(|p| serde_json::from_slice::<Presence>(&p).map_err(|e| e.to_string()));
+        let presence = match presence {
+            Ok(p) => p,
+            Err(reason) => {
+                out.push(Output::Notice(Notice::Skipped { seq: 0, reason }));
+                return;
+            }
+        };
+        if self
+            .me
+            .as_ref()
+            .is_some_and(|me| me.session == presence.session)
+        {
+            return;
+        }
+        if presence.leaving {
+            if let Some(p) = self.peers.remove(&presence.session) {
+                out.push(Output::Notice(Notice::PeerLeft(p.presence)));
+            }
+            return;
+        }
+        let key = presence.session.clone();
+        let joined = !self.peers.contains_key(&key);
+        self.peers.insert(
+            key,
+            Peer {
+                presence: presence.clone(),
+                last_seen: now,
+            },
+        );
+        if joined {
+            out.push(Output::Notice(Notice::PeerJoined(presence)));
+        }
+    }
+
+    fn error_in(
+        &mut self,
+        code: ErrorCode,
+        id: Option<u64>,
+        message: String,
+        now: u64,
+        out: &mut Vec<Output>,
+    ) {
+        match code {
+            // The relay forgot the subscription (or it raced a resubscribe): subscribe
+            // again; refused pushes go out again once caught up.
+            ErrorCode::NotSubscribed => {
+                if self.phase == Phase::Live {
+                    out.push(self.subscribe(now));
+                }
+            }
+            // A refused push stays unacknowledged and is tried again later.
+            _ if id.is_some() => {
+                if let Some(id) = id {
+                    self.sent_at.insert(id, now);
+                }
+            }
+            ErrorCode::BadSnapshot => self.snapshot_in_flight = None,
+            ErrorCode::RateLimited | ErrorCode::Internal => {}
+            ErrorCode::UnknownDocument
+            | ErrorCode::BadSignature
+            | ErrorCode::Unauthorized
+            | ErrorCode::TooManySubscriptions
+            | ErrorCode::UnsupportedVersion
+            | ErrorCode::BadFrame
+            | ErrorCode::TooLarge => {
+                if self.phase == Phase::CatchingUp {
+                    self.phase = Phase::Refused {
+                        code,
+                        message: message.clone(),
+                    };
+                }
+            }
+        }
+        out.push(Output::Notice(Notice::Refused { code, message }));
+    }
+
+    fn sync_notice(&mut self, out: &mut Vec<Output>) {
+        let now_in_sync = self.is_in_sync();
+        if now_in_sync != self.was_in_sync && self.phase == Phase::Live {
+            out.push(Output::Notice(if now_in_sync {
+                Notice::InSync
+            } else {
+                Notice::Syncing
+            }));
+        }
+        self.was_in_sync = now_in_sync;
+    }
+}
+
+/// How many local changes (after the last cut) and entries (cut, not acknowledged) have
+/// not reached the relay: `(changes, entries)`.
+pub fn unsent(state: &SyncState, doc: &mut AutoCommit) -> (usize, usize) {
+    let shipped = parse_heads(&state.shipped_heads);
+    let changes = if sorted_heads(doc) == shipped {
+        0
+    } else {
+        doc.get_changes(&shipped).len()
+    };
+    (changes, state.unacked.len())
+}
+
+fn nonce(rng: &mut dyn Entropy) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
+    rng.fill(&mut n);
+    n
+}
+
+fn sorted_heads(doc: &mut AutoCommit) -> Vec<ChangeHash> {
+    let mut heads = doc.get_heads();
+    heads.sort();
+    heads
+}
+
+fn parse_heads(heads: &[String]) -> Vec<ChangeHash> {
+    let mut out: Vec<ChangeHash> = heads.iter().filter_map(|h| h.parse().ok()).collect();
+    out.sort();
+    out
+}
+
+fn heads_to_strings(heads: &[ChangeHash]) -> Vec<String> {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    sorted.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests;
