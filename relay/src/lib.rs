@@ -1,1 +1,41 @@
-//! stub
+//! # samspill-relay
+//!
+//! The server a centre runs so its facilitators' projects sync. It stores and forwards
+//! **encrypted blobs** per document, in order, and that is all it can see: it never runs
+//! Automerge, never holds a project key, and knows a document only by its id (an Ed25519
+//! public key).
+//!
+//! ## A tour
+//!
+//! - [`config`]: flags (with `SAMSPILL_RELAY_*` environment fallbacks) → validated
+//!   [`Config`].
+//! - [`server`]: [`router`] (`GET /v1/sync`, `/healthz`, `/metrics`), [`RelayState`],
+//!   [`serve`](server::serve) with graceful shutdown (cancel, then wait for connections to
+//!   finish their pending commits, then close the store).
+//! - `ws` (private): one connection — hello and challenge, subscribe with proof and
+//!   catch-up, pushes acknowledged once durable, limits.
+//! - [`hub`]: subscribers per document and live fan-out with bounded queues.
+//! - [`store`]: the [`Store`](store::Store) trait and the SQLite implementation (WAL,
+//!   group commit on a writer thread, reads off the runtime).
+//! - [`tokens`]: bearer tokens for `--require-token`, stored hashed.
+//! - [`metrics`]: Prometheus names.
+//!
+//! The wire format lives in `samspill_shared::protocol` (documented in
+//! `docs/protocol.md`); running a relay is described in `docs/relay.md`.
+//!
+//! ## Testing
+//!
+//! Tests serve [`router`] on `127.0.0.1:0` with a temporary data directory and talk to it
+//! with a real websocket client (`relay/tests/`); the durability test kills the real
+//! binary with SIGKILL.
+
+pub mod config;
+pub mod hub;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod tokens;
+mod ws;
+
+pub use config::Config;
+pub use server::{RelayState, router};

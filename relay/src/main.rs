@@ -1,2 +1,99 @@
-//! stub
-fn main() {}
+//! `samspill-relay`: see `docs/relay.md`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use samspill_relay::config::{Args, Command, Config, TokenCommand};
+use samspill_relay::{RelayState, server, tokens};
+
+fn main() -> ExitCode {
+    // clap exits with 2 on bad usage by itself.
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match &args.command {
+        Some(Command::Token { action }) => token_command(args, action),
+        None => serve(Config::from_args(args)?),
+    }
+}
+
+fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
+    let data = &args.data;
+    let mut out = std::io::stdout().lock();
+    match action {
+        TokenCommand::Create { name } => {
+            let mut random = [0u8; 32];
+            getrandom::fill(&mut random)
+                .map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+            let token = tokens::create(data, name, random)?;
+            writeln!(
+                out,
+                "Token {name} created. It is shown only this once; give it to whoever may create projects:"
+            )?;
+            writeln!(out, "{token}")?;
+        }
+        TokenCommand::List => {
+            for t in tokens::list(data)? {
+                let status = match &t.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "{}\tcreated {}\t{status}\t{} documents",
+                    t.name, t.created_at, t.documents
+                )?;
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            tokens::revoke(data, name)?;
+            writeln!(out, "Token {name} revoked.")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        let data_dir = config.data_dir.clone();
+        let state = RelayState::open(config)
+            .with_context(|| format!("cannot open the relay's data in {}", data_dir.display()))?;
+        tracing::info!(data = %data_dir.display(), "relay ready");
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on {addr}")?;
+            out.flush()?;
+        }
+        server::serve(listener, state, server::shutdown_signal())
+            .await
+            .context("the server failed")
+    })
+}

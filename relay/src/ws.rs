@@ -1,0 +1,685 @@
+//! One websocket connection at `GET /v1/sync`.
+//!
+//! Two tasks per connection:
+//!
+//! - the **handler** (this module's `run`) reads and answers frames: hello, subscribe
+//!   (proof, access, catch-up from the store), push (append, ack once durable, in order),
+//!   snapshot, ephemeral; it keeps up to [`MAX_IN_FLIGHT`] writes pending so one client
+//!   can pipeline pushes into the group commit;
+//! - the **writer** owns the socket's sending half and drains the connection's bounded
+//!   queue ([`Outbound`]); it switches subscriptions from catching up to live.
+//!
+//! Bad input gets an `Error` frame and the connection carries on; only a bad hello or a
+//! broken websocket ends it (with a close reason). On shutdown the handler stops reading,
+//! waits for the writes it already submitted, sends their acks and closes with 1001.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
+use samspill_shared::crypto::{CHALLENGE_LEN, DocumentId, verify_subscribe};
+use samspill_shared::protocol::{
+    ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, close_code, decode_client, encode_server,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::config::Access;
+use crate::hub::{Conn, Mode, Outbound, Subscription};
+use crate::metrics as m;
+use crate::server::RelayState;
+use crate::store::StoreError;
+use crate::tokens::Presented;
+
+/// Writes one connection may have waiting for commit before the relay stops reading
+/// from it.
+pub const MAX_IN_FLIGHT: usize = 256;
+/// Blob bytes read from the store per catch-up page.
+const CATCH_UP_PAGE_BYTES: usize = 1 << 20;
+/// How long a close frame may take to go out before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Pending = Pin<Box<dyn Future<Output = Bytes> + Send>>;
+
+/// Encodes an error frame and counts it.
+fn error_frame(
+    code: ErrorCode,
+    doc: Option<DocumentId>,
+    id: Option<u64>,
+    message: String,
+) -> Bytes {
+    metrics::counter!(m::ERRORS_TOTAL, "code" => code.as_str()).increment(1);
+    Bytes::from(encode_server(&ServerFrame::Error {
+        code,
+        doc,
+        id,
+        message,
+    }))
+}
+
+fn frame(f: &ServerFrame) -> Bytes {
+    Bytes::from(encode_server(f))
+}
+
+/// The connection went away (or is being dropped) while we waited to queue a frame.
+struct Gone;
+
+/// A token bucket: `rate` per second, bursts up to `rate`.
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate);
+        Self {
+            rate,
+            tokens: rate,
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Connection {
+    state: Arc<RelayState>,
+    conn: Arc<Conn>,
+    challenge: [u8; CHALLENGE_LEN],
+    presented: Presented,
+    subs: BTreeMap<DocumentId, Arc<Subscription>>,
+    pending: FuturesOrdered<Pending>,
+    bucket: Bucket,
+    greeted: bool,
+}
+
+/// Serves one upgraded websocket until it closes.
+pub(crate) async fn run(state: Arc<RelayState>, socket: WebSocket, presented: Presented) {
+    let id = state.next_connection_id();
+    let limits = state.config().limits.clone();
+    let (tx, rx) = mpsc::channel(limits.send_queue);
+    let conn = Arc::new(Conn::new(id, tx, limits.send_queue));
+    let (sink, mut stream) = socket.split();
+    let writer = tokio::spawn(write_loop(sink, rx, Arc::clone(&conn)));
+    metrics::gauge!(m::CONNECTIONS).increment(1.0);
+    metrics::counter!(m::CONNECTIONS_TOTAL).increment(1);
+    tracing::debug!(conn = id, "connected");
+
+    let mut challenge = [0u8; CHALLENGE_LEN];
+    let mut c = Connection {
+        state: Arc::clone(&state),
+        conn: Arc::clone(&conn),
+        challenge,
+        presented,
+        subs: BTreeMap::new(),
+        pending: FuturesOrdered::new(),
+        bucket: Bucket::new(limits.max_pushes_per_sec),
+        greeted: false,
+    };
+    if let Err(e) = getrandom::fill(&mut challenge) {
+        tracing::error!(error = %e, "no randomness for a challenge; closing the connection");
+        let _ = c
+            .send(Outbound::Close(1011, "relay error: no randomness"))
+            .await;
+    } else {
+        c.challenge = challenge;
+        let hello = frame(&ServerFrame::Hello {
+            version: PROTOCOL_VERSION,
+            challenge,
+        });
+        if c.send(Outbound::Frame(hello)).await.is_ok() {
+            c.serve(&mut stream).await;
+        }
+    }
+    for sub in c.subs.values() {
+        state.hub().remove(sub);
+    }
+    // Let the writer flush what is queued and close. If it already closed (a close was
+    // queued earlier, or the peer is gone), this send fails at once.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, c.send(Outbound::Close(1000, "goodbye"))).await;
+    drop(c);
+    let mut writer = writer;
+    let finished = match tokio::time::timeout(CLOSE_TIMEOUT * 2, &mut writer).await {
+        Ok(result) => result,
+        Err(_) => {
+            conn.kill.cancel();
+            writer.await
+        }
+    };
+    if finished.is_err() {
+        tracing::error!(conn = id, "connection writer panicked");
+    }
+    metrics::gauge!(m::CONNECTIONS).decrement(1.0);
+    tracing::debug!(conn = id, "disconnected");
+}
+
+impl Connection {
+    /// Queues a frame, waiting for room; gives up if the connection is being dropped.
+    async fn send(&mut self, msg: Outbound) -> Result<(), Gone> {
+        tokio::select! {
+            biased;
+            () = self.conn.kill.cancelled() => Err(Gone),
+            r = self.conn.tx.send(msg) => r.map_err(|_| Gone),
+        }
+    }
+
+    async fn error(
+        &mut self,
+        code: ErrorCode,
+        doc: Option<DocumentId>,
+        id: Option<u64>,
+        message: String,
+    ) -> Result<(), Gone> {
+        self.send(Outbound::Frame(error_frame(code, doc, id, message)))
+            .await
+    }
+
+    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+        let shutdown = self.state.shutdown_token();
+        loop {
+            tokio::select! {
+                biased;
+                () = self.conn.kill.cancelled() => return,
+                () = shutdown.cancelled() => break,
+                Some(done) = self.pending.next(), if !self.pending.is_empty() => {
+                    if self.send(Outbound::Frame(done)).await.is_err() {
+                        return;
+                    }
+                }
+                msg = stream.next(), if self.pending.len() < MAX_IN_FLIGHT => {
+                    let keep_going = match msg {
+                        None | Some(Ok(Message::Close(_))) => {
+                            // The client left: finish its pending writes (they are
+                            // durable either way), no one to ack to.
+                            return;
+                        }
+                        Some(Ok(Message::Binary(bytes))) => self.on_binary(&bytes).await,
+                        Some(Ok(Message::Text(_))) => self
+                            .error(ErrorCode::BadFrame, None, None, "frames are binary (postcard), not text".to_owned())
+                            .await
+                            .is_ok(),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+                        Some(Err(e)) => {
+                            tracing::debug!(conn = self.conn.id, error = %e, "websocket read failed");
+                            let reason = if e.to_string().to_ascii_lowercase().contains("too long")
+                                || e.to_string().to_ascii_lowercase().contains("too big")
+                                || e.to_string().to_ascii_lowercase().contains("capacity")
+                            {
+                                (1009, "message too big")
+                            } else {
+                                (1002, "websocket protocol error")
+                            };
+                            metrics::counter!(m::ERRORS_TOTAL, "code" => "websocket").increment(1);
+                            let _ = self.send(Outbound::Close(reason.0, reason.1)).await;
+                            return;
+                        }
+                    };
+                    if !keep_going {
+                        return;
+                    }
+                }
+            }
+        }
+        // Shutting down: stop reading, answer what was already submitted, then close.
+        while let Some(done) = self.pending.next().await {
+            if self.send(Outbound::Frame(done)).await.is_err() {
+                return;
+            }
+        }
+        let _ = self
+            .send(Outbound::Close(1001, "relay shutting down"))
+            .await;
+    }
+
+    /// Handles one binary frame. Returns false when the connection should end.
+    async fn on_binary(&mut self, bytes: &[u8]) -> bool {
+        metrics::counter!(m::BYTES_RECEIVED_TOTAL).increment(bytes.len() as u64);
+        let max = self.state.config().limits.max_frame_bytes;
+        let frame = match decode_client(bytes, max) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let sent = self
+                    .error(e.code(), None, None, e.to_string())
+                    .await
+                    .is_ok();
+                if !self.greeted {
+                    let _ = self
+                        .send(Outbound::Close(1002, "expected a Hello frame"))
+                        .await;
+                    return false;
+                }
+                return sent;
+            }
+        };
+        if !self.greeted {
+            return self.on_hello(&frame).await;
+        }
+        let result = match frame {
+            ClientFrame::Hello { .. } => {
+                self.error(
+                    ErrorCode::BadFrame,
+                    None,
+                    None,
+                    "Hello was already received".to_owned(),
+                )
+                .await
+            }
+            ClientFrame::Subscribe {
+                doc,
+                since,
+                create,
+                proof,
+            } => {
+                if verify_subscribe(&doc, &self.challenge, &proof) {
+                    self.subscribe(doc, since, create).await
+                } else {
+                    self.error(
+                        ErrorCode::BadSignature,
+                        Some(doc),
+                        None,
+                        "the subscribe proof does not verify for this document and this connection's challenge".to_owned(),
+                    )
+                    .await
+                }
+            }
+            ClientFrame::Unsubscribe { doc } => {
+                if let Some(sub) = self.subs.remove(&doc) {
+                    self.state.hub().remove(&sub);
+                }
+                Ok(())
+            }
+            ClientFrame::Push { doc, id, blob } => self.push(doc, id, blob).await,
+            ClientFrame::Snapshot { doc, covers, blob } => self.snapshot(doc, covers, blob).await,
+            ClientFrame::Ephemeral { doc, blob } => self.ephemeral(doc, blob).await,
+        };
+        result.is_ok()
+    }
+
+    async fn on_hello(&mut self, frame: &ClientFrame) -> bool {
+        match frame {
+            ClientFrame::Hello { version } if *version == PROTOCOL_VERSION => {
+                self.greeted = true;
+                true
+            }
+            ClientFrame::Hello { version } => {
+                let _ = self
+                    .error(
+                        ErrorCode::UnsupportedVersion,
+                        None,
+                        None,
+                        format!(
+                            "this relay speaks protocol version {PROTOCOL_VERSION} and the client speaks {version}; update the older of the two"
+                        ),
+                    )
+                    .await;
+                let _ = self
+                    .send(Outbound::Close(
+                        close_code::UNSUPPORTED_VERSION,
+                        "unsupported protocol version",
+                    ))
+                    .await;
+                false
+            }
+            _ => {
+                let _ = self
+                    .error(
+                        ErrorCode::BadFrame,
+                        None,
+                        None,
+                        "the first frame must be Hello".to_owned(),
+                    )
+                    .await;
+                let _ = self
+                    .send(Outbound::Close(1002, "expected a Hello frame"))
+                    .await;
+                false
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, doc: DocumentId, since: u64, create: bool) -> Result<(), Gone> {
+        let limits = &self.state.config().limits;
+        if !self.subs.contains_key(&doc) && self.subs.len() >= limits.max_subscriptions {
+            let message = format!(
+                "at most {} subscriptions per connection",
+                limits.max_subscriptions
+            );
+            return self
+                .error(ErrorCode::TooManySubscriptions, Some(doc), None, message)
+                .await;
+        }
+        let store = Arc::clone(self.state.store());
+        let exists = match store.head(doc).await {
+            Ok(head) => head.is_some(),
+            Err(e) => return self.internal(Some(doc), None, &e).await,
+        };
+        if !exists {
+            if !create {
+                let message =
+                    "the relay does not have this document (share it to create it)".to_owned();
+                return self
+                    .error(ErrorCode::UnknownDocument, Some(doc), None, message)
+                    .await;
+            }
+            let created_by = match self.may_create().await {
+                Ok(created_by) => created_by,
+                Err(Refusal::Unauthorized(message)) => {
+                    return self
+                        .error(ErrorCode::Unauthorized, Some(doc), None, message)
+                        .await;
+                }
+                Err(Refusal::Store(e)) => return self.internal(Some(doc), None, &e).await,
+            };
+            if let Err(e) = store.create(doc, created_by).await {
+                return self.internal(Some(doc), None, &e).await;
+            }
+            metrics::counter!(m::DOCUMENTS_CREATED_TOTAL).increment(1);
+        }
+
+        // Register first, then read: an entry committed meanwhile is either in what we
+        // read or parked for us (or both; the writer skips what it already sent).
+        if let Some(old) = self.subs.remove(&doc) {
+            self.state.hub().remove(&old);
+        }
+        let sub = Arc::new(Subscription::new(doc, Arc::clone(&self.conn)));
+        self.state.hub().add(Arc::clone(&sub));
+        self.subs.insert(doc, Arc::clone(&sub));
+
+        let mut cursor = since;
+        let head = loop {
+            let page = match store.read_page(doc, cursor, CATCH_UP_PAGE_BYTES).await {
+                Ok(page) => page,
+                Err(e) => {
+                    if let Some(sub) = self.subs.remove(&doc) {
+                        self.state.hub().remove(&sub);
+                    }
+                    return self.internal(Some(doc), None, &e).await;
+                }
+            };
+            let last = page.last_seq();
+            if let Some((seq, blob)) = page.snapshot {
+                self.send(Outbound::Frame(frame(&ServerFrame::Snapshot {
+                    doc,
+                    seq,
+                    blob,
+                })))
+                .await?;
+            }
+            for (seq, blob) in page.entries {
+                self.send(Outbound::Frame(frame(&ServerFrame::Entry {
+                    doc,
+                    seq,
+                    blob,
+                })))
+                .await?;
+            }
+            match last {
+                Some(last) if last < page.head => cursor = last,
+                _ => break page.head,
+            }
+        };
+        metrics::counter!(m::SUBSCRIBES_TOTAL).increment(1);
+        let subscribed = frame(&ServerFrame::Subscribed { doc, head });
+        self.send(Outbound::CatchUpDone {
+            sub,
+            head,
+            subscribed,
+        })
+        .await
+    }
+
+    /// Whether this connection may create a document, and under which token name.
+    async fn may_create(&mut self) -> Result<Option<String>, Refusal> {
+        let token = match self.presented {
+            Presented::Token(hash) => self
+                .state
+                .store()
+                .token_name(hash)
+                .await
+                .map_err(Refusal::Store)?,
+            Presented::None | Presented::Malformed => None,
+        };
+        match (self.state.config().access, token, self.presented) {
+            (Access::Open, token, _) => Ok(token),
+            (Access::TokenToCreate, Some(name), _) => Ok(Some(name)),
+            (Access::TokenToCreate, None, Presented::None) => Err(Refusal::Unauthorized(
+                "creating a document on this relay needs a token (Authorization: Bearer ...); ask the relay's operator for one".to_owned(),
+            )),
+            (Access::TokenToCreate, None, _) => Err(Refusal::Unauthorized(
+                "the token is unknown, revoked or malformed; ask the relay's operator for a new one".to_owned(),
+            )),
+        }
+    }
+
+    async fn internal(
+        &mut self,
+        doc: Option<DocumentId>,
+        id: Option<u64>,
+        e: &StoreError,
+    ) -> Result<(), Gone> {
+        tracing::error!(conn = self.conn.id, error = %e, "storage failed");
+        self.error(
+            ErrorCode::Internal,
+            doc,
+            id,
+            "the relay could not read or write its storage; retry later".to_owned(),
+        )
+        .await
+    }
+
+    /// Checks the rate limit and the subscription for a write-like frame.
+    async fn admit(&mut self, doc: DocumentId, id: Option<u64>, what: &str) -> Result<bool, Gone> {
+        if !self.bucket.take() {
+            let rate = self.state.config().limits.max_pushes_per_sec;
+            let message = format!(
+                "{what} refused: more than {rate} per second on this connection; retry shortly"
+            );
+            self.error(ErrorCode::RateLimited, Some(doc), id, message)
+                .await?;
+            return Ok(false);
+        }
+        if !self.subs.contains_key(&doc) {
+            let message = format!("{what} refused: subscribe to the document first");
+            self.error(ErrorCode::NotSubscribed, Some(doc), id, message)
+                .await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn push(&mut self, doc: DocumentId, id: u64, blob: Vec<u8>) -> Result<(), Gone> {
+        if !self.admit(doc, Some(id), "push").await? {
+            return Ok(());
+        }
+        if blob.is_empty() {
+            return self
+                .error(
+                    ErrorCode::BadFrame,
+                    Some(doc),
+                    Some(id),
+                    "an entry cannot be empty".to_owned(),
+                )
+                .await;
+        }
+        let append = self.state.store().append(doc, self.conn.id, blob);
+        let conn = self.conn.id;
+        self.pending.push_back(Box::pin(async move {
+            match append.await {
+                Ok(seq) => {
+                    metrics::counter!(m::PUSHES_TOTAL).increment(1);
+                    frame(&ServerFrame::Ack { doc, id, seq })
+                }
+                Err(e) => {
+                    tracing::error!(conn, error = %e, "append failed");
+                    error_frame(
+                        ErrorCode::Internal,
+                        Some(doc),
+                        Some(id),
+                        "the entry was not stored; push it again".to_owned(),
+                    )
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> Result<(), Gone> {
+        if !self.admit(doc, None, "snapshot").await? {
+            return Ok(());
+        }
+        let put = self.state.store().put_snapshot(doc, covers, blob);
+        let conn = self.conn.id;
+        self.pending.push_back(Box::pin(async move {
+            match put.await {
+                Ok(()) => {
+                    metrics::counter!(m::SNAPSHOTS_TOTAL).increment(1);
+                    frame(&ServerFrame::SnapshotAck { doc, covers })
+                }
+                Err(e @ StoreError::BadSnapshot { .. }) => {
+                    error_frame(ErrorCode::BadSnapshot, Some(doc), None, e.to_string())
+                }
+                Err(e) => {
+                    tracing::error!(conn, error = %e, "snapshot failed");
+                    error_frame(
+                        ErrorCode::Internal,
+                        Some(doc),
+                        None,
+                        "the snapshot was not stored; retry later".to_owned(),
+                    )
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    async fn ephemeral(&mut self, doc: DocumentId, blob: Vec<u8>) -> Result<(), Gone> {
+        if !self.admit(doc, None, "ephemeral frame").await? {
+            return Ok(());
+        }
+        metrics::counter!(m::EPHEMERAL_TOTAL).increment(1);
+        let out = frame(&ServerFrame::Ephemeral { doc, blob });
+        self.state.hub().ephemeral(&doc, self.conn.id, &out);
+        Ok(())
+    }
+}
+
+enum Refusal {
+    Unauthorized(String),
+    Store(StoreError),
+}
+
+/// Drains the connection's queue into the socket.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outbound>,
+    conn: Arc<Conn>,
+) {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            () = conn.kill.cancelled() => break,
+            msg = rx.recv() => match msg {
+                Some(msg) => msg,
+                None => return,
+            },
+        };
+        let frames: Vec<Bytes> = match msg {
+            Outbound::Frame(bytes) => vec![bytes],
+            Outbound::Live { sub, seq, frame } => {
+                let mut mode = sub.mode();
+                match &mut *mode {
+                    Mode::Live { last } if seq > *last => {
+                        *last = seq;
+                        vec![frame]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            Outbound::Ephemeral { sub, frame } => {
+                if matches!(*sub.mode(), Mode::Live { .. }) {
+                    vec![frame]
+                } else {
+                    Vec::new()
+                }
+            }
+            Outbound::CatchUpDone {
+                sub,
+                head,
+                subscribed,
+            } => {
+                let mut mode = sub.mode();
+                let parked = match std::mem::replace(&mut *mode, Mode::Live { last: head }) {
+                    Mode::CatchingUp(parked) => parked,
+                    Mode::Closed => {
+                        *mode = Mode::Closed;
+                        continue;
+                    }
+                    Mode::Live { .. } => Vec::new(),
+                };
+                let mut out = vec![subscribed];
+                let mut last = head;
+                for (seq, frame) in parked {
+                    if seq > last {
+                        last = seq;
+                        out.push(frame);
+                    }
+                }
+                *mode = Mode::Live { last };
+                out
+            }
+            Outbound::Close(code, reason) => {
+                close(&mut sink, code, reason).await;
+                return;
+            }
+        };
+        for bytes in frames {
+            let len = bytes.len() as u64;
+            let sent = tokio::select! {
+                biased;
+                () = conn.kill.cancelled() => None,
+                r = sink.send(Message::Binary(bytes)) => Some(r),
+            };
+            match sent {
+                Some(Ok(())) => metrics::counter!(m::BYTES_SENT_TOTAL).increment(len),
+                Some(Err(_)) => {
+                    // The peer is gone; the handler notices on its side.
+                    conn.kill.cancel();
+                    return;
+                }
+                None => break,
+            }
+        }
+    }
+    if let Some((code, reason)) = conn.kill_reason() {
+        close(&mut sink, code, reason).await;
+    }
+}
+
+async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    // The peer may be stalled or gone: give the close a moment, then drop the socket.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
