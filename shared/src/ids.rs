@@ -156,6 +156,9 @@ typed_id!(
 typed_id!(
     /// An entry of the project log.
     LogId, "log entry");
+typed_id!(
+    /// A named checkpoint in a project's history.
+    CheckpointId, "checkpoint");
 
 #[cfg(test)]
 mod tests {

@@ -102,6 +102,7 @@ impl ProjectDoc {
             let eval = this.doc.put_object(&obj, "evaluation", ObjType::Map)?;
             this.put_text(&eval, "worked", &g.evaluation.worked)?;
             this.put_text(&eval, "change", &g.evaluation.change)?;
+            super::run::create_run_map(&mut this.doc, &obj)?;
             let agenda = this.doc.put_object(&obj, "agenda", ObjType::Map)?;
             for a in &g.agenda {
                 let o = this.insert_item(&agenda, &a.id, None)?;

@@ -14,9 +14,11 @@
 //!
 //! Time and randomness come in through [`Editor`], so this module does no I/O.
 
+pub mod history;
 mod import;
 pub mod order;
 mod read;
+pub mod run;
 pub mod view;
 
 use automerge::transaction::{CommitOptions, Transactable};
@@ -32,7 +34,7 @@ use crate::ids::{
 pub use view::*;
 
 /// The document layout this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Errors from reading or changing a project.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,8 @@ pub enum ModelError {
     UnknownTemplate(String),
     #[error("the text is empty")]
     EmptyText,
+    #[error("“{0}” matches more than one change; give more of the hash")]
+    Ambiguous(String),
     #[error("this is not a Samspill project: {0}")]
     NotAProject(String),
     #[error("the Automerge document could not be changed: {0}")]
@@ -110,13 +114,14 @@ impl ChangeMeta {
 }
 
 /// Collections at the root of the document, in the order they are created.
-const ROOT_MAPS: [&str; 6] = [
+const ROOT_MAPS: [&str; 7] = [
     "meta",
     "people",
     "phases",
     "gatherings",
     "between_work",
     "log",
+    "checkpoints",
 ];
 
 /// A project document and the editor changing it.
@@ -260,14 +265,29 @@ impl ProjectDoc {
         Self::open(doc, actor, editor)
     }
 
-    /// Layout changes from older schemas, applied in order.
-    ///
-    /// Schema 1 (before the first release) had no `between_work` or `log` collections and
-    /// stored task titles and checklist texts as plain strings rather than Text.
+    /// Brings an older layout forward, as one change.
     fn migrate(&mut self) -> Result<()> {
         let from = self.schema;
-        if self.schema == 1 {
-            for name in ROOT_MAPS {
+        self.migrate_steps()?;
+        self.commit(&format!("Migrated from schema {from} to {}", self.schema));
+        Ok(())
+    }
+
+    /// Layout changes from older schemas, applied in order (without committing).
+    ///
+    /// - 1 → 2: schema 1 (before the first release) had no `between_work` or `log`
+    ///   collections and stored task titles and checklist texts as plain strings.
+    /// - 2 → 3: adds `checkpoints` at the root and a `run` map to every gathering.
+    fn migrate_steps(&mut self) -> Result<()> {
+        if self.schema <= 1 {
+            for name in [
+                "meta",
+                "people",
+                "phases",
+                "gatherings",
+                "between_work",
+                "log",
+            ] {
                 if read::map(&self.doc, &ROOT, name).is_none() {
                     self.doc.put_object(ROOT, name, ObjType::Map)?;
                 }
@@ -278,20 +298,33 @@ impl ProjectDoc {
                         continue;
                     };
                     for (_, item) in read::entries(&self.doc, &items) {
-                        if let Some(Value::Scalar(s)) = self.doc.get(&item, field)?.map(|(v, _)| v)
-                        {
-                            if let ScalarValue::Str(old) = s.as_ref() {
-                                let old = old.to_string();
-                                self.put_text(&item, field, &old)?;
-                            }
+                        let old = match self.doc.get(&item, field)? {
+                            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                                ScalarValue::Str(old) => Some(old.to_string()),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        if let Some(old) = old {
+                            self.put_text(&item, field, &old)?;
                         }
                     }
                 }
             }
             self.schema = 2;
         }
+        if self.schema == 2 {
+            if read::map(&self.doc, &ROOT, "checkpoints").is_none() {
+                self.doc.put_object(ROOT, "checkpoints", ObjType::Map)?;
+            }
+            for (_, g) in read::entries(&self.doc, &self.root_map("gatherings")?) {
+                if read::map(&self.doc, &g, "run").is_none() {
+                    run::create_run_map(&mut self.doc, &g)?;
+                }
+            }
+            self.schema = 3;
+        }
         self.doc.put(ROOT, "schema", self.schema)?;
-        self.commit(&format!("Migrated from schema {from} to {}", self.schema));
         Ok(())
     }
 
@@ -866,10 +899,10 @@ impl ProjectDoc {
     fn locate_in_phases(&self, coll: &str, id: &str, what: &'static str) -> Result<(ObjId, ObjId)> {
         let phases = self.root_map("phases")?;
         for (_, phase) in read::entries(&self.doc, &phases) {
-            if let Some(items) = read::map(&self.doc, &phase, coll) {
-                if let Some(item) = read::map(&self.doc, &items, id) {
-                    return Ok((items, item));
-                }
+            if let Some(items) = read::map(&self.doc, &phase, coll)
+                && let Some(item) = read::map(&self.doc, &items, id)
+            {
+                return Ok((items, item));
             }
         }
         Err(not_found(what, id))
@@ -878,10 +911,10 @@ impl ProjectDoc {
     fn locate_agenda(&self, id: &AgendaId) -> Result<(ObjId, ObjId)> {
         let gatherings = self.root_map("gatherings")?;
         for (_, g) in read::entries(&self.doc, &gatherings) {
-            if let Some(agenda) = read::map(&self.doc, &g, "agenda") {
-                if let Some(item) = read::map(&self.doc, &agenda, id.as_str()) {
-                    return Ok((agenda, item));
-                }
+            if let Some(agenda) = read::map(&self.doc, &g, "agenda")
+                && let Some(item) = read::map(&self.doc, &agenda, id.as_str())
+            {
+                return Ok((agenda, item));
             }
         }
         Err(not_found("agenda item", id.as_str()))
@@ -956,6 +989,7 @@ impl ProjectDoc {
         let eval = self.doc.put_object(&obj, "evaluation", ObjType::Map)?;
         self.put_text(&eval, "worked", "")?;
         self.put_text(&eval, "change", "")?;
+        run::create_run_map(&mut self.doc, &obj)?;
         Ok(obj)
     }
 
@@ -1093,7 +1127,7 @@ fn not_found(what: &'static str, id: &str) -> ModelError {
     }
 }
 
-fn non_empty(s: &str) -> Result<&str> {
+pub(crate) fn non_empty(s: &str) -> Result<&str> {
     let s = s.trim();
     if s.is_empty() {
         Err(ModelError::EmptyText)
@@ -1102,7 +1136,7 @@ fn non_empty(s: &str) -> Result<&str> {
     }
 }
 
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     let mut out: String = s.chars().take(60).collect();
     if s.chars().count() > 60 {
         out.push('…');

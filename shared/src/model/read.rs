@@ -48,6 +48,10 @@ fn bool(doc: &AutoCommit, obj: &ObjId, key: &str) -> bool {
     matches!(scalar(doc, obj, key), Some(ScalarValue::Boolean(true)))
 }
 
+pub(super) fn has_int(doc: &AutoCommit, obj: &ObjId, key: &str) -> bool {
+    int(doc, obj, key).is_some()
+}
+
 fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
     match scalar(doc, obj, key) {
         Some(ScalarValue::Int(n)) => Some(n),
@@ -164,6 +168,13 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
             due: str(doc, w, "due"),
             done: bool(doc, w, "done"),
         }),
+        checkpoints: ordered(doc, &ROOT, "checkpoints", |id, c| Checkpoint {
+            id,
+            name: text(doc, c, "name"),
+            heads: str(doc, c, "heads"),
+            at: int(doc, c, "at"),
+            by: str(doc, c, "by"),
+        }),
         log: ordered(doc, &ROOT, "log", |id, e| LogEntry {
             id,
             date: str(doc, e, "date"),
@@ -200,8 +211,30 @@ fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
             change: text(doc, &e, "change"),
         })
         .unwrap_or_default();
+    let run = map(doc, g, "run").map(|r| {
+        let actual_map = map(doc, &r, "actual");
+        let actual = agenda
+            .iter()
+            .filter_map(|item| {
+                let e = map(doc, actual_map.as_ref()?, &item.id)?;
+                Some(ActualTime {
+                    item: item.id.clone(),
+                    started_at: int(doc, &e, "started_at")?,
+                    ended_at: int(doc, &e, "ended_at"),
+                })
+            })
+            .collect();
+        RunState {
+            current: str(doc, &r, "current"),
+            started_at: int(doc, &r, "started_at"),
+            item_started_at: int(doc, &r, "item_started_at"),
+            finished_at: int(doc, &r, "finished_at"),
+            actual,
+        }
+    });
     Gathering {
         id,
+        run: run.unwrap_or_default(),
         title: text(doc, g, "title"),
         date: str(doc, g, "date"),
         end: start_min.map(|s| format_time(s + elapsed)),

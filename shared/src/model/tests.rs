@@ -733,3 +733,135 @@ fn two<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
         (&mut b[0], &mut a[j])
     }
 }
+
+// ----- history, restore, checkpoints, run mode -----
+
+#[test]
+fn history_lists_every_change_with_author_and_message_oldest_first() {
+    let mut p = new_project("four-phase");
+    let ph = phase(&p, 0);
+    p.add_task(&ph, "Første").unwrap();
+    p.add_task(&ph, "Andre").unwrap();
+    let h = p.history();
+    assert_eq!(h.len(), 3);
+    assert!(h[0].msg.starts_with("Created"));
+    assert_eq!(h[2].msg, "Added task “Andre”");
+    assert!(h.iter().all(|e| e.by == "alice" && e.time == 1_763_900_000));
+    assert_eq!(history::sessions(&h, 600).len(), 1);
+}
+
+#[test]
+fn the_view_at_an_earlier_change_equals_the_document_at_those_heads() {
+    let mut p = new_project("four-phase");
+    let ph = phase(&p, 0);
+    p.add_task(&ph, "Første").unwrap();
+    let then = p.view();
+    let hash = p.history()[1].hash.clone();
+    p.add_task(&ph, "Andre").unwrap();
+    p.set_title("Nytt navn").unwrap();
+    let change = p.resolve_change(&hash[..8]).unwrap();
+    assert_eq!(p.view_at(change).unwrap(), then);
+    assert_ne!(p.view(), then);
+    assert!(matches!(
+        p.resolve_change("zz"),
+        Err(ModelError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn restore_brings_back_an_earlier_state_as_a_new_change_that_others_receive() {
+    let mut alice = new_project("four-phase");
+    let ph = phase(&alice, 0);
+    alice.add_task(&ph, "Beholdes").unwrap();
+    let good = alice.view();
+    let hash = alice.history().last().unwrap().hash.clone();
+    let t = alice.add_task(&ph, "Feil").unwrap();
+    alice.set_notes(&ph, "Skrevet ved en feil").unwrap();
+    alice.remove_task(&t).unwrap();
+    let mut bob = replica(&mut alice, 2, "bob");
+    let before = alice.history().len();
+
+    let change = alice.resolve_change(&hash).unwrap();
+    alice.restore(change).unwrap();
+    assert_eq!(alice.view(), good);
+    let history = alice.history();
+    assert_eq!(history.len(), before + 1, "one new change, history kept");
+    assert!(history.last().unwrap().msg.starts_with("Restored"));
+
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.view(), good);
+}
+
+#[test]
+fn checkpoints_name_a_state_that_can_be_viewed_later() {
+    let mut p = new_project("gathering-programme");
+    let ph = phase(&p, 0);
+    p.add_task(&ph, "Før første samling").unwrap();
+    let at_checkpoint = p.view();
+    p.add_checkpoint("Etter første samling").unwrap();
+    p.add_task(&ph, "Senere").unwrap();
+    let v = p.view();
+    assert_eq!(v.checkpoints.len(), 1);
+    assert_eq!(v.checkpoints[0].name, "Etter første samling");
+    let heads = history::parse_heads(&v.checkpoints[0].heads);
+    assert_eq!(p.view_at_heads(&heads).unwrap(), at_checkpoint);
+}
+
+#[test]
+fn a_gathering_is_run_item_by_item_and_a_co_facilitator_follows() {
+    let mut alice = new_project("four-phase");
+    let g = alice.add_gathering("Samling 1").unwrap();
+    alice.set_gathering_when(&g, "2026-01-14", "09:00").unwrap();
+    let a = alice
+        .add_agenda_item(&g, "Innsjekk", 15, Some("check-in"))
+        .unwrap();
+    let b = alice.add_agenda_item(&g, "IGP", 45, Some("igp")).unwrap();
+    let mut bob = replica(&mut alice, 2, "bob");
+
+    assert_eq!(alice.run_start(&g).unwrap(), a);
+    alice.run_note(&g, "Alle er på plass").unwrap();
+    sync(&mut alice, &mut bob);
+    let run = bob.view().gatherings[0].run.clone();
+    assert_eq!(run.current, a.as_str(), "Bob sees what is on now");
+    assert!(run.is_running());
+
+    assert_eq!(alice.run_next(&g).unwrap(), Some(b.clone()));
+    assert_eq!(alice.run_next(&g).unwrap(), None, "the agenda is done");
+    sync(&mut alice, &mut bob);
+    let gathering = bob.view().gatherings[0].clone();
+    assert!(!gathering.run.is_running());
+    assert_eq!(gathering.run.actual.len(), 2);
+    assert!(gathering.run.actual.iter().all(|t| t.ended_at.is_some()));
+    assert_eq!(gathering.log, "Innsjekk: Alle er på plass");
+
+    // The state is in the document: it survives saving and loading.
+    let reloaded = replica(&mut bob, 3, "carol");
+    assert_eq!(reloaded.view().gatherings[0].run, gathering.run);
+}
+
+#[test]
+fn running_an_empty_agenda_is_refused() {
+    let mut p = new_project("four-phase");
+    let g = p.add_gathering("Tom").unwrap();
+    assert!(p.run_start(&g).is_err());
+}
+
+#[test]
+fn a_schema_2_document_gains_checkpoints_and_run_state() {
+    let mut p = new_project("gathering-programme");
+    // Make it look like schema 2: no checkpoints, no run maps.
+    let doc = p.automerge_mut();
+    doc.delete(ROOT, "checkpoints").unwrap();
+    let gatherings = read::map(doc, &ROOT, "gatherings").unwrap();
+    for (_, g) in read::entries(doc, &gatherings) {
+        doc.delete(&g, "run").unwrap();
+    }
+    doc.put(ROOT, "schema", 2_u64).unwrap();
+    doc.commit();
+    let mut old = replica(&mut p, 2, "bob");
+    assert_eq!(old.schema(), SCHEMA_VERSION);
+    let g: GatheringId = old.view().gatherings[0].id.parse().unwrap();
+    old.run_start(&g).unwrap();
+    old.add_checkpoint("etter migrering").unwrap();
+    assert_eq!(old.view().checkpoints.len(), 1);
+}

@@ -18,6 +18,47 @@ pub struct Project {
     pub gatherings: Vec<Gathering>,
     pub between_work: Vec<BetweenWork>,
     pub log: Vec<LogEntry>,
+    /// Named points in the history. Not carried over by `samspill import` (the change
+    /// hashes belong to the original document).
+    #[serde(default)]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// A named point in the project's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub id: String,
+    pub name: String,
+    /// The document heads at the checkpoint: comma-separated change hashes.
+    pub heads: String,
+    pub at: Option<i64>,
+    pub by: String,
+}
+
+/// A gathering being run live.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunState {
+    /// The agenda item on now; empty when not running.
+    pub current: String,
+    pub started_at: Option<i64>,
+    pub item_started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// Actual start and end of each item that has been run, in agenda order.
+    pub actual: Vec<ActualTime>,
+}
+
+impl RunState {
+    pub fn is_running(&self) -> bool {
+        !self.current.is_empty()
+    }
+}
+
+/// When an agenda item actually ran (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualTime {
+    pub item: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +174,9 @@ pub struct Gathering {
     pub end: Option<String>,
     pub log: String,
     pub evaluation: Evaluation,
+    /// Run mode: the current item and actual times.
+    #[serde(default)]
+    pub run: RunState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
