@@ -14,8 +14,11 @@ use samspill_shared::crypto::ProjectSecret;
 use samspill_shared::ids::{Entropy, ItemId, PhaseId, TaskId};
 use samspill_shared::model::{NewProject, Project, ProjectDoc};
 
+use samspill_shared::link::RelayUrl;
+
 use crate::device::{default_data_dir, Access, Device, OsEntropy};
 use crate::export;
+use crate::sync;
 
 #[derive(Debug, Parser)]
 #[command(name = "samspill", version, about = "Plan and run development processes together — local-first, end-to-end encrypted.", long_about = None)]
@@ -78,10 +81,24 @@ pub enum Command {
         id: String,
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// Export only this gathering's agenda (id or a unique start of it; pdf, html or md)
+        #[arg(long, value_name = "GATHERING")]
+        gathering: Option<String>,
         /// Output file; `-` writes to standard output
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
+    /// The project's history: one change a line, oldest first (hash, time, author, message)
+    History { id: String },
+    /// Make the project as it was after a change, applied as a new change
+    Restore {
+        id: String,
+        /// Change hash, or a unique start of it (at least 4 digits; `samspill history` lists them)
+        #[arg(long, value_name = "CHANGE")]
+        at: String,
+    },
+    /// Name the project's current state, e.g. "after the first gathering"
+    Checkpoint { id: String, name: String },
     /// Import a .automerge or .json export as a new project; prints its id
     Import { file: PathBuf },
     /// Tasks in a phase
@@ -103,6 +120,29 @@ pub enum Command {
         phase: String,
         text: String,
     },
+    /// Put a project on a relay; prints its invite link (keep it secret: it opens the project)
+    Share {
+        id: String,
+        /// The relay: ws://HOST:PORT or wss://HOST[:PORT]
+        #[arg(long, value_parser = parse_relay_url)]
+        relay: RelayUrl,
+        /// A token from the relay's operator, when the relay requires one to host projects
+        #[arg(long, env = "SAMSPILL_RELAY_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Fetch a shared project from an invite link; prints its id
+    Join { link: String },
+    /// Pull what is missing and push what is unacknowledged (all shared projects without ID)
+    Sync {
+        id: Option<String>,
+        /// Keep syncing until interrupted (Ctrl-C or SIGTERM)
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+fn parse_relay_url(s: &str) -> Result<RelayUrl, String> {
+    s.parse::<RelayUrl>().map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +167,7 @@ pub enum TaskCommand {
 pub enum ExportFormat {
     Md,
     Html,
+    Pdf,
     Json,
     Automerge,
 }
@@ -156,11 +197,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::List => {
             for id in device.store.list()? {
-                let title = match device.open_project(&id, Access::Read) {
-                    Ok(p) => p.doc.view().meta.title,
-                    Err(e) => format!("(unreadable: {e:#})"),
+                let (title, state) = match device.open_project(&id, Access::Read) {
+                    Ok(mut p) => (p.doc.view().meta.title, sync_column(&mut p)),
+                    Err(e) => (format!("(unreadable: {e:#})"), "unknown".to_owned()),
                 };
-                writeln!(out, "{id}\t{}\tlocal", one_line(&title))?;
+                writeln!(out, "{id}\t{}\t{state}", one_line(&title))?;
             }
             Ok(())
         }
@@ -192,13 +233,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Export { id, format, output } => {
+        Command::Export { id, format, gathering, output } => {
             let id = device.resolve(&id)?;
             let mut project = device.open_project(&id, Access::Read)?;
             let view = project.doc.view();
+            let lib = device.library();
+            let gathering = match &gathering {
+                Some(g) => {
+                    let ids = view.gatherings.iter().map(|g| g.id.as_str());
+                    let gid = resolve_item(ids, g, "gathering")?;
+                    view.gathering(gid)
+                }
+                None => None,
+            };
+            let scope = gathering.map_or(export::Scope::Plan, export::Scope::Gathering);
             let bytes = match format {
-                ExportFormat::Md => export::markdown(&view, device.library()).into_bytes(),
-                ExportFormat::Html => export::html(&view, device.library()).into_bytes(),
+                ExportFormat::Md => export::markdown_of(&view, lib, scope).into_bytes(),
+                ExportFormat::Html => export::html_of(&view, lib, scope).into_bytes(),
+                ExportFormat::Pdf => export::pdf(&view, lib, scope),
+                ExportFormat::Json | ExportFormat::Automerge if gathering.is_some() => {
+                    bail!("--gathering exports pdf, html or md; json and automerge hold the whole project")
+                }
                 ExportFormat::Json => format!("{}\n", to_json(&id.to_string(), &view)?).into_bytes(),
                 ExportFormat::Automerge => project.doc.automerge_mut().save(),
             };
@@ -207,6 +262,37 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 std::fs::write(&output, &bytes).with_context(|| format!("could not write {}", output.display()))?;
             }
+            Ok(())
+        }
+        Command::History { id } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Read)?;
+            let view = project.doc.view();
+            for e in project.doc.history() {
+                let who = match view.person(&e.by) {
+                    Some(p) if !p.centre.is_empty() => format!("{} ({})", p.name, p.centre),
+                    Some(p) => p.name.clone(),
+                    None if e.by.is_empty() => "?".to_owned(),
+                    None => e.by.clone(),
+                };
+                writeln!(out, "{}\t{}\t{}\t{}", e.short(), format_time_utc(e.time), one_line(&who), one_line(&e.msg))?;
+            }
+            Ok(())
+        }
+        Command::Restore { id, at } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let change = project.doc.resolve_change(&at)?;
+            project.doc.restore(change)?;
+            project.save()?;
+            Ok(())
+        }
+        Command::Checkpoint { id, name } => {
+            let id = device.resolve(&id)?;
+            let mut project = device.open_project(&id, Access::Edit)?;
+            let checkpoint = project.doc.add_checkpoint(&name)?;
+            project.save()?;
+            writeln!(out, "{checkpoint}")?;
             Ok(())
         }
         Command::Import { file } => {
@@ -251,6 +337,87 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             project.save()?;
             Ok(())
         }
+        Command::Share { id, relay, token } => {
+            let id = device.resolve(&id)?;
+            let invite = sync::block_on(sync::share(&device, &id, &relay, token.as_deref()))??;
+            writeln!(out, "{invite}")?;
+            Ok(())
+        }
+        Command::Join { link } => {
+            let id = sync::block_on(sync::join(&device, &link))??;
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+        Command::Sync { id, watch } => {
+            let ids = match id {
+                Some(id) => vec![device.resolve(&id)?],
+                None => vec![],
+            };
+            if watch {
+                watch_until_signal(&device, ids)
+            } else {
+                let n = sync::block_on(sync::sync_once(&device, &ids))??;
+                if n == 0 {
+                    eprintln!("no shared projects on this device; `samspill share ID --relay URL` shares one");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The third column of `list`: `local` (not shared), `synced`, or `N unsent`.
+fn sync_column(project: &mut crate::device::LocalProject) -> String {
+    match sync::persist::load(&project.files) {
+        Ok(None) => "local".to_owned(),
+        Ok(Some(file)) => {
+            let (changes, entries) = samspill_shared::sync::unsent(&file.state, project.doc.automerge_mut());
+            match changes + entries {
+                0 => "synced".to_owned(),
+                n => format!("{n} unsent"),
+            }
+        }
+        Err(_) => "sync state unreadable".to_owned(),
+    }
+}
+
+/// `sync --watch`: runs the engine until SIGINT or SIGTERM, printing what happens on stderr.
+fn watch_until_signal(device: &Device, ids: Vec<samspill_shared::crypto::DocumentId>) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc, Mutex};
+    let stop = Arc::new(AtomicBool::new(false));
+    let (_cmd_tx, cmd_rx) = mpsc::channel();
+    let data_dir = device.store.data_dir().to_owned();
+    let events = sync::Events::discard();
+    sync::block_on(async move {
+        let flag = stop.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            flag.store(true, Ordering::SeqCst);
+        });
+        sync::watch(data_dir, ids, events, stop, None, Arc::new(Mutex::new(cmd_rx))).await
+    })?
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -333,10 +500,10 @@ pub fn import(device: &Device, file: &std::path::Path) -> anyhow::Result<samspil
 }
 
 fn parse_phase_kind(s: &str) -> anyhow::Result<PhaseKind> {
-    if let Ok(n) = s.parse::<u8>() {
-        if let Some(k) = PhaseKind::ALL.into_iter().find(|k| k.number() == n) {
-            return Ok(k);
-        }
+    if let Ok(n) = s.parse::<u8>()
+        && let Some(k) = PhaseKind::ALL.into_iter().find(|k| k.number() == n)
+    {
+        return Ok(k);
     }
     s.parse::<PhaseKind>()
         .map_err(|_| anyhow::anyhow!("unknown phase “{s}”; use oppstart, planlegging, gjennomforing, evaluering or 1–4"))
@@ -372,6 +539,13 @@ fn resolve_item<'a>(all: impl Iterator<Item = &'a str>, s: &str, what: &str) -> 
         [] | [_] => bail!("no {what} “{s}” in this project"),
         many => bail!("“{s}” matches {} {what}s; give more of the id", many.len()),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch.
+fn format_time_utc(secs: i64) -> String {
+    let date = samspill_shared::model::date_of_ms(secs.saturating_mul(1000));
+    let s = secs.rem_euclid(86_400);
+    format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 fn one_line(s: &str) -> String {

@@ -5,6 +5,7 @@
 //! - [`device`]: the store and profile together; opening and creating projects.
 //! - [`cli`]: `samspill <subcommand>`.
 //! - [`export`]: Markdown and print-ready HTML.
+//! - [`sync`]: the sync engine (share, join, sync; the app's background engine).
 //! - [`ui`]: the egui app.
 //!
 //! The document model, content, protocol and crypto live in `samspill-shared`.
@@ -14,4 +15,5 @@ pub mod device;
 pub mod export;
 pub mod profile;
 pub mod store;
+pub mod sync;
 pub mod ui;

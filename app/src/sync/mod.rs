@@ -1,0 +1,708 @@
+//! The sync engine: shared projects kept in step with their relay.
+//!
+//! The protocol logic is the pure [`samspill_shared::sync::DocSync`]; this module gives it
+//! a websocket ([`conn`]), files ([`persist`]: `sync.json`) and a clock, and offers:
+//!
+//! - [`share`], [`join`] and [`sync_once`]: what `samspill share | join | sync` do;
+//! - [`SyncHandle`]: a background engine for the desktop app, one task per relay, that
+//!   reconnects with jittered exponential backoff and reports [`SyncEvent`]s over a
+//!   channel that never blocks (the UI drains it once a frame with
+//!   [`SyncHandle::events`]; a repaint callback wakes it).
+//!
+//! Ordering rules (see `docs/sync.md`): a local change is saved to the store before the
+//! state machine hears of it; `sync.json` is written before an entry is sent; remote
+//! changes are appended to the store before `sync.json` records their sequence numbers.
+
+pub mod conn;
+pub mod persist;
+mod session;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, bail};
+use automerge::AutoCommit;
+use samspill_shared::crypto::DocumentId;
+use samspill_shared::ids::Entropy as _;
+use samspill_shared::link::{Invite, RelayUrl};
+use samspill_shared::model::ProjectDoc;
+use samspill_shared::protocol::ErrorCode;
+use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncConfig, SyncState};
+
+pub use conn::{ConnError, Connection};
+pub use persist::SyncFile;
+use session::{Interrupt, SessionOutcome, Stop, Tracked, drive, now_ms};
+
+use crate::device::{Access, Device, OsEntropy};
+
+/// How long `share`, `join` and `sync` wait for the relay before giving up.
+const ONCE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the engine tells the UI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncEvent {
+    /// Connected to a relay (hellos exchanged).
+    Connected { relay: RelayUrl },
+    /// Catching up or pushing.
+    Syncing { project: DocumentId },
+    /// Everything acknowledged, nothing missing.
+    InSync { project: DocumentId },
+    /// The relay cannot be reached (since this time); changes wait on disk.
+    Offline {
+        relay: RelayUrl,
+        since: SystemTime,
+        reason: String,
+    },
+    PeerJoined {
+        project: DocumentId,
+        presence: Presence,
+    },
+    PeerLeft {
+        project: DocumentId,
+        presence: Presence,
+    },
+    /// Someone else's changes were applied and saved; [`SyncHandle::pump`] brings them
+    /// into an open document.
+    RemoteChange { project: DocumentId },
+    /// Something went wrong; the text says what (never a secret).
+    Error {
+        project: Option<DocumentId>,
+        message: String,
+    },
+}
+
+/// A project's sync state, kept up to date from the events.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProjectSync {
+    /// Not (yet) heard of by the engine.
+    #[default]
+    Idle,
+    Syncing,
+    InSync,
+    Offline {
+        since: SystemTime,
+    },
+    Error(String),
+}
+
+type Repaint = Arc<Mutex<Option<Box<dyn Fn() + Send + Sync>>>>;
+
+#[derive(Default)]
+struct Shared {
+    status: BTreeMap<DocumentId, ProjectSync>,
+    peers: BTreeMap<DocumentId, BTreeMap<String, Presence>>,
+    remote: BTreeMap<DocumentId, bool>,
+    /// Projects of each relay (for `Offline`).
+    by_relay: BTreeMap<String, Vec<DocumentId>>,
+}
+
+/// Where the engine's events go: a channel, a status table and a repaint callback.
+#[derive(Clone, Default)]
+pub struct Events {
+    tx: Option<mpsc::Sender<SyncEvent>>,
+    shared: Arc<Mutex<Shared>>,
+    repaint: Repaint,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
+impl Events {
+    /// Events that go nowhere (the one-shot commands), except errors to the log.
+    pub fn discard() -> Self {
+        Self::default()
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        if let Ok(mut s) = self.shared.lock() {
+            match &event {
+                SyncEvent::Syncing { project } => {
+                    s.status.insert(*project, ProjectSync::Syncing);
+                }
+                SyncEvent::InSync { project } => {
+                    s.status.insert(*project, ProjectSync::InSync);
+                }
+                SyncEvent::Offline { relay, since, .. } => {
+                    let ids = s
+                        .by_relay
+                        .get(&relay.to_string())
+                        .cloned()
+                        .unwrap_or_default();
+                    for id in ids {
+                        s.status.insert(id, ProjectSync::Offline { since: *since });
+                        s.peers.remove(&id);
+                    }
+                }
+                SyncEvent::PeerJoined { project, presence } => {
+                    s.peers
+                        .entry(*project)
+                        .or_default()
+                        .insert(presence.session.clone(), presence.clone());
+                }
+                SyncEvent::PeerLeft { project, presence } => {
+                    if let Some(p) = s.peers.get_mut(project) {
+                        p.remove(&presence.session);
+                    }
+                }
+                SyncEvent::RemoteChange { project } => {
+                    s.remote.insert(*project, true);
+                }
+                SyncEvent::Error {
+                    project: Some(project),
+                    message,
+                } => {
+                    s.status
+                        .insert(*project, ProjectSync::Error(message.clone()));
+                }
+                SyncEvent::Connected { .. } | SyncEvent::Error { project: None, .. } => {}
+            }
+        }
+        if let SyncEvent::Error { message, .. } = &event {
+            tracing::warn!("{message}");
+        }
+        if let Some(tx) = &self.tx
+            // The receiver is gone only when the UI has shut down.
+            && tx.send(event).is_ok()
+            && let Ok(r) = self.repaint.lock()
+            && let Some(r) = r.as_ref()
+        {
+            r();
+        }
+    }
+}
+
+/// Opens a shared project for syncing; `None` when it is not shared.
+fn open_tracked(device: &Device, id: &DocumentId) -> anyhow::Result<Option<Tracked>> {
+    let project = device.open_project(id, Access::Read)?;
+    let Some(file) = persist::load(&project.files)? else {
+        return Ok(None);
+    };
+    Ok(Some(Tracked::new(project, file)))
+}
+
+fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
+    match code {
+        ErrorCode::UnknownDocument => format!(
+            "the relay at {relay} does not have this project: it was never shared there, or the link is for another relay; ask for a fresh link"
+        ),
+        ErrorCode::Unauthorized => format!(
+            "the relay at {relay} needs a token to host a new project: {message}; run `samspill share ID --relay {relay} --token TOKEN`"
+        ),
+        ErrorCode::BadSignature => {
+            format!("the relay at {relay} did not accept this project's key ({message})")
+        }
+        _ => format!(
+            "the relay at {relay} refused: {message} ({})",
+            code.as_str()
+        ),
+    }
+}
+
+/// Runs `docs` (all on `relay`) until everything is acknowledged and nothing is missing.
+async fn once_on(
+    relay: &RelayUrl,
+    token: Option<&str>,
+    docs: &mut [Tracked],
+    events: &Events,
+) -> anyhow::Result<()> {
+    let work = async {
+        let mut conn = Connection::open(relay, token).await?;
+        let result = drive(&mut conn, docs, events, &Stop::WhenInSync, || None).await;
+        match result {
+            Ok(_) => {
+                conn.close().await;
+                Ok(())
+            }
+            Err(SessionOutcome::Refused { code, message }) => {
+                conn.close().await;
+                bail!("{}", refused_message(relay, code, &message))
+            }
+            Err(SessionOutcome::Failed(e)) => Err(anyhow::Error::new(e)),
+        }
+    };
+    let result = tokio::time::timeout(ONCE_TIMEOUT, work).await;
+    for t in docs.iter_mut() {
+        t.sm.disconnected();
+    }
+    match result {
+        Ok(r) => r,
+        Err(_) => bail!(
+            "the relay at {relay} did not acknowledge everything within {} seconds; local changes are kept, run `samspill sync` again",
+            ONCE_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// Puts a project on a relay and returns its invite link (`samspill share`).
+pub async fn share(
+    device: &Device,
+    id: &DocumentId,
+    relay: &RelayUrl,
+    token: Option<&str>,
+) -> anyhow::Result<Invite> {
+    let project = device.open_project(id, Access::Read)?;
+    let secret = project.files.secret()?;
+    let file = match persist::load(&project.files)? {
+        Some(f) if &f.relay != relay => bail!(
+            "this project is already shared on {}; its link works there (a project lives on one relay)",
+            f.relay
+        ),
+        Some(f) => f,
+        None => {
+            let f = SyncFile::new(relay.clone());
+            persist::save(&project.files, &f)?;
+            f
+        }
+    };
+    let mut docs = vec![Tracked::new(project, file)];
+    once_on(relay, token, &mut docs, &Events::discard()).await?;
+    Ok(Invite::new(relay.clone(), secret))
+}
+
+/// Fetches a shared project from an invite link and stores it (`samspill join`).
+/// Returns its id. Joining a project already on this device syncs it.
+pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
+    let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = invite.secret.keys();
+    let id = keys.doc_id;
+    if device.store.project(&id).is_ok() {
+        if let Some(t) = open_tracked(device, &id)? {
+            let relay = t.file.relay.clone();
+            once_on(&relay, None, &mut [t], &Events::discard()).await?;
+        }
+        return Ok(id);
+    }
+    let relay = &invite.relay;
+    let mut sm = DocSync::new(keys, SyncState::default(), SyncConfig::default());
+    let mut doc = AutoCommit::new();
+    let fetch = async {
+        let mut conn = Connection::open(relay, None).await?;
+        let now = now_ms();
+        for o in sm.connected(conn.challenge, now) {
+            if let Output::Send(f) = o {
+                conn.send(&f).await?;
+            }
+        }
+        while !sm.is_in_sync() {
+            let frame = conn.recv().await?;
+            for o in sm.handle(frame, &mut doc, now_ms()) {
+                match o {
+                    Output::Send(f) => conn.send(&f).await?,
+                    Output::Notice(samspill_shared::sync::Notice::Skipped { seq, reason }) => {
+                        tracing::warn!("entry {seq} could not be read and was skipped: {reason}");
+                    }
+                    _ => {}
+                }
+            }
+            if let Phase::Refused { code, message } = sm.phase() {
+                bail!("{}", refused_message(relay, *code, message));
+            }
+        }
+        conn.close().await;
+        Ok(())
+    };
+    match tokio::time::timeout(ONCE_TIMEOUT, fetch).await {
+        Ok(r) => r?,
+        Err(_) => bail!("the relay at {relay} did not send the whole project within 60 seconds"),
+    }
+    if doc.get_heads().is_empty() {
+        bail!("the relay at {relay} has this project but holds nothing readable in it");
+    }
+    let actor = device
+        .profile
+        .actor_id()
+        .context("the profile's actor id is damaged")?;
+    let project_doc = ProjectDoc::open(doc, actor, device.editor())
+        .context("the shared project is not a Samspill project")?;
+    let project = device.adopt(&invite.secret, project_doc)?;
+    let file = SyncFile {
+        created: true,
+        state: sm.state().clone(),
+        ..SyncFile::new(relay.clone())
+    };
+    persist::save(&project.files, &file)?;
+    Ok(id)
+}
+
+/// Every shared project on this device.
+pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
+    let mut out = Vec::new();
+    for id in device.store.list()? {
+        let files = device.store.project(&id)?;
+        if files.sync_path().exists() {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Pulls what is missing and pushes what is unacknowledged, for `ids` (all shared
+/// projects when empty), and returns once everything is in sync (`samspill sync`).
+pub async fn sync_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<usize> {
+    let groups = group_by_relay(device, ids, true)?;
+    let mut n = 0;
+    for (relay, mut docs) in groups {
+        n += docs.len();
+        once_on(&relay, None, &mut docs, &Events::discard()).await?;
+    }
+    Ok(n)
+}
+
+fn group_by_relay(
+    device: &Device,
+    ids: &[DocumentId],
+    explicit_must_be_shared: bool,
+) -> anyhow::Result<Vec<(RelayUrl, Vec<Tracked>)>> {
+    let all = if ids.is_empty() {
+        shared_projects(device)?
+    } else {
+        ids.to_vec()
+    };
+    let mut groups: BTreeMap<String, (RelayUrl, Vec<Tracked>)> = BTreeMap::new();
+    for id in all {
+        match open_tracked(device, &id)? {
+            Some(t) => {
+                let relay = t.file.relay.clone();
+                groups
+                    .entry(relay.to_string())
+                    .or_insert_with(|| (relay, Vec::new()))
+                    .1
+                    .push(t);
+            }
+            None if explicit_must_be_shared && !ids.is_empty() => bail!(
+                "project {id} is not shared; `samspill share {id} --relay URL` puts it on a relay"
+            ),
+            None => {}
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// Keeps `ids` (all shared projects when empty) in sync until `stop` is set, reconnecting
+/// with jittered exponential backoff (`samspill sync --watch`, and the app's engine).
+pub async fn watch(
+    data_dir: PathBuf,
+    ids: Vec<DocumentId>,
+    events: Events,
+    stop: Arc<AtomicBool>,
+    presence: Option<Presence>,
+    commands: Arc<Mutex<mpsc::Receiver<(DocumentId, Command)>>>,
+) -> anyhow::Result<()> {
+    let device = Device::open(&data_dir)?;
+    let groups = group_by_relay(&device, &ids, true)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (relay, docs) in groups {
+        if let Ok(mut s) = events.shared.lock() {
+            s.by_relay
+                .insert(relay.to_string(), docs.iter().map(Tracked::id).collect());
+        }
+        let (events, stop, presence, commands) = (
+            events.clone(),
+            stop.clone(),
+            presence.clone(),
+            commands.clone(),
+        );
+        tasks.spawn(relay_task(relay, docs, events, stop, presence, commands));
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("a sync task failed")??;
+    }
+    Ok(())
+}
+
+/// What the app asks of a running engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// The project was saved by someone else in this process: push its changes.
+    LocalChangesSaved,
+    /// What this user is editing now.
+    Editing(Option<String>),
+}
+
+async fn relay_task(
+    relay: RelayUrl,
+    mut docs: Vec<Tracked>,
+    events: Events,
+    stop: Arc<AtomicBool>,
+    presence: Option<Presence>,
+    commands: Arc<Mutex<mpsc::Receiver<(DocumentId, Command)>>>,
+) -> anyhow::Result<()> {
+    let ids: Vec<DocumentId> = docs.iter().map(Tracked::id).collect();
+    let mut me = presence;
+    for t in &mut docs {
+        t.sm.set_presence(me.clone());
+    }
+    let mut backoff = Backoff::default();
+    let mut offline_since: Option<SystemTime> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let mut conn = match Connection::open(&relay, None).await {
+            Ok(c) => c,
+            Err(e) => {
+                let since = *offline_since.get_or_insert_with(SystemTime::now);
+                events.emit(SyncEvent::Offline {
+                    relay: relay.clone(),
+                    since,
+                    reason: e.to_string(),
+                });
+                if !e.is_transient() {
+                    events.emit(SyncEvent::Error {
+                        project: None,
+                        message: e.to_string(),
+                    });
+                }
+                sleep_unless_stopped(backoff.next(), &stop).await;
+                continue;
+            }
+        };
+        offline_since = None;
+        events.emit(SyncEvent::Connected {
+            relay: relay.clone(),
+        });
+        let started = std::time::Instant::now();
+        let interrupt = || {
+            if stop.load(Ordering::SeqCst) {
+                return Some(Interrupt::Stop);
+            }
+            let rx = commands.lock().ok()?;
+            let (id, cmd) = rx.try_recv().ok()?;
+            if !ids.contains(&id) {
+                return None;
+            }
+            Some(match cmd {
+                Command::LocalChangesSaved => Interrupt::LocalChange(id),
+                Command::Editing(what) => {
+                    let p = me.as_mut().map(|p| {
+                        p.editing = what;
+                        p.clone()
+                    });
+                    Interrupt::Presence(id, p)
+                }
+            })
+        };
+        let result = drive(&mut conn, &mut docs, &events, &Stop::Never, interrupt).await;
+        let stopping = matches!(result, Ok(false));
+        if stopping {
+            // Say goodbye to peers, then close.
+            for t in &mut docs {
+                let outputs = t.sm.leave(&mut OsEntropy);
+                // Leaving is best effort: the peers' 30 s expiry covers a lost goodbye.
+                let _ = t.run(outputs, Some(&mut conn), &events).await;
+            }
+            conn.close().await;
+        }
+        for t in &mut docs {
+            t.sm.disconnected();
+        }
+        match result {
+            Ok(_) => {}
+            Err(SessionOutcome::Failed(session::SessionError::Local(e))) => {
+                events.emit(SyncEvent::Error {
+                    project: None,
+                    message: format!("{e:#}"),
+                });
+                return Err(e);
+            }
+            Err(e) => {
+                let since = SystemTime::now();
+                offline_since = Some(since);
+                events.emit(SyncEvent::Offline {
+                    relay: relay.clone(),
+                    since,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        if stopping {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            backoff = Backoff::default();
+        }
+        sleep_unless_stopped(backoff.next(), &stop).await;
+    }
+    Ok(())
+}
+
+async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
+    let until = tokio::time::Instant::now() + d;
+    while tokio::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Jittered exponential backoff: 0.5 s doubling to 30 s, each wait 50–100 % of that.
+#[derive(Debug)]
+struct Backoff {
+    next_ms: u64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { next_ms: 500 }
+    }
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let base = self.next_ms;
+        self.next_ms = (self.next_ms * 2).min(30_000);
+        let mut b = [0u8; 8];
+        OsEntropy.fill(&mut b);
+        let jitter = u64::from_le_bytes(b) % (base / 2 + 1);
+        Duration::from_millis(base / 2 + jitter)
+    }
+}
+
+/// Runs a future on a fresh runtime (the CLI is not async).
+pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    Ok(rt.block_on(f))
+}
+
+/// The background engine for the desktop app. Every method returns at once.
+pub struct SyncHandle {
+    events_rx: Mutex<mpsc::Receiver<SyncEvent>>,
+    events: Events,
+    commands: mpsc::Sender<(DocumentId, Command)>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SyncHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncHandle").finish_non_exhaustive()
+    }
+}
+
+impl SyncHandle {
+    /// Starts syncing every shared project in `data_dir` on a background thread,
+    /// announcing `presence` (give it a random `session`).
+    pub fn start(data_dir: PathBuf, presence: Option<Presence>) -> Self {
+        let (tx, rx) = mpsc::channel();
+        let events = Events {
+            tx: Some(tx),
+            ..Events::default()
+        };
+        let (cmd_tx, cmd_rx) = mpsc::channel();
+        let commands = Arc::new(Mutex::new(cmd_rx));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (events, stop) = (events.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("samspill-sync".to_owned())
+                .spawn(move || {
+                    let run = watch(
+                        data_dir,
+                        Vec::new(),
+                        events.clone(),
+                        stop,
+                        presence,
+                        commands,
+                    );
+                    let result = block_on(run).and_then(|r| r);
+                    if let Err(e) = result {
+                        events.emit(SyncEvent::Error {
+                            project: None,
+                            message: format!("sync stopped: {e:#}"),
+                        });
+                    }
+                })
+                .ok()
+        };
+        Self {
+            events_rx: Mutex::new(rx),
+            events,
+            commands: cmd_tx,
+            stop,
+            thread,
+        }
+    }
+
+    /// Every event since the last call (never blocks).
+    pub fn events(&self) -> Vec<SyncEvent> {
+        let Ok(rx) = self.events_rx.lock() else {
+            return vec![];
+        };
+        rx.try_iter().collect()
+    }
+
+    /// Called (from the engine's thread) after each event: pass `ctx.request_repaint()`.
+    pub fn set_repaint(&self, repaint: Box<dyn Fn() + Send + Sync>) {
+        if let Ok(mut r) = self.events.repaint.lock() {
+            *r = Some(repaint);
+        }
+    }
+
+    /// The project's state as of the last event.
+    pub fn status(&self, project: &DocumentId) -> ProjectSync {
+        self.events
+            .shared
+            .lock()
+            .ok()
+            .and_then(|s| s.status.get(project).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Everyone else with the project open.
+    pub fn presence(&self, project: &DocumentId) -> Vec<Presence> {
+        self.events
+            .shared
+            .lock()
+            .ok()
+            .and_then(|s| s.peers.get(project).map(|p| p.values().cloned().collect()))
+            .unwrap_or_default()
+    }
+
+    /// The UI saved local changes of this project: push them.
+    pub fn local_changes_saved(&self, project: &DocumentId) {
+        // The engine thread is gone only after shutdown; nothing to push to then.
+        let _ = self.commands.send((*project, Command::LocalChangesSaved));
+    }
+
+    /// What this user is editing now, announced to the others.
+    pub fn set_editing(&self, project: &DocumentId, what: Option<String>) {
+        let _ = self.commands.send((*project, Command::Editing(what)));
+    }
+
+    /// Brings remote changes the engine saved into an open project's document.
+    /// Returns whether anything changed.
+    pub fn pump(&self, project: &mut crate::device::LocalProject) -> anyhow::Result<bool> {
+        let changed = self
+            .events
+            .shared
+            .lock()
+            .ok()
+            .and_then(|mut s| s.remote.remove(&project.id))
+            .unwrap_or(false);
+        if changed {
+            let doc = project.doc.automerge_mut();
+            project.files.refresh(doc)?;
+        }
+        Ok(changed)
+    }
+
+    /// Stops the engine, waiting for it to say goodbye and save.
+    pub fn shutdown(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            // A panicked engine thread has nothing left to save.
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,73 @@
+//! `sync.json`: where a shared project syncs, and the state machine's [`SyncState`].
+//!
+//! ```json
+//! { "format": 1, "relay": "ws://127.0.0.1:8787", "created": true,
+//!   "last_seq": 12, "snapshot_seq": 0, "next_push_id": 5,
+//!   "shipped_heads": ["3f2a…"], "unacked": [{ "id": 4, "blob": "AQ…" }] }
+//! ```
+//!
+//! Written with [`store::atomic_write`], so a crash leaves the old or the new file. A
+//! project without the file has never been shared.
+
+use anyhow::Context as _;
+use samspill_shared::link::RelayUrl;
+use samspill_shared::sync::SyncState;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{self, ProjectFiles};
+
+const FORMAT: u32 = 1;
+
+/// The contents of `sync.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncFile {
+    pub format: u32,
+    pub relay: RelayUrl,
+    /// The relay has the document (a subscribe succeeded once). Until then, subscribing
+    /// asks the relay to create it.
+    pub created: bool,
+    #[serde(flatten)]
+    pub state: SyncState,
+}
+
+impl SyncFile {
+    pub fn new(relay: RelayUrl) -> Self {
+        Self {
+            format: FORMAT,
+            relay,
+            created: false,
+            state: SyncState::default(),
+        }
+    }
+}
+
+/// Reads a project's `sync.json`; `None` when the project is not shared.
+pub fn load(files: &ProjectFiles) -> anyhow::Result<Option<SyncFile>> {
+    let path = files.sync_path();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
+    let file: SyncFile = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is damaged; move it away and run `samspill share` again",
+            path.display()
+        )
+    })?;
+    if file.format != FORMAT {
+        anyhow::bail!(
+            "{} was written by another version of Samspill (format {}); update Samspill",
+            path.display(),
+            file.format
+        );
+    }
+    Ok(Some(file))
+}
+
+/// Writes a project's `sync.json` atomically.
+pub fn save(files: &ProjectFiles, file: &SyncFile) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(file)?;
+    store::atomic_write(&files.sync_path(), &json)?;
+    Ok(())
+}

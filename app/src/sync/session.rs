@@ -1,0 +1,356 @@
+//! Driving [`DocSync`] machines over one [`Connection`]: frames in, outputs carried out
+//! in order (documents and `sync.json` saved before anything is sent), local changes
+//! picked up from the store.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::FutureExt as _;
+use samspill_shared::crypto::DocumentId;
+use samspill_shared::protocol::ServerFrame;
+use samspill_shared::sync::{DocSync, Notice, Output, Phase, SyncConfig};
+
+use super::conn::{ConnError, Connection};
+use super::persist::{self, SyncFile};
+use super::{Events, SyncEvent};
+use crate::device::{LocalProject, OsEntropy};
+
+/// How often the machines are ticked (batching is 50 ms).
+const TICK: Duration = Duration::from_millis(25);
+/// How often the store is checked for changes other processes saved.
+const STORE_CHECK: Duration = Duration::from_millis(400);
+/// At most this many frames are taken at once before saving.
+const FRAME_BATCH: usize = 256;
+
+/// A shared project being synced.
+pub struct Tracked {
+    pub project: LocalProject,
+    pub sm: DocSync,
+    pub file: SyncFile,
+    fingerprint: Option<Fingerprint>,
+    checked: Instant,
+}
+
+type Fingerprint = [(u64, Option<SystemTime>); 2];
+
+impl std::fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("sm", &self.sm)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Tracked {
+    pub fn new(project: LocalProject, file: SyncFile) -> Self {
+        let keys = match project.files.secret() {
+            Ok(s) => s.keys(),
+            // Checked by the caller when it opened the project; a key file that vanished
+            // since is caught on the next save.
+            Err(_) => samspill_shared::crypto::ProjectSecret::from_bytes([0; 32]).keys(),
+        };
+        let mut sm = DocSync::new(keys, file.state.clone(), SyncConfig::default());
+        sm.set_create(!file.created);
+        // Changes saved since the last cut (by this or another process) go out first.
+        sm.local_change(now_ms());
+        let mut t = Self {
+            project,
+            sm,
+            file,
+            fingerprint: None,
+            checked: Instant::now(),
+        };
+        t.fingerprint = t.read_fingerprint();
+        t
+    }
+
+    pub fn id(&self) -> DocumentId {
+        self.project.id
+    }
+
+    fn read_fingerprint(&self) -> Option<Fingerprint> {
+        let files = &self.project.files;
+        let meta = |p: std::path::PathBuf| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+                .unwrap_or((0, None))
+        };
+        Some([meta(files.log_path()), meta(files.snapshot_path())])
+    }
+
+    /// Picks up changes another process (the CLI, the UI) saved to the store.
+    pub fn check_store(&mut self, force: bool) -> anyhow::Result<()> {
+        if !force && self.checked.elapsed() < STORE_CHECK {
+            return Ok(());
+        }
+        self.checked = Instant::now();
+        let fp = self.read_fingerprint();
+        if !force && fp == self.fingerprint {
+            return Ok(());
+        }
+        self.fingerprint = fp;
+        let doc = self.project.doc.automerge_mut();
+        let before = doc.get_heads();
+        self.project.files.refresh(doc)?;
+        if doc.get_heads() != before {
+            // What was merged is already on disk: move the incremental-save cursor past
+            // it rather than append it a second time. Nothing of ours is unsaved here
+            // (every batch ends with a save).
+            let _already_stored = doc.save_incremental();
+            self.sm.local_change(now_ms());
+        }
+        Ok(())
+    }
+
+    /// Carries out outputs in order: saves (document first, then state) before any send.
+    pub async fn run(
+        &mut self,
+        outputs: Vec<Output>,
+        conn: Option<&mut Connection>,
+        events: &Events,
+    ) -> Result<(), SessionError> {
+        let mut conn = conn;
+        let mut dirty_doc = false;
+        let mut dirty_state = false;
+        for o in outputs {
+            match o {
+                Output::SaveDoc => dirty_doc = true,
+                Output::SaveState => dirty_state = true,
+                Output::Send(frame) => {
+                    self.flush(&mut dirty_doc, &mut dirty_state)?;
+                    if let Some(c) = conn.as_deref_mut() {
+                        c.send(&frame).await?;
+                    }
+                }
+                Output::Notice(n) => self.notice(n, events),
+            }
+        }
+        if !self.file.created && *self.sm.phase() == Phase::Live {
+            // The relay has the document now: never ask it to create it again.
+            self.file.created = true;
+            self.sm.set_create(false);
+            dirty_state = true;
+        }
+        self.flush(&mut dirty_doc, &mut dirty_state)
+    }
+
+    fn flush(&mut self, doc: &mut bool, state: &mut bool) -> Result<(), SessionError> {
+        if std::mem::take(doc) {
+            self.project.save().map_err(SessionError::Local)?;
+            self.fingerprint = self.read_fingerprint();
+        }
+        if std::mem::take(state) {
+            self.file.state = self.sm.state().clone();
+            persist::save(&self.project.files, &self.file).map_err(SessionError::Local)?;
+        }
+        Ok(())
+    }
+
+    fn notice(&mut self, n: Notice, events: &Events) {
+        let project = self.id();
+        let event = match n {
+            Notice::InSync => SyncEvent::InSync { project },
+            Notice::Syncing => SyncEvent::Syncing { project },
+            Notice::RemoteChange => SyncEvent::RemoteChange { project },
+            Notice::PeerJoined(p) => SyncEvent::PeerJoined {
+                project,
+                presence: p,
+            },
+            Notice::PeerLeft(p) => SyncEvent::PeerLeft {
+                project,
+                presence: p,
+            },
+            Notice::Skipped { seq, reason } => SyncEvent::Error {
+                project: Some(project),
+                message: if seq == 0 {
+                    format!("a presence message could not be read and was ignored: {reason}")
+                } else {
+                    format!(
+                        "entry {seq} from the relay could not be read and was skipped: {reason}"
+                    )
+                },
+            },
+            Notice::Refused { code, message } => SyncEvent::Error {
+                project: Some(project),
+                message: format!("the relay refused: {message} ({})", code.as_str()),
+            },
+            Notice::RelayBehind { relay_head, ours } => SyncEvent::Error {
+                project: Some(project),
+                message: format!(
+                    "the relay has {relay_head} entries of this project but this device had seen {ours}; sending the whole project again"
+                ),
+            },
+        };
+        events.emit(event);
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Conn(#[from] ConnError),
+    /// Saving to this device failed: stop, the user's data comes first.
+    #[error("{0:#}")]
+    Local(anyhow::Error),
+}
+
+/// What ends a session early besides the connection.
+pub enum Stop {
+    /// Return once every project is in sync (the `sync` command).
+    WhenInSync,
+    /// Run until this future completes (shutdown, or a command to handle).
+    Never,
+}
+
+/// Subscribes every project and drives them until the connection breaks, every project
+/// is in sync (with `Stop::WhenInSync`), or `interrupt` fires. With `WhenInSync`, a
+/// refused subscription ends the session with its message.
+pub async fn drive<F>(
+    conn: &mut Connection,
+    docs: &mut [Tracked],
+    events: &Events,
+    stop: &Stop,
+    mut interrupt: F,
+) -> Result<bool, SessionOutcome>
+where
+    F: FnMut() -> Option<Interrupt>,
+{
+    let challenge = conn.challenge;
+    let now = now_ms();
+    for t in docs.iter_mut() {
+        t.check_store(true)
+            .map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
+        let mut outputs =
+            t.sm.flush(t.project.doc.automerge_mut(), now, &mut OsEntropy);
+        outputs.extend(t.sm.connected(challenge, now));
+        t.run(outputs, Some(conn), events).await?;
+    }
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if let Stop::WhenInSync = stop {
+            for t in docs.iter() {
+                if let Phase::Refused { code, message } = t.sm.phase() {
+                    return Err(SessionOutcome::Refused {
+                        code: *code,
+                        message: message.clone(),
+                    });
+                }
+            }
+            if docs.iter().all(|t| t.sm.is_in_sync()) {
+                return Ok(true);
+            }
+        }
+        if let Some(i) = interrupt() {
+            match i {
+                Interrupt::Stop => return Ok(false),
+                Interrupt::LocalChange(id) => {
+                    if let Some(t) = docs.iter_mut().find(|t| t.id() == id) {
+                        t.check_store(true)
+                            .map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
+                    }
+                }
+                Interrupt::Presence(id, p) => {
+                    if let Some(t) = docs.iter_mut().find(|t| t.id() == id) {
+                        t.sm.set_presence(p);
+                    }
+                }
+            }
+            continue;
+        }
+        tokio::select! {
+            frame = conn.recv() => {
+                let mut frames = vec![frame?];
+                // Take whatever else has already arrived, then save once.
+                while frames.len() < FRAME_BATCH {
+                    match conn.recv().now_or_never() {
+                        Some(f) => frames.push(f?),
+                        None => break,
+                    }
+                }
+                handle_frames(conn, docs, events, frames).await?;
+            }
+            _ = ticker.tick() => {
+                let now = now_ms();
+                for t in docs.iter_mut() {
+                    t.check_store(false).map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
+                    let outputs = t.sm.tick(t.project.doc.automerge_mut(), now, &mut OsEntropy);
+                    t.run(outputs, Some(conn), events).await?;
+                }
+            }
+        }
+    }
+}
+
+async fn handle_frames(
+    conn: &mut Connection,
+    docs: &mut [Tracked],
+    events: &Events,
+    frames: Vec<ServerFrame>,
+) -> Result<(), SessionError> {
+    let now = now_ms();
+    let mut pending: Vec<Vec<Output>> = docs.iter().map(|_| Vec::new()).collect();
+    for frame in frames {
+        let target = frame_doc(&frame);
+        for (i, t) in docs.iter_mut().enumerate() {
+            if target.is_some_and(|d| d != t.id()) {
+                continue;
+            }
+            let outputs =
+                t.sm.handle(frame.clone(), t.project.doc.automerge_mut(), now);
+            pending[i].extend(outputs);
+        }
+    }
+    for (t, outputs) in docs.iter_mut().zip(pending) {
+        if !outputs.is_empty() {
+            t.run(outputs, Some(conn), events).await?;
+        }
+    }
+    Ok(())
+}
+
+fn frame_doc(frame: &ServerFrame) -> Option<DocumentId> {
+    match frame {
+        ServerFrame::Hello { .. } => None,
+        ServerFrame::Snapshot { doc, .. }
+        | ServerFrame::Entry { doc, .. }
+        | ServerFrame::Subscribed { doc, .. }
+        | ServerFrame::Ack { doc, .. }
+        | ServerFrame::SnapshotAck { doc, .. }
+        | ServerFrame::Ephemeral { doc, .. } => Some(*doc),
+        ServerFrame::Error { doc, .. } => *doc,
+    }
+}
+
+/// Something the engine's owner asks of a running session.
+#[derive(Debug)]
+pub enum Interrupt {
+    Stop,
+    LocalChange(DocumentId),
+    Presence(DocumentId, Option<samspill_shared::sync::Presence>),
+}
+
+/// How a session ended, when it did not end well.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionOutcome {
+    #[error(transparent)]
+    Failed(#[from] SessionError),
+    #[error("the relay refused: {message}")]
+    Refused {
+        code: samspill_shared::protocol::ErrorCode,
+        message: String,
+    },
+}
+
+impl From<ConnError> for SessionOutcome {
+    fn from(e: ConnError) -> Self {
+        Self::Failed(SessionError::Conn(e))
+    }
+}
