@@ -1,0 +1,250 @@
+//! A relay served on a free loopback port with a temporary data directory, and a small
+//! websocket client speaking the protocol.
+#![allow(dead_code)]
+// Test helpers: a failure here is a failed test, and panicking says where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use samspill_relay::{Config, RelayState, router};
+use samspill_shared::crypto::{
+    BlobKind, DocumentId, ProjectKeys, ProjectSecret, decrypt, encrypt, sign_subscribe,
+};
+use samspill_shared::protocol::{
+    ClientFrame, PROTOCOL_VERSION, ServerFrame, decode_server, encode_client,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Long enough never to fire on a working relay; only keeps a broken test from hanging.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct Relay {
+    pub addr: SocketAddr,
+    pub state: Arc<RelayState>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Relay {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, configure).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::new(dir.path());
+        configure(&mut config);
+        let state = RelayState::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(Arc::clone(&state));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, state, dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/v1/sync", self.addr)
+    }
+
+    pub async fn connect(&self) -> Client {
+        Client::connect(&self.url(), None).await
+    }
+
+    /// The document's head as stored (None if the relay does not have it).
+    pub async fn head(&self, doc: DocumentId) -> Option<u64> {
+        self.state.store().head(doc).await.unwrap().map(|h| h.head)
+    }
+}
+
+pub fn keys(n: u8) -> ProjectKeys {
+    ProjectSecret::from_bytes([n; 32]).keys()
+}
+
+pub fn seal(keys: &ProjectKeys, kind: BlobKind, n: u64, text: &str) -> Vec<u8> {
+    let mut nonce = [0u8; 24];
+    nonce[..8].copy_from_slice(&n.to_le_bytes());
+    encrypt(keys, kind, nonce, text.as_bytes())
+}
+
+pub fn open(keys: &ProjectKeys, kind: BlobKind, blob: &[u8]) -> String {
+    String::from_utf8(decrypt(keys, kind, blob).unwrap()).unwrap()
+}
+
+pub enum Received {
+    Frame(ServerFrame),
+    Closed(Option<CloseFrame>),
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub challenge: [u8; 32],
+}
+
+impl Client {
+    pub async fn connect(url: &str, token: Option<&str>) -> Self {
+        let mut ws = Self::connect_raw(url, token).await;
+        ws.send(Message::Binary(
+            encode_client(&ClientFrame::Hello {
+                version: PROTOCOL_VERSION,
+            })
+            .into(),
+        ))
+        .await
+        .unwrap();
+        let mut client = Self {
+            ws,
+            challenge: [0; 32],
+        };
+        match client.recv().await {
+            ServerFrame::Hello { version, challenge } => {
+                assert_eq!(version, PROTOCOL_VERSION);
+                client.challenge = challenge;
+            }
+            other => panic!("expected Hello, got {other:?}"),
+        }
+        client
+    }
+
+    /// A websocket with no hello sent yet.
+    pub async fn connect_raw(
+        url: &str,
+        token: Option<&str>,
+    ) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        let mut request = url.into_client_request().unwrap();
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        ws
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_raw(encode_client(frame)).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
+        self.ws.send(Message::Binary(bytes.into())).await.unwrap();
+    }
+
+    pub async fn next(&mut self) -> Received {
+        loop {
+            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("the relay did not answer in time");
+            match msg {
+                Some(Ok(Message::Binary(bytes))) => {
+                    return Received::Frame(decode_server(&bytes, 64 << 20).unwrap());
+                }
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(other)) => panic!("unexpected message {other:?}"),
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> ServerFrame {
+        match self.next().await {
+            Received::Frame(frame) => frame,
+            Received::Closed(frame) => panic!("connection closed: {frame:?}"),
+        }
+    }
+
+    /// Reads until the connection closes; returns the close frame.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        for _ in 0..100_000 {
+            if let Received::Closed(frame) = self.next().await {
+                return frame;
+            }
+        }
+        panic!("the connection did not close");
+    }
+
+    pub fn subscribe_frame(&self, keys: &ProjectKeys, since: u64, create: bool) -> ClientFrame {
+        ClientFrame::Subscribe {
+            doc: keys.doc_id,
+            since,
+            create,
+            proof: sign_subscribe(keys, &self.challenge),
+        }
+    }
+
+    /// Subscribes and returns the catch-up frames and the head from `Subscribed`.
+    pub async fn subscribe(
+        &mut self,
+        keys: &ProjectKeys,
+        since: u64,
+        create: bool,
+    ) -> (Vec<ServerFrame>, u64) {
+        let frame = self.subscribe_frame(keys, since, create);
+        self.send(&frame).await;
+        let mut catch_up = Vec::new();
+        for _ in 0..100_000 {
+            match self.recv().await {
+                ServerFrame::Subscribed { doc, head } if doc == keys.doc_id => {
+                    return (catch_up, head);
+                }
+                e @ ServerFrame::Error { .. } => panic!("subscribe failed: {e:?}"),
+                other => catch_up.push(other),
+            }
+        }
+        panic!("no Subscribed");
+    }
+
+    /// Pushes an entry and waits for its ack; returns its seq.
+    pub async fn push(&mut self, keys: &ProjectKeys, id: u64, text: &str) -> u64 {
+        self.send(&ClientFrame::Push {
+            doc: keys.doc_id,
+            id,
+            blob: seal(keys, BlobKind::Entry, id, text),
+        })
+        .await;
+        self.ack(id).await
+    }
+
+    /// Waits for the ack of push `id`, skipping other frames.
+    pub async fn ack(&mut self, id: u64) -> u64 {
+        for _ in 0..100_000 {
+            match self.recv().await {
+                ServerFrame::Ack { id: got, seq, .. } if got == id => return seq,
+                e @ ServerFrame::Error { .. } => panic!("push failed: {e:?}"),
+                _ => {}
+            }
+        }
+        panic!("no ack");
+    }
+
+    /// Receives the next frame, which must be an entry of `keys`' document; returns
+    /// (seq, plaintext).
+    pub async fn entry(&mut self, keys: &ProjectKeys) -> (u64, String) {
+        match self.recv().await {
+            ServerFrame::Entry { doc, seq, blob } if doc == keys.doc_id => {
+                (seq, open(keys, BlobKind::Entry, &blob))
+            }
+            other => panic!("expected an entry, got {other:?}"),
+        }
+    }
+}
+
+/// The entries in a list of catch-up frames, decrypted.
+pub fn entries(keys: &ProjectKeys, frames: &[ServerFrame]) -> Vec<(u64, String)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Entry { seq, blob, .. } => Some((*seq, open(keys, BlobKind::Entry, blob))),
+            _ => None,
+        })
+        .collect()
+}
