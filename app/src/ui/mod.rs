@@ -1,85 +1,48 @@
 //! The egui desktop app.
+//!
+//! Split the way rerun splits its viewer:
+//! - [`state`]: what the app remembers (screens, the open project's session, dialogs);
+//! - [`app`]: the logic — background jobs, commands, edits, undo, debounced saving;
+//! - [`edit`]: every change the UI makes to a project, with its inverse for undo;
+//! - [`text_bind`]: text fields bound to the document, with cursors that survive
+//!   remote edits;
+//! - [`sync_hook`]: the seam where the sync engine plugs in;
+//! - `*_ui.rs`: drawing only. Panels read state and push [`state::Command`]s and
+//!   [`edit::Edit`]s into an [`state::Outbox`], which the app drains once per frame.
+//!
+//! Every string comes from `content/ui/strings.toml` in the profile's language.
+
+pub mod app;
+mod chrome_ui;
+pub mod edit;
+mod gatherings_ui;
+mod keys;
+mod library_ui;
+mod project_ui;
+mod projects_ui;
+mod settings_ui;
+pub mod state;
+pub mod sync_hook;
+pub mod text_bind;
+pub mod theme;
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use samspill_shared::content::Lang;
+use samspill_shared::content::{Lang, library};
 
-use crate::device::{default_data_dir, Access, Device};
+pub use app::SamspillApp;
 
-/// A project as the list shows it.
-#[derive(Debug, Clone)]
-pub struct ProjectRow {
-    pub id: String,
-    pub title: String,
-    pub service: String,
-    pub done: usize,
-    pub total: usize,
+use crate::device::{Device, default_data_dir};
+
+/// A UI string in `lang` (English, then the key itself, when missing).
+pub fn tr(lang: Lang, key: &'static str) -> &'static str {
+    library().strings.get(lang, key)
 }
 
-pub struct SamspillApp {
-    device: Device,
-    rows: Vec<ProjectRow>,
-    error: Option<String>,
-}
-
-impl SamspillApp {
-    pub fn new(device: Device) -> Self {
-        let mut app = Self { device, rows: Vec::new(), error: None };
-        app.reload();
-        app
-    }
-
-    fn reload(&mut self) {
-        match self.device.store.list() {
-            Ok(ids) => {
-                self.rows = ids
-                    .iter()
-                    .filter_map(|id| {
-                        let p = self.device.open_project(id, Access::Read).ok()?;
-                        let v = p.doc.view();
-                        let (done, total) = v.progress();
-                        Some(ProjectRow { id: id.to_string(), title: v.meta.title, service: v.meta.service, done, total })
-                    })
-                    .collect();
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
-    }
-
-    fn t<'a>(&self, key: &'a str) -> &'a str
-    where
-        'static: 'a,
-    {
-        let lang: Lang = self.device.profile.language;
-        self.device.library().strings.get(lang, key)
-    }
-
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading(self.t("projects.title"));
-        ui.separator();
-        if let Some(e) = &self.error {
-            ui.colored_label(egui::Color32::RED, e);
-        }
-        if self.rows.is_empty() {
-            ui.label(self.t("projects.empty"));
-        }
-        for row in &self.rows {
-            ui.horizontal(|ui| {
-                ui.strong(&row.title);
-                if !row.service.is_empty() {
-                    ui.label(&row.service);
-                }
-                ui.label(format!("{}/{}", row.done, row.total));
-            });
-        }
-    }
-}
-
-impl eframe::App for SamspillApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| SamspillApp::ui(self, ui));
-    }
+/// A UI string whose key is built at run time (phase kinds, tags, statuses).
+pub fn tr_dyn(lang: Lang, key: &str) -> String {
+    library().strings.get(lang, key).to_owned()
 }
 
 /// Opens the desktop app's window.
@@ -90,10 +53,17 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     };
     let device = Device::open(&data_dir)?;
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_inner_size([1100.0, 760.0]).with_title("Samspill"),
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 820.0])
+            .with_min_inner_size([820.0, 560.0])
+            .with_title("Samspill"),
         ..Default::default()
     };
-    eframe::run_native("Samspill", options, Box::new(|_cc| Ok(Box::new(SamspillApp::new(device)))))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("could not open the window")
+    eframe::run_native(
+        "Samspill",
+        options,
+        Box::new(move |_cc| Ok(Box::new(SamspillApp::new(device, data_dir)))),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("could not open the window")
 }

@@ -1,0 +1,533 @@
+//! The app's logic: background jobs, applying commands and edits, undo, saving.
+//! Drawing lives in the `*_ui.rs` files; they only read state and fill an [`Outbox`].
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use samspill_shared::content::library;
+use samspill_shared::crypto::DocumentId;
+use samspill_shared::model::NewProject;
+
+use super::edit::Edit;
+use super::state::{
+    AppState, Command, Dialog, JobDone, Notice, Outbox, ProjectRow, Screen, Section, Session,
+};
+use super::sync_hook::{NoSync, SyncHook, SyncReply};
+use super::text_bind::Fields;
+use super::{theme, tr};
+use crate::device::{Access, Device};
+
+/// How long after the last keystroke a project is saved.
+pub const SAVE_DELAY: Duration = Duration::from_millis(300);
+
+/// The desktop app: state plus the logic that changes it.
+pub struct SamspillApp {
+    pub state: AppState,
+}
+
+impl SamspillApp {
+    pub fn new(device: Device, data_dir: PathBuf) -> Self {
+        Self::with_sync(device, data_dir, Box::new(NoSync))
+    }
+
+    /// With a sync engine plugged in (see [`SyncHook`]).
+    pub fn with_sync(device: Device, data_dir: PathBuf, sync: Box<dyn SyncHook>) -> Self {
+        let settings = AppState::draft_from_profile(&device);
+        Self {
+            state: AppState {
+                device,
+                data_dir,
+                screen: Screen::Projects,
+                rows: Vec::new(),
+                rows_loading: false,
+                show_archived: false,
+                session: None,
+                opening: None,
+                dialog: None,
+                notice: None,
+                library: Default::default(),
+                settings,
+                fields: Fields::default(),
+                undo: Default::default(),
+                sync,
+                jobs: Vec::new(),
+                started: false,
+            },
+        }
+    }
+
+    /// Whether background work is still running (tests wait for it).
+    pub fn is_busy(&self) -> bool {
+        !self.state.jobs.is_empty()
+    }
+
+    /// One frame: take in what happened, draw, then apply what the user did.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if !self.state.started {
+            self.state.started = true;
+            theme::apply(&ctx, self.state.device.profile.theme);
+            self.refresh_rows(&ctx);
+        }
+        self.poll_jobs();
+        self.take_remote_changes();
+
+        let mut out = Outbox::default();
+        super::keys::shortcuts(&ctx, &mut self.state, &mut out);
+        super::chrome_ui::window_ui(ui, &mut self.state, &mut out);
+
+        for edit in out.edits.drain(..) {
+            self.apply_edit(&edit, true);
+        }
+        for command in out.commands {
+            self.run(&ctx, command);
+        }
+        if ctx.memory(|m| m.focused().is_none()) {
+            self.state.undo.seal();
+        }
+        self.save_when_due(&ctx);
+        if let Some(n) = &self.state.notice {
+            if n.at.elapsed() > Duration::from_secs(8) {
+                self.state.notice = None;
+            } else {
+                ctx.request_repaint_after(Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// Saves now if there are unsaved changes (also on exit).
+    pub fn flush(&mut self) {
+        if let Some(s) = &mut self.state.session
+            && s.dirty_since.take().is_some()
+        {
+            match s.project.save() {
+                Ok(()) => self.state.sync.local_changes_saved(&s.project.id),
+                Err(e) => self.state.notice = Some(error_notice(format!("{e:#}"))),
+            }
+        }
+    }
+
+    fn save_when_due(&mut self, ctx: &egui::Context) {
+        let due = self
+            .state
+            .session
+            .as_ref()
+            .and_then(|s| s.dirty_since)
+            .map(|t| t.elapsed() >= SAVE_DELAY);
+        match due {
+            Some(true) => self.flush(),
+            Some(false) => ctx.request_repaint_after(SAVE_DELAY),
+            None => {}
+        }
+    }
+
+    fn notify(&mut self, text: impl Into<String>) {
+        self.state.notice = Some(Notice {
+            text: text.into(),
+            error: false,
+            at: Instant::now(),
+        });
+    }
+
+    fn fail(&mut self, e: &anyhow::Error) {
+        self.state.notice = Some(error_notice(format!("{e:#}")));
+    }
+
+    // ----- background work -----
+
+    fn refresh_rows(&mut self, ctx: &egui::Context) {
+        let device = self.state.device.clone();
+        self.state.rows_loading = true;
+        self.spawn(ctx, move || JobDone::Rows(load_rows(&device)));
+    }
+
+    fn spawn(&mut self, ctx: &egui::Context, job: impl FnOnce() -> JobDone + Send + 'static) {
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            // The receiver is gone only when the app has closed; nothing to do then.
+            if tx.send(job()).is_ok() {
+                ctx.request_repaint();
+            }
+        });
+        self.state.jobs.push(rx);
+    }
+
+    fn poll_jobs(&mut self) {
+        let mut done = Vec::new();
+        self.state.jobs.retain(|rx| match rx.try_recv() {
+            Ok(result) => {
+                done.push(result);
+                false
+            }
+            Err(mpsc::TryRecvError::Empty) => true,
+            Err(mpsc::TryRecvError::Disconnected) => false,
+        });
+        for result in done {
+            match result {
+                JobDone::Rows(Ok(mut rows)) => {
+                    for row in &mut rows {
+                        row.sync = self.state.sync.status(&row.id);
+                    }
+                    self.state.rows = rows;
+                    self.state.rows_loading = false;
+                }
+                JobDone::Rows(Err(e)) => {
+                    self.state.rows_loading = false;
+                    self.fail(&e);
+                }
+                JobDone::Opened(id, result) => {
+                    if self.state.opening != Some(id) {
+                        continue;
+                    }
+                    self.state.opening = None;
+                    match result {
+                        Ok(session) => self.set_session(*session),
+                        Err(e) => {
+                            self.state.screen = Screen::Projects;
+                            self.fail(&e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_session(&mut self, session: Session) {
+        self.flush();
+        self.state.undo.clear();
+        self.state.fields = Fields::default();
+        self.state.library.target = session.view.gatherings.first().map(|g| g.id.clone());
+        self.state.session = Some(session);
+        self.state.screen = Screen::Project;
+    }
+
+    /// Lets the sync engine apply remote changes, and rebuilds the view model when the
+    /// document's heads moved (whoever moved them).
+    fn take_remote_changes(&mut self) {
+        let Some(s) = &mut self.state.session else {
+            return;
+        };
+        if let Err(e) = self.state.sync.pump(&mut s.project) {
+            self.state.notice = Some(error_notice(format!("{e:#}")));
+        }
+        let Some(s) = &mut self.state.session else {
+            return;
+        };
+        let heads = s.project.doc.automerge_mut().get_heads();
+        if heads != s.heads {
+            s.heads = heads;
+            s.view = s.project.doc.view();
+        }
+    }
+
+    // ----- edits and undo -----
+
+    /// Applies an edit to the open project; `record` puts its inverse on the undo stack.
+    fn apply_edit(&mut self, edit: &Edit, record: bool) -> Option<Edit> {
+        let s = self.state.session.as_mut()?;
+        match edit.apply(&mut s.project.doc, &s.view, library()) {
+            Ok(applied) => {
+                s.view = s.project.doc.view();
+                s.heads = s.project.doc.automerge_mut().get_heads();
+                s.dirty_since = Some(Instant::now());
+                if let Some(id) = &applied.created {
+                    match edit {
+                        Edit::AddGathering { .. } => s.ui.gathering = Some(id.clone()),
+                        Edit::AddAgendaItem { .. } | Edit::AddMethodToAgenda { .. } => {
+                            s.ui.agenda_item = Some(id.clone())
+                        }
+                        _ => {}
+                    }
+                }
+                if record && let Some(inverse) = applied.inverse.clone() {
+                    self.state.undo.record(edit, inverse);
+                }
+                applied.inverse
+            }
+            Err(e) => {
+                self.fail(&e);
+                None
+            }
+        }
+    }
+
+    fn undo(&mut self) {
+        let Some(inverse) = self.state.undo.pop_undo() else {
+            self.notify(tr(self.state.lang(), "undo.nothing"));
+            return;
+        };
+        if let Some(redo) = self.apply_edit(&inverse, false) {
+            self.state.undo.push_redo(redo);
+        }
+    }
+
+    fn redo(&mut self) {
+        let Some(edit) = self.state.undo.pop_redo() else {
+            self.notify(tr(self.state.lang(), "redo.nothing"));
+            return;
+        };
+        if let Some(undo) = self.apply_edit(&edit, false) {
+            self.state.undo.push_undo(undo);
+        }
+    }
+
+    // ----- commands -----
+
+    fn run(&mut self, ctx: &egui::Context, command: Command) {
+        let lang = self.state.lang();
+        match command {
+            Command::Navigate(screen) => {
+                if screen == Screen::Projects {
+                    self.refresh_rows(ctx);
+                }
+                if screen == Screen::Settings {
+                    self.state.settings = AppState::draft_from_profile(&self.state.device);
+                }
+                self.state.screen = screen;
+            }
+            Command::Section(section) => {
+                if let Some(s) = &mut self.state.session {
+                    s.ui.section = Some(section);
+                    self.state.screen = Screen::Project;
+                }
+            }
+            Command::OpenProject(id) => {
+                if self
+                    .state
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.project.id == id)
+                {
+                    self.state.screen = Screen::Project;
+                    return;
+                }
+                self.flush();
+                self.state.session = None;
+                self.state.opening = Some(id);
+                self.state.screen = Screen::Project;
+                let device = self.state.device.clone();
+                self.spawn(ctx, move || {
+                    let result = device
+                        .open_project(&id, Access::Edit)
+                        .map(|p| Box::new(Session::new(p)));
+                    JobDone::Opened(id, result)
+                });
+            }
+            Command::CloseProject => {
+                self.flush();
+                self.state.session = None;
+                self.state.undo.clear();
+                self.state.screen = Screen::Projects;
+                self.refresh_rows(ctx);
+            }
+            Command::RefreshProjects => self.refresh_rows(ctx),
+            Command::CreateProject {
+                template,
+                title,
+                service,
+            } => self.create_project(&template, &title, &service),
+            Command::RenameProject { id, title } => {
+                // Undo covers the open project only.
+                let is_open = self
+                    .state
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.project.id == id);
+                let edit = Edit::SetText {
+                    field: super::edit::TextField::Title,
+                    text: title,
+                };
+                self.change_project(ctx, id, move |app| {
+                    app.apply_edit(&edit, is_open);
+                });
+                self.state.dialog = None;
+            }
+            Command::SetArchived { id, archived } => {
+                self.change_project(ctx, id, move |app| {
+                    if let Some(s) = &mut app.state.session {
+                        match s.project.doc.set_archived(archived) {
+                            Ok(()) => s.dirty_since = Some(Instant::now()),
+                            Err(e) => app.state.notice = Some(error_notice(e.to_string())),
+                        }
+                    }
+                });
+                let key = if archived {
+                    "projects.archived-notice"
+                } else {
+                    "projects.restored-notice"
+                };
+                self.notify(tr(lang, key));
+            }
+            Command::Import(path) => match crate::cli::import(&self.state.device, &path) {
+                Ok(id) => {
+                    self.notify(tr(lang, "import.done"));
+                    self.run(ctx, Command::OpenProject(id));
+                }
+                Err(e) => self.fail(&e),
+            },
+            Command::Edit(edit) => {
+                self.apply_edit(&edit, true);
+            }
+            Command::Undo => self.undo(),
+            Command::Redo => self.redo(),
+            Command::SaveProfile(draft) => {
+                let p = &mut self.state.device.profile;
+                p.name = draft.name.trim().to_owned();
+                p.centre = draft.centre.trim().to_owned();
+                p.colour = draft.colour.clone();
+                p.language = draft.language;
+                p.theme = draft.theme;
+                p.default_relay = draft.default_relay.trim().to_owned();
+                match self.state.device.profile.save(&self.state.data_dir) {
+                    Ok(()) => {
+                        theme::apply(ctx, draft.theme);
+                        self.notify(tr(draft.language, "settings.saved"));
+                    }
+                    Err(e) => self.fail(&e.into()),
+                }
+            }
+            Command::Sync(cmd) => match self.state.sync.send(cmd) {
+                SyncReply::Invite { link } => self.state.dialog = Some(Dialog::Invite { link }),
+                SyncReply::Joined { project } => {
+                    self.state.dialog = None;
+                    self.run(ctx, Command::OpenProject(project));
+                }
+                SyncReply::Unavailable => {
+                    self.state.dialog = None;
+                    self.notify(tr(lang, "sync.unavailable"));
+                }
+                SyncReply::Failed(msg) => self.state.notice = Some(error_notice(msg)),
+            },
+            Command::OpenDialog(d) => self.state.dialog = Some(d),
+            Command::CloseDialog => self.state.dialog = None,
+            Command::PickMethodFor { gathering, method } => {
+                self.state.library.target = Some(gathering);
+                if method.is_some() {
+                    self.state.library.selected = method;
+                }
+                self.state.screen = Screen::Library;
+            }
+        }
+    }
+
+    fn create_project(&mut self, template: &str, title: &str, service: &str) {
+        let Some(t) = library().template(template) else {
+            return;
+        };
+        let lang = self.state.lang();
+        let new = NewProject {
+            template: t,
+            title,
+            language: Some(lang),
+        };
+        let result = self.state.device.create_project(&new).and_then(|mut p| {
+            if !service.trim().is_empty() {
+                p.doc.set_service(service.trim())?;
+            }
+            p.save()?;
+            Ok(p)
+        });
+        match result {
+            Ok(project) => {
+                self.state.dialog = None;
+                self.set_session(Session::new(project));
+                self.notify(tr(lang, "projects.created"));
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    /// Runs `change` with `id` as the open project (opening it first, synchronously, if
+    /// another one is open), then refreshes the list.
+    fn change_project(
+        &mut self,
+        ctx: &egui::Context,
+        id: DocumentId,
+        change: impl FnOnce(&mut Self),
+    ) {
+        if self
+            .state
+            .session
+            .as_ref()
+            .is_none_or(|s| s.project.id != id)
+        {
+            match self.state.device.open_project(&id, Access::Edit) {
+                Ok(p) => {
+                    let previous = self.state.session.take();
+                    let screen = self.state.screen;
+                    self.flush();
+                    self.state.session = Some(Session::new(p));
+                    change(self);
+                    self.flush();
+                    self.state.session = previous;
+                    self.state.screen = screen;
+                }
+                Err(e) => self.fail(&e),
+            }
+        } else {
+            change(self);
+            self.flush();
+        }
+        self.refresh_rows(ctx);
+    }
+}
+
+fn error_notice(text: String) -> Notice {
+    Notice {
+        text,
+        error: true,
+        at: Instant::now(),
+    }
+}
+
+fn load_rows(device: &Device) -> anyhow::Result<Vec<ProjectRow>> {
+    let mut rows = Vec::new();
+    for id in device.store.list()? {
+        // A damaged project must not hide the others; it is skipped with a log line.
+        let project = match device.open_project(&id, Access::Read) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("could not open project {id}: {e:#}");
+                continue;
+            }
+        };
+        let v = project.doc.view();
+        rows.push(ProjectRow {
+            id,
+            title: v.meta.title.clone(),
+            service: v.meta.service.clone(),
+            archived: v.meta.archived,
+            phases: v
+                .phases
+                .iter()
+                .map(|p| {
+                    let (d, t) = p.progress();
+                    (p.name.clone(), d, t)
+                })
+                .collect(),
+            sync: Default::default(),
+        });
+    }
+    rows.sort_by_key(|r| r.title.to_lowercase());
+    Ok(rows)
+}
+
+impl eframe::App for SamspillApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.flush();
+    }
+}
+
+/// Sections in side-panel order, for keyboard navigation.
+pub fn sections(phases: usize) -> Vec<Section> {
+    let mut v = vec![Section::Overview];
+    v.extend((0..phases).map(Section::Phase));
+    v.extend([Section::Gatherings, Section::BetweenWork, Section::Log]);
+    v
+}

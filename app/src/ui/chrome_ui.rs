@@ -1,0 +1,628 @@
+//! The window's frame: top bar (sync status, presence, undo), side panel (sections),
+//! the central area, dialogs and the notice line.
+
+use egui::{Align, Color32, Layout, RichText};
+use samspill_shared::content::library;
+
+use super::state::{AppState, Command, Dialog, Outbox, Screen, Section};
+use super::sync_hook::{SyncCommand, SyncStatus};
+use super::theme::{self, accent, muted};
+use super::{gatherings_ui, library_ui, project_ui, projects_ui, settings_ui, tr};
+
+pub fn window_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    top_bar_ui(ui, state, out);
+    if let Some(n) = &state.notice {
+        let (text, error) = (n.text.clone(), n.error);
+        egui::Panel::bottom("notice").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let colour = if error {
+                    ui.visuals().error_fg_color
+                } else {
+                    accent(ui)
+                };
+                ui.label(RichText::new(if error { "⚠" } else { "✔" }).color(colour));
+                ui.label(RichText::new(text).color(colour));
+            });
+        });
+    }
+    side_panel_ui(ui, state, out);
+    let frame =
+        egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::symmetric(28, 18));
+    egui::CentralPanel::default()
+        .frame(frame)
+        .show(ui, |ui| central_ui(ui, state, out));
+    dialog_ui(ui, state, out);
+}
+
+fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    let lang = state.lang();
+    match state.screen {
+        Screen::Projects => projects_ui::projects_ui(ui, state, out),
+        Screen::Library => library_ui::library_ui(ui, state, out),
+        Screen::Settings => settings_ui::settings_ui(ui, state, out),
+        Screen::Project => {
+            if state.opening.is_some() {
+                ui.add_space(80.0);
+                ui.vertical_centered(|ui| {
+                    ui.add(egui::Spinner::new().size(32.0));
+                    ui.label(tr(lang, "project.loading"));
+                });
+                return;
+            }
+            let Some(session) = &mut state.session else {
+                out.send(Command::Navigate(Screen::Projects));
+                return;
+            };
+            let fields = &mut state.fields;
+            match session.section() {
+                Section::Gatherings => gatherings_ui::gatherings_ui(ui, lang, session, fields, out),
+                Section::BetweenWork => {
+                    gatherings_ui::between_work_ui(ui, lang, session, fields, out)
+                }
+                section => project_ui::project_ui(ui, lang, section, session, fields, out),
+            }
+        }
+    }
+}
+
+fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    let lang = state.lang();
+    let frame =
+        egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(14, 8));
+    egui::Panel::top("top").frame(frame).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            logo_ui(ui);
+            ui.label(
+                RichText::new("Samspill")
+                    .size(18.0)
+                    .strong()
+                    .color(accent(ui)),
+            );
+            if let (Some(s), Screen::Project) = (&state.session, state.screen) {
+                ui.label(RichText::new("›").color(muted(ui)));
+                ui.label(RichText::new(&s.view.meta.title).strong());
+            }
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui
+                    .button(format!("⚙ {}", tr(lang, "settings.title")))
+                    .on_hover_text("Ctrl+,")
+                    .clicked()
+                {
+                    out.send(Command::Navigate(Screen::Settings));
+                }
+                let redo = ui.add_enabled(
+                    state.undo.can_redo(),
+                    egui::Button::new(format!("⟳ {}", tr(lang, "action.redo"))),
+                );
+                if redo.on_hover_text("Ctrl+Shift+Z").clicked() {
+                    out.send(Command::Redo);
+                }
+                let undo = ui.add_enabled(
+                    state.undo.can_undo(),
+                    egui::Button::new(format!("⟲ {}", tr(lang, "action.undo"))),
+                );
+                if undo.on_hover_text("Ctrl+Z").clicked() {
+                    out.send(Command::Undo);
+                }
+                ui.separator();
+                if let Some(s) = &state.session {
+                    let status = state.sync.status(&s.project.id);
+                    if status == SyncStatus::Local
+                        && ui
+                            .button(format!("🔗 {}", tr(lang, "sync.share")))
+                            .clicked()
+                    {
+                        let relay = state.device.profile.default_relay.clone();
+                        out.send(Command::OpenDialog(Dialog::Share {
+                            relay,
+                            token: String::new(),
+                        }));
+                    }
+                    status_ui(ui, lang, &status);
+                    presence_ui(ui, state);
+                } else {
+                    status_ui(ui, lang, &SyncStatus::Local);
+                }
+            });
+        });
+    });
+}
+
+/// Two overlapping circles: two parties working together.
+fn logo_ui(ui: &mut egui::Ui) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(26.0, 18.0), egui::Sense::hover());
+    let c = rect.center();
+    ui.painter().circle_filled(
+        c - egui::vec2(4.5, 0.0),
+        7.5,
+        accent(ui).gamma_multiply(0.55),
+    );
+    ui.painter()
+        .circle_filled(c + egui::vec2(4.5, 0.0), 7.5, accent(ui));
+}
+
+/// The sync status: a coloured dot and a word. Always visible.
+fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &SyncStatus) {
+    let (key, colour) = match status {
+        SyncStatus::Local => ("sync.local", muted(ui)),
+        SyncStatus::Connecting => ("sync.connecting", theme::AMBER),
+        SyncStatus::Synced => ("sync.synced", accent(ui)),
+        SyncStatus::Pending(_) => ("sync.pending", theme::AMBER),
+        SyncStatus::Offline => ("sync.offline", theme::AMBER),
+        SyncStatus::Error(_) => ("sync.error", ui.visuals().error_fg_color),
+    };
+    let text = match status {
+        SyncStatus::Pending(n) => format!("{} ({n})", tr(lang, key)),
+        _ => tr(lang, key).to_owned(),
+    };
+    let r = ui.label(RichText::new(text).color(colour));
+    let r = match status {
+        SyncStatus::Error(e) => r.on_hover_text(e),
+        SyncStatus::Local => r.on_hover_text(tr(lang, "sync.local-hint")),
+        _ => r,
+    };
+    let dot = egui::pos2(r.rect.left() - 8.0, r.rect.center().y);
+    ui.painter().circle_filled(dot, 4.0, colour);
+    ui.add_space(6.0);
+}
+
+/// Who is here: your own mark, then others the sync engine reports.
+fn presence_ui(ui: &mut egui::Ui, state: &AppState) {
+    let Some(s) = &state.session else { return };
+    for p in state.sync.presence(&s.project.id) {
+        let hover = match &p.editing {
+            Some(what) => format!("{} — {what}", p.name),
+            None => p.name.clone(),
+        };
+        theme::avatar_ui(ui, &p.name, &p.colour, 24.0).on_hover_text(hover);
+    }
+    let me = &state.device.profile;
+    theme::avatar_ui(ui, me.display_name(), &me.colour, 24.0);
+}
+
+fn nav_item_ui(
+    ui: &mut egui::Ui,
+    selected: bool,
+    text: impl Into<egui::WidgetText>,
+    right: Option<String>,
+) -> egui::Response {
+    let mut button = egui::Button::selectable(selected, text.into())
+        .min_size(egui::vec2(ui.available_width(), 28.0));
+    if let Some(r) = right {
+        button = button.right_text(RichText::new(r).small().color(muted(ui)));
+    }
+    ui.add(button)
+}
+
+fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    let lang = state.lang();
+    let frame =
+        egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(10, 12));
+    egui::Panel::left("nav")
+        .frame(frame)
+        .resizable(false)
+        .exact_size(230.0)
+        .show(ui, |ui| {
+            ui.spacing_mut().item_spacing.y = 3.0;
+            let on_list = state.screen == Screen::Projects;
+            if nav_item_ui(
+                ui,
+                on_list,
+                format!("📂  {}", tr(lang, "projects.title")),
+                None,
+            )
+            .clicked()
+            {
+                out.send(Command::Navigate(Screen::Projects));
+            }
+            if let Some(s) = &state.session {
+                ui.add_space(12.0);
+                ui.label(
+                    RichText::new(&s.view.meta.title)
+                        .small()
+                        .strong()
+                        .color(muted(ui)),
+                );
+                ui.add_space(2.0);
+                let here = |sec: Section| state.screen == Screen::Project && s.section() == sec;
+                if nav_item_ui(
+                    ui,
+                    here(Section::Overview),
+                    tr(lang, "project.overview"),
+                    None,
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::Overview));
+                }
+                for (i, p) in s.view.phases.iter().enumerate() {
+                    let (d, t) = p.progress();
+                    let mark = match p.status {
+                        samspill_shared::model::PhaseStatus::Done => "✔",
+                        samspill_shared::model::PhaseStatus::Active => "●",
+                        samspill_shared::model::PhaseStatus::NotStarted => "○",
+                    };
+                    let r = nav_item_ui(
+                        ui,
+                        here(Section::Phase(i)),
+                        format!("{mark}  {}. {}", i + 1, p.name),
+                        Some(format!("{d}/{t}")),
+                    );
+                    if r.clicked() {
+                        out.send(Command::Section(Section::Phase(i)));
+                    }
+                }
+                let n = s.view.gatherings.len();
+                if nav_item_ui(
+                    ui,
+                    here(Section::Gatherings),
+                    tr(lang, "gatherings.title"),
+                    Some(n.to_string()),
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::Gatherings));
+                }
+                let n = s.view.between_work.len();
+                if nav_item_ui(
+                    ui,
+                    here(Section::BetweenWork),
+                    tr(lang, "work.title"),
+                    Some(n.to_string()),
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::BetweenWork));
+                }
+                let n = s.view.log.len();
+                if nav_item_ui(
+                    ui,
+                    here(Section::Log),
+                    tr(lang, "log.title"),
+                    Some(n.to_string()),
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::Log));
+                }
+            }
+            ui.add_space(12.0);
+            ui.separator();
+            ui.add_space(4.0);
+            let r = nav_item_ui(
+                ui,
+                state.screen == Screen::Library,
+                format!("📖  {}", tr(lang, "library.title")),
+                None,
+            );
+            if r.on_hover_text("Ctrl+L").clicked() {
+                out.send(Command::Navigate(Screen::Library));
+            }
+            let r = nav_item_ui(
+                ui,
+                state.screen == Screen::Settings,
+                format!("⚙  {}", tr(lang, "settings.title")),
+                None,
+            );
+            if r.clicked() {
+                out.send(Command::Navigate(Screen::Settings));
+            }
+            ui.with_layout(Layout::bottom_up(Align::Min), |ui| {
+                if ui
+                    .link(tr(lang, "keys.title"))
+                    .on_hover_text("F1")
+                    .clicked()
+                {
+                    out.send(Command::OpenDialog(Dialog::Shortcuts));
+                }
+                let me = &state.device.profile;
+                ui.horizontal(|ui| {
+                    theme::avatar_ui(ui, me.display_name(), &me.colour, 22.0);
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new(me.display_name()).strong());
+                        if !me.centre.is_empty() {
+                            ui.label(RichText::new(&me.centre).small().color(muted(ui)));
+                        }
+                    });
+                });
+            });
+        });
+}
+
+/// The open dialog, if any, as a modal.
+fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    let lang = state.lang();
+    let Some(dialog) = &mut state.dialog else {
+        return;
+    };
+    let t = |k: &'static str| tr(lang, k);
+    let modal = egui::Modal::new(egui::Id::unique("dialog")).show(ui.ctx(), |ui| {
+        ui.set_width(460.0);
+        match dialog {
+            Dialog::NewProject {
+                template,
+                title,
+                service,
+            } => {
+                ui.heading(t("projects.new"));
+                ui.add_space(6.0);
+                let templates = &library().templates;
+                let l = ui.label(t("projects.template"));
+                ui.vertical(|ui| {
+                    for (i, tpl) in templates.iter().enumerate() {
+                        ui.radio_value(template, i, tpl.name.get(lang))
+                            .labelled_by(l.id);
+                    }
+                });
+                if let Some(tpl) = templates.get(*template) {
+                    egui::Frame::group(ui.style())
+                        .fill(theme::card_fill(ui))
+                        .show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            ui.label(RichText::new(tpl.description.get(lang)).color(muted(ui)));
+                            ui.add_space(4.0);
+                            ui.label(RichText::new(t("projects.template-phases")).strong());
+                            ui.horizontal_wrapped(|ui| {
+                                for (i, p) in tpl.phases.iter().enumerate() {
+                                    let (tasks, checks) = (p.tasks.len(), p.checklist.len());
+                                    ui.label(format!("{}. {}", i + 1, p.name.get(lang)))
+                                        .on_hover_text(format!(
+                                            "{tasks} {} · {checks} {}",
+                                            t("project.tasks"),
+                                            t("project.checklist")
+                                        ));
+                                    if i + 1 < tpl.phases.len() {
+                                        ui.label(RichText::new("›").color(muted(ui)));
+                                    }
+                                }
+                            });
+                            if !tpl.gatherings.is_empty() {
+                                ui.label(format!(
+                                    "{} {}",
+                                    tpl.gatherings.len(),
+                                    t("projects.template-gatherings")
+                                ));
+                            }
+                        });
+                }
+                ui.add_space(6.0);
+                let l = ui.label(t("project.title-label"));
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(title)
+                            .desired_width(f32::INFINITY)
+                            .hint_text(t("projects.title-hint")),
+                    )
+                    .labelled_by(l.id);
+                if r.gained_focus() || ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
+                }
+                let l = ui.label(t("project.service"));
+                ui.add(
+                    egui::TextEdit::singleline(service)
+                        .desired_width(f32::INFINITY)
+                        .hint_text(t("projects.service-hint")),
+                )
+                .labelled_by(l.id);
+                ui.add_space(8.0);
+                let ok = !title.trim().is_empty();
+                ui.horizontal(|ui| {
+                    let create = ui
+                        .add_enabled(ok, egui::Button::new(t("projects.create")).fill(accent(ui)));
+                    let enter = ok && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if create.clicked() || enter {
+                        let template = templates
+                            .get(*template)
+                            .map(|x| x.id.clone())
+                            .unwrap_or_default();
+                        out.send(Command::CreateProject {
+                            template,
+                            title: title.trim().to_owned(),
+                            service: service.clone(),
+                        });
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Rename { id, title } => {
+                ui.heading(t("projects.rename"));
+                let l = ui.label(t("project.title-label"));
+                let r = ui
+                    .add(egui::TextEdit::singleline(title).desired_width(f32::INFINITY))
+                    .labelled_by(l.id);
+                if ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
+                }
+                ui.horizontal(|ui| {
+                    let ok = !title.trim().is_empty();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("common.save")))
+                        .clicked()
+                    {
+                        out.send(Command::RenameProject {
+                            id: *id,
+                            title: title.trim().to_owned(),
+                        });
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Archive { id, title, archive } => {
+                ui.heading(if *archive {
+                    t("projects.archive")
+                } else {
+                    t("projects.restore")
+                });
+                let q = if *archive {
+                    t("projects.archive-confirm")
+                } else {
+                    t("projects.restore-confirm")
+                };
+                ui.label(format!("{q} «{title}»"));
+                ui.horizontal(|ui| {
+                    let yes = if *archive {
+                        t("projects.archive")
+                    } else {
+                        t("projects.restore")
+                    };
+                    if ui.button(yes).clicked() {
+                        out.send(Command::SetArchived {
+                            id: *id,
+                            archived: *archive,
+                        });
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Import { path } => {
+                ui.heading(t("import.title"));
+                ui.label(RichText::new(t("import.help")).color(muted(ui)));
+                let l = ui.label(t("import.path"));
+                ui.add(
+                    egui::TextEdit::singleline(path)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("/home/…/prosjekt.automerge"),
+                )
+                .labelled_by(l.id);
+                ui.horizontal(|ui| {
+                    let ok = !path.trim().is_empty();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("import.do")))
+                        .clicked()
+                    {
+                        out.send(Command::Import(path.trim().into()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Join { link } => {
+                ui.heading(t("sync.join"));
+                ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
+                let l = ui.label(t("sync.link"));
+                ui.add(
+                    egui::TextEdit::singleline(link)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("samspill://relay.example.no/join#…"),
+                )
+                .labelled_by(l.id);
+                ui.horizontal(|ui| {
+                    let ok = !link.trim().is_empty();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("sync.join")))
+                        .clicked()
+                    {
+                        out.send(Command::Sync(SyncCommand::Join {
+                            link: link.trim().to_owned(),
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Share { relay, token } => {
+                ui.heading(t("sync.share"));
+                ui.label(RichText::new(t("sync.share-help")).color(muted(ui)));
+                let l = ui.label(t("settings.relay"));
+                ui.add(
+                    egui::TextEdit::singleline(relay)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("wss://relay.example.no"),
+                )
+                .labelled_by(l.id);
+                let l = ui.label(t("sync.token"));
+                ui.add(
+                    egui::TextEdit::singleline(token)
+                        .password(true)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(l.id);
+                ui.horizontal(|ui| {
+                    let ok = !relay.trim().is_empty();
+                    let project = state.session.as_ref().map(|s| s.project.id);
+                    if ui
+                        .add_enabled(ok && project.is_some(), egui::Button::new(t("sync.share")))
+                        .clicked()
+                        && let Some(project) = project
+                    {
+                        let token = (!token.trim().is_empty()).then(|| token.trim().to_owned());
+                        out.send(Command::Sync(SyncCommand::Share {
+                            project,
+                            relay: relay.trim().to_owned(),
+                            token,
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Invite { link } => {
+                ui.heading(t("sync.invite"));
+                ui.label(RichText::new(t("sync.invite-help")).color(muted(ui)));
+                ui.add(egui::TextEdit::singleline(link).desired_width(f32::INFINITY))
+                    .accessible_name(t("sync.link"));
+                ui.horizontal(|ui| {
+                    if ui.button(t("sync.copy")).clicked() {
+                        ui.ctx().copy_text(link.clone());
+                    }
+                    if ui.button(t("common.ok")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Confirm { question, edit } => {
+                ui.heading(t("confirm.title"));
+                ui.label(question.as_str());
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    let red = ui.visuals().error_fg_color;
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(t("common.delete")).color(Color32::WHITE),
+                            )
+                            .fill(red),
+                        )
+                        .clicked()
+                    {
+                        out.send(Command::Edit(edit.clone()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Shortcuts => {
+                ui.heading(t("keys.title"));
+                egui::Grid::new("keys")
+                    .num_columns(2)
+                    .spacing([24.0, 6.0])
+                    .show(ui, |ui| {
+                        for (keys, what) in super::keys::LIST {
+                            ui.label(RichText::new(keys).monospace());
+                            ui.label(tr(lang, what));
+                            ui.end_row();
+                        }
+                    });
+                if ui.button(t("common.ok")).clicked() {
+                    out.send(Command::CloseDialog);
+                }
+            }
+        }
+    });
+    if modal.should_close() {
+        out.send(Command::CloseDialog);
+    }
+}

@@ -1,0 +1,617 @@
+//! Gatherings (samlinger) with their agenda builder, log and evaluation; and the
+//! between-work (mellomarbeid) that happens between them.
+
+use egui::{Align, Layout, RichText};
+use samspill_shared::content::{Lang, library};
+use samspill_shared::ids::{AgendaId, GatheringId, WorkId};
+use samspill_shared::model::{BetweenWork, Gathering, Project, format_time, parse_time};
+
+use super::edit::{Edit, TextField};
+use super::project_ui::{card_ui, person_combo_ui};
+use super::projects_ui::empty_ui;
+use super::state::{Command, Dialog, Outbox, Session, SessionUi};
+use super::text_bind::{FieldLook, Fields, field_id};
+use super::theme::{accent, muted};
+use super::tr;
+
+pub fn gatherings_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    s: &mut Session,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let v = &s.view;
+    let sui = &mut s.ui;
+    ui.heading(t("gatherings.title"));
+    ui.label(RichText::new(t("gatherings.help")).color(muted(ui)));
+    ui.add_space(8.0);
+
+    // Tabs: one per gathering, then "new gathering".
+    if sui
+        .gathering
+        .as_ref()
+        .is_none_or(|id| v.gathering(id).is_none())
+    {
+        sui.gathering = v.gatherings.first().map(|g| g.id.clone());
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (i, g) in v.gatherings.iter().enumerate() {
+            let selected = sui.gathering.as_deref() == Some(g.id.as_str());
+            let mut label = format!("{}. {}", i + 1, g.title);
+            if !g.date.is_empty() {
+                label.push_str(&format!("  ·  {}", g.date));
+            }
+            if ui.add(egui::Button::selectable(selected, label)).clicked() {
+                sui.gathering = Some(g.id.clone());
+            }
+        }
+        ui.add_space(8.0);
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut sui.new_gathering)
+                    .hint_text(t("gatherings.new-hint"))
+                    .desired_width(180.0),
+            )
+            .accessible_name(t("gatherings.new"));
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button(format!("+ {}", t("gatherings.add"))).clicked() || enter)
+            && !sui.new_gathering.trim().is_empty()
+        {
+            out.edit(Edit::AddGathering {
+                title: sui.new_gathering.trim().to_owned(),
+            });
+            sui.new_gathering.clear();
+        }
+    });
+    ui.add_space(10.0);
+
+    let Some(g) = sui.gathering.as_deref().and_then(|id| v.gathering(id)) else {
+        empty_ui(ui, t("gatherings.empty"));
+        return;
+    };
+    let Ok(gid) = g.id.parse::<GatheringId>() else {
+        return;
+    };
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_max_width(1040.0);
+            gathering_ui(ui, lang, v, g, &gid, sui, fields, out);
+        });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gathering_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    g: &Gathering,
+    gid: &GatheringId,
+    sui: &mut SessionUi,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    ui.horizontal(|ui| {
+        let w = ui.available_width() - 140.0;
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::GatheringTitle(gid.clone()),
+            &g.title,
+            FieldLook::line(t("gatherings.name")).big().width(w),
+        );
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if ui.button(format!("🗑 {}", t("gatherings.delete"))).clicked() {
+                let question = format!("{} «{}»", t("gatherings.delete-confirm"), g.title);
+                out.send(Command::OpenDialog(Dialog::Confirm {
+                    question,
+                    edit: Edit::RemoveGathering {
+                        gathering: gid.clone(),
+                    },
+                }));
+            }
+        });
+    });
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let l = ui.label(RichText::new(t("gatherings.date")).color(muted(ui)));
+        fields
+            .field_ui(
+                ui,
+                &mut out.edits,
+                &TextField::GatheringDate(gid.clone()),
+                &g.date,
+                FieldLook::line(t("gatherings.date"))
+                    .hint("ÅÅÅÅ-MM-DD")
+                    .width(100.0),
+            )
+            .labelled_by(l.id);
+        ui.add_space(8.0);
+        let l = ui.label(RichText::new(t("gatherings.start")).color(muted(ui)));
+        fields
+            .field_ui(
+                ui,
+                &mut out.edits,
+                &TextField::GatheringStart(gid.clone()),
+                &g.start,
+                FieldLook::line(t("gatherings.start"))
+                    .hint("TT:MM")
+                    .width(56.0),
+            )
+            .labelled_by(l.id);
+        ui.add_space(8.0);
+        let l = ui.label(RichText::new(t("gatherings.place")).color(muted(ui)));
+        fields
+            .field_ui(
+                ui,
+                &mut out.edits,
+                &TextField::GatheringPlace(gid.clone()),
+                &g.place,
+                FieldLook::line(t("gatherings.place")).hint(t("gatherings.place-hint")),
+            )
+            .labelled_by(l.id);
+    });
+    ui.add_space(10.0);
+
+    card_ui(ui, t("agenda.title"), |ui| {
+        agenda_ui(ui, lang, v, g, gid, sui, fields, out)
+    });
+
+    ui.columns(2, |cols| {
+        card_ui(&mut cols[0], t("gatherings.log"), |ui| {
+            fields.field_ui(
+                ui,
+                &mut out.edits,
+                &TextField::GatheringLog(gid.clone()),
+                &g.log,
+                FieldLook::area(t("gatherings.log"), 6).hint(t("gatherings.log-hint")),
+            );
+        });
+        card_ui(&mut cols[1], t("gatherings.evaluation"), |ui| {
+            let l = ui.label(RichText::new(t("gatherings.worked")).color(muted(ui)));
+            fields
+                .field_ui(
+                    ui,
+                    &mut out.edits,
+                    &TextField::EvalWorked(gid.clone()),
+                    &g.evaluation.worked,
+                    FieldLook::area(t("gatherings.worked"), 2),
+                )
+                .labelled_by(l.id);
+            let l = ui.label(RichText::new(t("gatherings.change")).color(muted(ui)));
+            fields
+                .field_ui(
+                    ui,
+                    &mut out.edits,
+                    &TextField::EvalChange(gid.clone()),
+                    &g.evaluation.change,
+                    FieldLook::area(t("gatherings.change"), 2),
+                )
+                .labelled_by(l.id);
+        });
+    });
+
+    card_ui(ui, t("gatherings.between-work"), |ui| {
+        let works: Vec<&BetweenWork> = v
+            .between_work
+            .iter()
+            .filter(|w| w.gathering == g.id)
+            .collect();
+        if works.is_empty() {
+            ui.label(RichText::new(t("work.none-after")).color(muted(ui)));
+        }
+        for w in works {
+            work_row_ui(ui, lang, v, w, fields, out);
+        }
+        ui.horizontal(|ui| {
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut sui.new_work)
+                        .hint_text(t("work.new-hint"))
+                        .desired_width(ui.available_width() - 150.0),
+                )
+                .accessible_name(t("work.new"));
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button(t("work.add")).clicked() || enter) && !sui.new_work.trim().is_empty() {
+                out.edit(Edit::AddBetweenWork {
+                    title: sui.new_work.trim().to_owned(),
+                    after: Some(gid.clone()),
+                });
+                sui.new_work.clear();
+            }
+        });
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn agenda_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    g: &Gathering,
+    gid: &GatheringId,
+    sui: &mut SessionUi,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    if g.start.is_empty() {
+        ui.label(RichText::new(t("agenda.no-start")).small().color(muted(ui)));
+    }
+    if g.agenda.is_empty() {
+        ui.label(RichText::new(t("agenda.empty")).color(muted(ui)));
+    }
+    let n = g.agenda.len();
+    let ctx = ui.ctx().clone();
+    for (i, a) in g.agenda.iter().enumerate() {
+        let Ok(aid) = a.id.parse::<AgendaId>() else {
+            continue;
+        };
+        let selected = sui.agenda_item.as_deref() == Some(a.id.as_str());
+        let row = ui.horizontal(|ui| {
+            ui.dnd_drag_source(
+                egui::Id::unique(("agenda-drag", &a.id)),
+                a.id.clone(),
+                |ui| {
+                    ui.label(RichText::new("↕").color(muted(ui)));
+                },
+            )
+            .response
+            .on_hover_text(t("agenda.drag"));
+            let time = a.starts_at.clone().unwrap_or_else(|| "··:··".to_owned());
+            let time_colour = if selected {
+                accent(ui)
+            } else {
+                ui.visuals().text_color()
+            };
+            if ui
+                .add(
+                    egui::Label::new(RichText::new(time).monospace().strong().color(time_colour))
+                        .sense(egui::Sense::click()),
+                )
+                .clicked()
+            {
+                sui.agenda_item = Some(a.id.clone());
+            }
+            let title = TextField::AgendaTitle(aid.clone());
+            fields.field_ui(
+                ui,
+                &mut out.edits,
+                &title,
+                &a.title,
+                FieldLook::line(t("agenda.item-title")).width(230.0),
+            );
+            let mut minutes = a.minutes;
+            let dv = ui
+                .add(
+                    egui::DragValue::new(&mut minutes)
+                        .range(0..=600)
+                        .suffix(" min"),
+                )
+                .accessible_name(t("agenda.minutes"));
+            if dv.changed() {
+                out.edit(Edit::SetAgendaMinutes {
+                    item: aid.clone(),
+                    minutes,
+                });
+            }
+            person_combo_ui(
+                ui,
+                lang,
+                v,
+                ("responsible", &a.id),
+                t("agenda.responsible"),
+                &a.responsible,
+                |p| {
+                    out.edit(Edit::SetAgendaResponsible {
+                        item: aid.clone(),
+                        responsible: p.unwrap_or_default().to_owned(),
+                    });
+                },
+            );
+            let notes = TextField::AgendaNotes(aid.clone());
+            let w = (ui.available_width() - 100.0).max(120.0);
+            fields.field_ui(
+                ui,
+                &mut out.edits,
+                &notes,
+                &a.notes,
+                FieldLook::line(t("agenda.notes"))
+                    .hint(t("agenda.notes-hint"))
+                    .width(w),
+            );
+            if ui.memory(|m| m.has_focus(field_id(&title)) || m.has_focus(field_id(&notes))) {
+                sui.agenda_item = Some(a.id.clone());
+            }
+            if ui
+                .add_enabled(i > 0, egui::Button::new("⏶").small())
+                .on_hover_text(format!("{} (Alt+⏶)", t("agenda.up")))
+                .clicked()
+            {
+                out.edit(Edit::MoveAgendaItem {
+                    item: aid.clone(),
+                    index: i - 1,
+                });
+                sui.agenda_item = Some(a.id.clone());
+            }
+            if ui
+                .add_enabled(i + 1 < n, egui::Button::new("⏷").small())
+                .on_hover_text(format!("{} (Alt+⏷)", t("agenda.down")))
+                .clicked()
+            {
+                out.edit(Edit::MoveAgendaItem {
+                    item: aid.clone(),
+                    index: i + 1,
+                });
+                sui.agenda_item = Some(a.id.clone());
+            }
+            if ui
+                .small_button("🗑")
+                .on_hover_text(t("common.delete"))
+                .clicked()
+            {
+                out.edit(Edit::RemoveAgendaItem { item: aid.clone() });
+            }
+        });
+        if let Some(m) = library().method(&a.method) {
+            ui.horizontal(|ui| {
+                ui.add_space(64.0);
+                if ui
+                    .link(RichText::new(format!("📖 {}", m.name(lang))).small())
+                    .on_hover_text(&m.text(lang).summary)
+                    .clicked()
+                {
+                    out.send(Command::PickMethodFor {
+                        gathering: g.id.clone(),
+                        method: Some(a.method.clone()),
+                    });
+                }
+            });
+        }
+        // Dropping a dragged item on this row moves it here.
+        let rect = row.response.rect;
+        if ui.rect_contains_pointer(rect)
+            && let Some(dragged) = egui::DragAndDrop::payload::<String>(&ctx)
+            && *dragged != a.id
+        {
+            let below = ui
+                .input(|i| i.pointer.interact_pos())
+                .is_some_and(|p| p.y > rect.center().y);
+            let y = if below { rect.bottom() } else { rect.top() };
+            ui.painter()
+                .hline(rect.x_range(), y, egui::Stroke::new(2.0, accent(ui)));
+            if ui.input(|i| i.pointer.any_released())
+                && egui::DragAndDrop::take_payload::<String>(&ctx).is_some()
+                && let Ok(item) = dragged.parse::<AgendaId>()
+            {
+                out.edit(Edit::MoveAgendaItem { item, index: i });
+            }
+        }
+    }
+
+    ui.separator();
+    ui.horizontal(|ui| {
+        let total = g.total_minutes;
+        let mut text = format!("{}: {}", t("agenda.total"), duration(lang, total));
+        if let Some(end) = &g.end {
+            text.push_str(&format!("  ·  {} {}", t("agenda.ends"), end));
+        } else if let Some(start) = parse_time(&g.start) {
+            text.push_str(&format!(
+                "  ·  {} {}",
+                t("agenda.ends"),
+                format_time(start + total)
+            ));
+        }
+        ui.label(RichText::new(text).strong());
+    });
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut sui.new_agenda)
+                    .hint_text(t("agenda.new-hint"))
+                    .desired_width(260.0),
+            )
+            .accessible_name(t("agenda.new"));
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button(format!("+ {}", t("agenda.add"))).clicked() || enter)
+            && !sui.new_agenda.trim().is_empty()
+        {
+            out.edit(Edit::AddAgendaItem {
+                gathering: gid.clone(),
+                title: sui.new_agenda.trim().to_owned(),
+                minutes: 15,
+            });
+            sui.new_agenda.clear();
+        }
+        ui.label(RichText::new(t("common.or")).color(muted(ui)));
+        egui::ComboBox::from_id_salt(("add-method", &g.id))
+            .selected_text(t("agenda.add-method"))
+            .width(200.0)
+            .show_ui(ui, |ui| {
+                for m in &library().methods {
+                    let label = format!("{} · {} min", m.name(lang), m.duration_minutes);
+                    if ui
+                        .selectable_label(false, label)
+                        .on_hover_text(&m.text(lang).summary)
+                        .clicked()
+                    {
+                        out.edit(Edit::AddMethodToAgenda {
+                            gathering: gid.clone(),
+                            method: m.id.clone(),
+                        });
+                    }
+                }
+            })
+            .response
+            .accessible_name(t("agenda.add-method"));
+        if ui.button(format!("📖 {}", t("agenda.browse"))).clicked() {
+            out.send(Command::PickMethodFor {
+                gathering: g.id.clone(),
+                method: None,
+            });
+        }
+    });
+}
+
+/// "2 t 15 min" / "2 h 15 min".
+pub fn duration(lang: Lang, minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    let hours = tr(lang, "agenda.hours-short");
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} {hours}"),
+        (h, m) => format!("{h} {hours} {m} min"),
+    }
+}
+
+fn work_row_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    w: &BetweenWork,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let Ok(id) = w.id.parse::<WorkId>() else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        let mut done = w.done;
+        if ui
+            .checkbox(&mut done, "")
+            .accessible_name(&w.title)
+            .changed()
+        {
+            out.edit(Edit::SetWorkDone {
+                work: id.clone(),
+                done,
+            });
+        }
+        let width = (ui.available_width() - 300.0).max(160.0);
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::WorkTitle(id.clone()),
+            &w.title,
+            FieldLook::line(t("work.item-title")).width(width),
+        );
+        person_combo_ui(
+            ui,
+            lang,
+            v,
+            ("work-assignee", &w.id),
+            t("project.assignee"),
+            &w.assignee,
+            |p| {
+                out.edit(Edit::SetWorkAssignee {
+                    work: id.clone(),
+                    assignee: p.unwrap_or_default().to_owned(),
+                });
+            },
+        );
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::WorkDue(id.clone()),
+            &w.due,
+            FieldLook::line(t("project.due"))
+                .hint(t("project.due"))
+                .width(96.0),
+        );
+        if ui
+            .small_button("🗑")
+            .on_hover_text(t("common.delete"))
+            .clicked()
+        {
+            let question = format!("{} «{}»", t("work.delete-confirm"), w.title);
+            out.send(Command::OpenDialog(Dialog::Confirm {
+                question,
+                edit: Edit::RemoveBetweenWork { work: id.clone() },
+            }));
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add_space(28.0);
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::WorkDescription(id.clone()),
+            &w.description,
+            FieldLook::line(t("work.description")).hint(t("work.description-hint")),
+        );
+    });
+}
+
+pub fn between_work_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    s: &mut Session,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let v = &s.view;
+    ui.heading(t("work.title"));
+    ui.label(RichText::new(t("work.help")).color(muted(ui)));
+    ui.add_space(8.0);
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_max_width(980.0);
+            if v.between_work.is_empty() {
+                empty_ui(ui, t("work.empty"));
+            }
+            let mut groups: Vec<(String, Vec<&BetweenWork>)> = Vec::new();
+            for g in &v.gatherings {
+                let works: Vec<&BetweenWork> = v
+                    .between_work
+                    .iter()
+                    .filter(|w| w.gathering == g.id)
+                    .collect();
+                if !works.is_empty() {
+                    groups.push((format!("{} {}", t("work.after"), g.title), works));
+                }
+            }
+            let loose: Vec<&BetweenWork> = v
+                .between_work
+                .iter()
+                .filter(|w| v.gathering(&w.gathering).is_none())
+                .collect();
+            if !loose.is_empty() {
+                groups.push((t("work.unattached").to_owned(), loose));
+            }
+            for (title, works) in groups {
+                card_ui(ui, &title, |ui| {
+                    for w in works {
+                        work_row_ui(ui, lang, v, w, fields, out);
+                    }
+                });
+            }
+            card_ui(ui, t("work.new"), |ui| {
+                ui.horizontal(|ui| {
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut s.ui.new_work)
+                                .hint_text(t("work.new-hint"))
+                                .desired_width(ui.available_width() - 150.0),
+                        )
+                        .accessible_name(t("work.new"));
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if (ui.button(t("work.add")).clicked() || enter)
+                        && !s.ui.new_work.trim().is_empty()
+                    {
+                        out.edit(Edit::AddBetweenWork {
+                            title: s.ui.new_work.trim().to_owned(),
+                            after: None,
+                        });
+                        s.ui.new_work.clear();
+                    }
+                });
+            });
+        });
+}

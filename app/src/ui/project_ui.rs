@@ -1,0 +1,573 @@
+//! An open project: its overview (header, people, progress), a phase (guide, tasks,
+//! checklist, notes) and the project log.
+
+use egui::{Align, Layout, RichText};
+use samspill_shared::content::{Lang, library};
+use samspill_shared::ids::PersonId;
+use samspill_shared::model::{Phase, PhaseStatus, Project, date_of_ms};
+
+use super::edit::{Edit, TextField};
+use super::projects_ui::empty_ui;
+use super::state::{Command, Dialog, Outbox, Section, Session};
+use super::text_bind::{FieldLook, Fields};
+use super::theme::{self, accent, card_fill, muted};
+use super::{tr, tr_dyn};
+
+pub fn project_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    section: Section,
+    s: &mut Session,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_max_width(980.0);
+            match section {
+                Section::Phase(i) => {
+                    if let Some(phase) = s.view.phases.get(i) {
+                        phase_ui(ui, lang, i, phase, &s.view, &mut s.ui, fields, out);
+                    }
+                }
+                Section::Log => log_ui(ui, lang, &s.view, &mut s.ui.new_log, out),
+                _ => overview_ui(ui, lang, &s.view, fields, out),
+            }
+        });
+}
+
+/// A card: a white rounded box with a title.
+pub fn card_ui<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let r = egui::Frame::new()
+        .fill(card_fill(ui))
+        .corner_radius(8)
+        .inner_margin(egui::Margin::symmetric(16, 12))
+        .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            if !title.is_empty() {
+                ui.label(RichText::new(title).strong().size(15.5));
+                ui.add_space(4.0);
+            }
+            add(ui)
+        })
+        .inner;
+    ui.add_space(12.0);
+    r
+}
+
+fn overview_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, fields: &mut Fields, out: &mut Outbox) {
+    let t = |k: &'static str| tr(lang, k);
+    fields.field_ui(
+        ui,
+        &mut out.edits,
+        &TextField::Title,
+        &v.meta.title,
+        FieldLook::line(t("project.title-label")).big(),
+    );
+    ui.add_space(6.0);
+    card_ui(ui, "", |ui| {
+        egui::Grid::new("meta")
+            .num_columns(2)
+            .spacing([16.0, 8.0])
+            .min_col_width(110.0)
+            .show(ui, |ui| {
+                let l = ui.label(RichText::new(t("project.goal")).color(muted(ui)));
+                fields
+                    .field_ui(
+                        ui,
+                        &mut out.edits,
+                        &TextField::Goal,
+                        &v.meta.goal,
+                        FieldLook::area(t("project.goal"), 2).hint(t("project.goal-hint")),
+                    )
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label(RichText::new(t("project.service")).color(muted(ui)));
+                fields
+                    .field_ui(
+                        ui,
+                        &mut out.edits,
+                        &TextField::Service,
+                        &v.meta.service,
+                        FieldLook::line(t("project.service")).hint(t("projects.service-hint")),
+                    )
+                    .labelled_by(l.id);
+                ui.end_row();
+                ui.label(RichText::new(t("project.dates")).color(muted(ui)));
+                ui.horizontal(|ui| {
+                    fields.field_ui(
+                        ui,
+                        &mut out.edits,
+                        &TextField::StartDate,
+                        &v.meta.start_date,
+                        FieldLook::line(t("project.start"))
+                            .hint("ÅÅÅÅ-MM-DD")
+                            .width(110.0),
+                    );
+                    ui.label("–");
+                    fields.field_ui(
+                        ui,
+                        &mut out.edits,
+                        &TextField::EndDate,
+                        &v.meta.end_date,
+                        FieldLook::line(t("project.end"))
+                            .hint("ÅÅÅÅ-MM-DD")
+                            .width(110.0),
+                    );
+                });
+                ui.end_row();
+            });
+    });
+
+    card_ui(ui, t("project.phases"), |ui| {
+        ui.columns(v.phases.len().max(1), |cols| {
+            for (i, (col, p)) in cols.iter_mut().zip(&v.phases).enumerate() {
+                let (d, total) = p.progress();
+                let r = col.add(
+                    egui::Button::new(RichText::new(format!("{}. {}", i + 1, p.name)).strong())
+                        .frame(false),
+                );
+                if r.clicked() {
+                    out.send(Command::Section(Section::Phase(i)));
+                }
+                col.label(
+                    RichText::new(tr_dyn(lang, &format!("status.{}", p.status.as_str())))
+                        .small()
+                        .color(status_colour(col, p.status)),
+                );
+                theme::progress_ui(col, d, total, col.available_width().min(180.0));
+                col.label(
+                    RichText::new(format!("{d} / {total} {}", t("project.done-of")))
+                        .small()
+                        .color(muted(col)),
+                );
+            }
+        });
+    });
+
+    card_ui(ui, t("project.people"), |ui| {
+        if v.people.is_empty() {
+            ui.label(RichText::new(t("project.people-empty")).color(muted(ui)));
+        }
+        for p in &v.people {
+            ui.horizontal(|ui| {
+                theme::avatar_ui(ui, &p.name, &p.colour, 26.0);
+                ui.label(RichText::new(&p.name).strong());
+                if !p.centre.is_empty() {
+                    ui.label(RichText::new(&p.centre).color(muted(ui)));
+                }
+                if !p.role.is_empty() {
+                    ui.label(RichText::new(format!("· {}", p.role)).color(muted(ui)));
+                }
+            });
+        }
+    });
+
+    let next: Vec<(&str, &samspill_shared::model::Task)> = v
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.tasks
+                .iter()
+                .filter(|t| !t.done && !t.due.is_empty())
+                .map(move |t| (p.name.as_str(), t))
+        })
+        .collect();
+    if !next.is_empty() {
+        card_ui(ui, t("project.upcoming"), |ui| {
+            let mut next = next;
+            next.sort_by(|a, b| a.1.due.cmp(&b.1.due));
+            for (phase, task) in next.into_iter().take(6) {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&task.due).monospace().color(accent(ui)));
+                    ui.label(&task.title);
+                    ui.label(RichText::new(format!("· {phase}")).small().color(muted(ui)));
+                });
+            }
+        });
+    }
+}
+
+fn status_colour(ui: &egui::Ui, status: PhaseStatus) -> egui::Color32 {
+    match status {
+        PhaseStatus::Done => accent(ui),
+        PhaseStatus::Active => theme::AMBER,
+        PhaseStatus::NotStarted => muted(ui),
+    }
+}
+
+/// The template's guide for a phase: (guide, read more), in the UI language if the
+/// template has it.
+fn guide_texts(v: &Project, phase: &Phase, lang: Lang) -> Option<(String, String)> {
+    let (template, phase_id) = phase.guide.split_once('/')?;
+    let template = library()
+        .template(template)
+        .or_else(|| library().template(&v.meta.template))?;
+    let tp = template.phases.iter().find(|p| p.id == phase_id)?;
+    let lang = if tp.guide.has(lang) {
+        lang
+    } else {
+        v.meta.language.parse().unwrap_or(lang)
+    };
+    Some((
+        tp.guide.get(lang).to_owned(),
+        tp.read_more.get(lang).to_owned(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn phase_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    index: usize,
+    phase: &Phase,
+    v: &Project,
+    sui: &mut super::state::SessionUi,
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let Ok(phase_id) = phase.id.parse::<samspill_shared::ids::PhaseId>() else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.heading(format!("{}. {}", index + 1, phase.name));
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            for status in PhaseStatus::ALL.iter().rev() {
+                let label = tr_dyn(lang, &format!("status.{}", status.as_str()));
+                if ui
+                    .add(egui::Button::selectable(phase.status == *status, label))
+                    .clicked()
+                    && phase.status != *status
+                {
+                    out.edit(Edit::SetPhaseStatus {
+                        phase: phase_id.clone(),
+                        status: *status,
+                    });
+                }
+            }
+            ui.label(RichText::new(t("project.status")).color(muted(ui)));
+        });
+    });
+    let (d, total) = phase.progress();
+    ui.horizontal(|ui| {
+        theme::progress_ui(ui, d, total, 220.0);
+        ui.label(
+            RichText::new(format!("{d} / {total} {}", t("project.done-of")))
+                .small()
+                .color(muted(ui)),
+        );
+    });
+    ui.add_space(8.0);
+
+    if let Some((guide, more)) = guide_texts(v, phase, lang) {
+        let frame = egui::Frame::new()
+            .fill(if ui.visuals().dark_mode {
+                theme::TEAL_DARK_BG
+            } else {
+                theme::TEAL_LIGHT
+            })
+            .corner_radius(8)
+            .inner_margin(egui::Margin::symmetric(16, 12));
+        frame.show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(t("project.guide")).strong().color(accent(ui)));
+            ui.label(guide);
+            if !more.is_empty() {
+                if sui.read_more {
+                    ui.add_space(4.0);
+                    for para in more.split("\n\n") {
+                        ui.label(para.trim());
+                        ui.add_space(2.0);
+                    }
+                    if ui.link(t("project.read-less")).clicked() {
+                        sui.read_more = false;
+                    }
+                } else if ui.link(t("project.read-more")).clicked() {
+                    sui.read_more = true;
+                }
+            }
+        });
+        ui.add_space(12.0);
+    }
+
+    card_ui(ui, t("project.tasks"), |ui| {
+        if phase.tasks.is_empty() {
+            ui.label(RichText::new(t("project.tasks-empty")).color(muted(ui)));
+        }
+        for task in &phase.tasks {
+            let Ok(id) = task.id.parse::<samspill_shared::ids::TaskId>() else {
+                continue;
+            };
+            ui.horizontal(|ui| {
+                let mut done = task.done;
+                if ui
+                    .checkbox(&mut done, "")
+                    .accessible_name(&task.title)
+                    .changed()
+                {
+                    out.edit(Edit::SetTaskDone {
+                        task: id.clone(),
+                        done,
+                    });
+                }
+                let w = (ui.available_width() - 330.0).max(160.0);
+                fields.field_ui(
+                    ui,
+                    &mut out.edits,
+                    &TextField::TaskTitle(id.clone()),
+                    &task.title,
+                    FieldLook::line(t("project.task-title")).width(w),
+                );
+                person_combo_ui(
+                    ui,
+                    lang,
+                    v,
+                    ("assignee", &task.id),
+                    t("project.assignee"),
+                    &task.assignee,
+                    |p| {
+                        out.edit(Edit::SetTaskAssignee {
+                            task: id.clone(),
+                            assignee: p.and_then(|p| p.parse::<PersonId>().ok()),
+                        });
+                    },
+                );
+                fields.field_ui(
+                    ui,
+                    &mut out.edits,
+                    &TextField::TaskDue(id.clone()),
+                    &task.due,
+                    FieldLook::line(t("project.due"))
+                        .hint(t("project.due"))
+                        .width(96.0),
+                );
+                if ui
+                    .small_button("🗑")
+                    .on_hover_text(t("common.delete"))
+                    .clicked()
+                {
+                    out.edit(Edit::RemoveTask { task: id.clone() });
+                }
+            });
+            if task.done && !task.done_by.is_empty() {
+                ui.label(
+                    RichText::new(format!(
+                        "    {} {} {}",
+                        t("project.done-by"),
+                        v.person_name(&task.done_by),
+                        task.done_at.map(date_of_ms).unwrap_or_default()
+                    ))
+                    .small()
+                    .color(muted(ui)),
+                );
+            }
+        }
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut sui.new_task)
+                        .hint_text(t("project.new-task-hint"))
+                        .desired_width(ui.available_width() - 130.0),
+                )
+                .accessible_name(t("project.new-task"));
+            if sui.focus_new_task {
+                sui.focus_new_task = false;
+                r.request_focus();
+            }
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui
+                .button(t("project.add-task"))
+                .on_hover_text("Ctrl+N")
+                .clicked()
+                || enter)
+                && !sui.new_task.trim().is_empty()
+            {
+                out.edit(Edit::AddTask {
+                    phase: phase_id.clone(),
+                    title: sui.new_task.trim().to_owned(),
+                });
+                sui.new_task.clear();
+                if enter {
+                    r.request_focus();
+                }
+            }
+        });
+    });
+
+    card_ui(ui, t("project.checklist"), |ui| {
+        ui.label(
+            RichText::new(t("project.checklist-help"))
+                .small()
+                .color(muted(ui)),
+        );
+        for item in &phase.checklist {
+            let Ok(id) = item.id.parse::<samspill_shared::ids::ItemId>() else {
+                continue;
+            };
+            ui.horizontal(|ui| {
+                let mut done = item.done;
+                if ui
+                    .checkbox(&mut done, "")
+                    .accessible_name(&item.text)
+                    .changed()
+                {
+                    out.edit(Edit::SetCheckDone {
+                        item: id.clone(),
+                        done,
+                    });
+                }
+                let w = (ui.available_width() - 230.0).max(160.0);
+                fields.field_ui(
+                    ui,
+                    &mut out.edits,
+                    &TextField::CheckText(id.clone()),
+                    &item.text,
+                    FieldLook::line(t("project.check-text")).width(w),
+                );
+                if item.done {
+                    let who = v.person_name(&item.done_by);
+                    let when = item.done_at.map(date_of_ms).unwrap_or_default();
+                    ui.label(
+                        RichText::new(format!("✔ {who} {when}"))
+                            .small()
+                            .color(accent(ui)),
+                    );
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui
+                        .small_button("🗑")
+                        .on_hover_text(t("common.delete"))
+                        .clicked()
+                    {
+                        out.edit(Edit::RemoveCheckItem { item: id.clone() });
+                    }
+                });
+            });
+        }
+        ui.horizontal(|ui| {
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut sui.new_check)
+                        .hint_text(t("project.new-check-hint"))
+                        .desired_width(ui.available_width() - 130.0),
+                )
+                .accessible_name(t("project.new-check"));
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button(t("project.add-check")).clicked() || enter)
+                && !sui.new_check.trim().is_empty()
+            {
+                out.edit(Edit::AddCheckItem {
+                    phase: phase_id.clone(),
+                    text: sui.new_check.trim().to_owned(),
+                });
+                sui.new_check.clear();
+            }
+        });
+    });
+
+    card_ui(ui, t("project.notes"), |ui| {
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::PhaseNotes(phase_id.clone()),
+            &phase.notes,
+            FieldLook::area(t("project.notes"), 5).hint(t("project.notes-hint")),
+        );
+    });
+}
+
+/// A person picker: the project's people, or nobody. `value` is a person id or text.
+pub fn person_combo_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    salt: impl egui::AsIdSalt,
+    name: &str,
+    value: &str,
+    mut on_pick: impl FnMut(Option<&str>),
+) {
+    let shown = if value.is_empty() {
+        tr(lang, "project.nobody").to_owned()
+    } else {
+        v.person_name(value).to_owned()
+    };
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(shown)
+        .width(130.0)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(value.is_empty(), tr(lang, "project.nobody"))
+                .clicked()
+            {
+                on_pick(None);
+            }
+            for p in &v.people {
+                if ui.selectable_label(value == p.id, &p.name).clicked() {
+                    on_pick(Some(&p.id));
+                }
+            }
+        })
+        .response
+        .accessible_name(name);
+}
+
+fn log_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, new_log: &mut String, out: &mut Outbox) {
+    let t = |k: &'static str| tr(lang, k);
+    ui.heading(t("log.title"));
+    ui.label(RichText::new(t("log.help")).color(muted(ui)));
+    ui.add_space(8.0);
+    card_ui(ui, "", |ui| {
+        ui.add(
+            egui::TextEdit::multiline(new_log)
+                .desired_rows(3)
+                .desired_width(f32::INFINITY)
+                .hint_text(t("log.hint")),
+        )
+        .accessible_name(t("log.new"));
+        if ui.button(t("log.add")).clicked() && !new_log.trim().is_empty() {
+            out.edit(Edit::AddLogEntry {
+                text: new_log.trim().to_owned(),
+            });
+            new_log.clear();
+        }
+    });
+    if v.log.is_empty() {
+        empty_ui(ui, t("log.empty"));
+    }
+    for entry in v.log.iter().rev() {
+        card_ui(ui, "", |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(&entry.date).monospace().color(accent(ui)));
+                ui.label(RichText::new(v.person_name(&entry.author)).strong());
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui
+                        .small_button("🗑")
+                        .on_hover_text(t("common.delete"))
+                        .clicked()
+                        && let Ok(id) = entry.id.parse()
+                    {
+                        let question =
+                            format!("{} «{}»", t("log.delete-confirm"), short(&entry.text));
+                        out.send(Command::OpenDialog(Dialog::Confirm {
+                            question,
+                            edit: Edit::RemoveLogEntry { entry: id },
+                        }));
+                    }
+                });
+            });
+            ui.label(&entry.text);
+        });
+    }
+}
+
+pub fn short(s: &str) -> String {
+    let mut out: String = s.chars().take(50).collect();
+    if s.chars().count() > 50 {
+        out.push('…');
+    }
+    out
+}

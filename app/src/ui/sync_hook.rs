@@ -1,0 +1,102 @@
+//! Where the sync engine plugs into the UI.
+//!
+//! The UI never talks to sockets. It sends [`SyncCommand`]s to a [`SyncHook`] and, once a
+//! frame, asks it for the project's [`SyncStatus`] and who else is present, and lets it
+//! [`SyncHook::pump`] remote changes into the open project's document (the app notices
+//! the document's heads moved and rebuilds its view model). Until the engine lands,
+//! [`NoSync`] answers every command with a clear "not available yet" message and reports
+//! every project as local.
+
+use samspill_shared::crypto::DocumentId;
+
+use crate::device::LocalProject;
+
+/// What the UI asks the sync engine to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncCommand {
+    /// Put a project on a relay (`samspill share ID --relay URL [--token T]`).
+    Share {
+        project: DocumentId,
+        relay: String,
+        token: Option<String>,
+    },
+    /// Fetch a shared project from an invite link (`samspill join LINK`).
+    Join { link: String },
+    /// Show the invite link of a shared project again.
+    InviteLink { project: DocumentId },
+}
+
+/// The answer to a [`SyncCommand`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncReply {
+    /// The project is shared; this is the link to give co-facilitators.
+    Invite { link: String },
+    /// A project was joined and stored; the UI opens it.
+    Joined { project: DocumentId },
+    /// The engine is not available (yet); the text says so in the UI language's terms.
+    Unavailable,
+    /// It failed; the text says what to do (never contains the secret).
+    Failed(String),
+}
+
+/// A project's sync state, as the status area shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SyncStatus {
+    /// Not shared: lives on this device only.
+    #[default]
+    Local,
+    Connecting,
+    /// Everything acknowledged by the relay.
+    Synced,
+    /// Local changes the relay has not acknowledged yet.
+    Pending(usize),
+    /// Shared, but the relay cannot be reached; changes wait on disk.
+    Offline,
+    Error(String),
+}
+
+/// Someone else who has the project open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    /// What they are editing, in words ("Samling 2"), if anything.
+    pub editing: Option<String>,
+}
+
+/// The sync engine as the UI sees it. Every method returns at once; slow work happens on
+/// the engine's own threads, which wake the UI with `egui::Context::request_repaint`.
+pub trait SyncHook {
+    fn send(&mut self, command: SyncCommand) -> SyncReply;
+    fn status(&self, project: &DocumentId) -> SyncStatus;
+    fn presence(&self, project: &DocumentId) -> Vec<Presence>;
+    /// Applies remote changes that arrived for this project to its document (and saves
+    /// them). Called once a frame while the project is open.
+    fn pump(&mut self, project: &mut LocalProject) -> anyhow::Result<()>;
+    /// The UI saved local changes of this project; the engine may push them.
+    fn local_changes_saved(&mut self, project: &DocumentId);
+    /// What this user is editing now (for presence), or `None`.
+    fn set_editing(&mut self, project: &DocumentId, what: Option<String>);
+}
+
+/// The stand-in until the sync engine lands: every project is local.
+#[derive(Debug, Default)]
+pub struct NoSync;
+
+impl SyncHook for NoSync {
+    fn send(&mut self, _command: SyncCommand) -> SyncReply {
+        SyncReply::Unavailable
+    }
+    fn status(&self, _project: &DocumentId) -> SyncStatus {
+        SyncStatus::Local
+    }
+    fn presence(&self, _project: &DocumentId) -> Vec<Presence> {
+        Vec::new()
+    }
+    fn pump(&mut self, _project: &mut LocalProject) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn local_changes_saved(&mut self, _project: &DocumentId) {}
+    fn set_editing(&mut self, _project: &DocumentId, _what: Option<String>) {}
+}

@@ -1,0 +1,346 @@
+//! The desktop app driven as a person would: by the labels on screen.
+//!
+//! Each test starts the app on a fresh data directory, with the profile of Kari
+//! Nordmann from RVTS Sør, and clicks and types its way through a flow.
+
+use std::time::Duration;
+
+use automerge::ActorId;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use samspill::device::Device;
+use samspill::ui::SamspillApp;
+use samspill_shared::ids::{PersonId, SeededEntropy};
+use samspill_shared::model::{Editor, FixedClock, ProjectDoc};
+
+fn new_app(dir: &std::path::Path) -> SamspillApp {
+    let mut device = Device::open(dir).unwrap();
+    device.profile.name = "Kari Nordmann".to_owned();
+    device.profile.centre = "RVTS Sør".to_owned();
+    device.profile.save(dir).unwrap();
+    let device = Device::open(dir).unwrap();
+    SamspillApp::new(device, dir.to_owned())
+}
+
+fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut SamspillApp| app.frame_ui(ui), app)
+}
+
+/// Steps until background work (loading a project, listing projects) is done.
+fn settle(h: &mut Harness<'_, SamspillApp>) {
+    for _ in 0..400 {
+        h.step();
+        if !h.state().is_busy() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!h.state().is_busy(), "background work did not finish");
+    h.run();
+}
+
+/// Creates a project from the four-phase template through the "new project" dialog.
+fn create_project(h: &mut Harness<'_, SamspillApp>, title: &str) {
+    h.get_by_label("+ Nytt prosjekt").click();
+    h.run();
+    let name = h.get_by_label("Prosjektnavn");
+    name.focus();
+    name.type_text(title);
+    h.run();
+    let service = h.get_by_label("Tjeneste");
+    service.focus();
+    service.type_text("Hjemmetjenesten i Lindvik kommune");
+    h.run();
+    h.get_by_label("Opprett prosjekt").click();
+    settle(h);
+}
+
+/// Scrolls a widget into view, as a person would, and clicks it.
+fn click_scrolled(h: &mut Harness<'_, SamspillApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).click();
+    h.run();
+}
+
+fn view(h: &Harness<'_, SamspillApp>) -> samspill_shared::model::Project {
+    h.state()
+        .state
+        .session
+        .as_ref()
+        .expect("a project is open")
+        .view
+        .clone()
+}
+
+#[test]
+fn a_new_project_from_the_four_phase_template_opens_with_its_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label_contains("Du har ingen prosjekter ennå");
+
+    create_project(&mut h, "Bedre overganger i hjemmetjenesten");
+
+    for phase in [
+        "1. Oppstart",
+        "2. Planlegging",
+        "3. Gjennomføring",
+        "4. Evaluering",
+    ] {
+        // In the side panel and in the overview's phase progress.
+        assert_eq!(h.query_all_by_label_contains(phase).count(), 2);
+    }
+    let v = view(&h);
+    assert_eq!(v.meta.title, "Bedre overganger i hjemmetjenesten");
+    assert_eq!(v.meta.service, "Hjemmetjenesten i Lindvik kommune");
+    assert!(v.people.iter().any(|p| p.name == "Kari Nordmann"));
+
+    // The project list shows it, with its phase progress.
+    h.get_by_label("📂  Prosjekter").click();
+    settle(&mut h);
+    h.get_by_label("Åpne");
+    h.get_by_label_contains("Oppstart  0/");
+}
+
+#[test]
+fn tasks_are_added_ticked_and_the_tick_can_be_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Samarbeid om barn i barnehagen");
+
+    // The side panel comes first.
+    h.get_all_by_label_contains("1. Oppstart")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    // The phase guide from the template, with "read more".
+    h.get_by_label_contains("Oppstarten handler om");
+    h.get_by_label("Les mer").click();
+    h.run();
+    h.get_by_label_contains("Vi arbeider styrkebasert");
+
+    let new_task = h.get_by_label("Ny oppgave");
+    new_task.focus();
+    new_task.type_text("Avtale oppstartsmøte med enhetsleder");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    let v = view(&h);
+    let task = v.phases[0]
+        .tasks
+        .iter()
+        .find(|t| t.title == "Avtale oppstartsmøte med enhetsleder")
+        .expect("the task was added");
+    assert!(!task.done);
+
+    h.get_by_label("Avtale oppstartsmøte med enhetsleder")
+        .click();
+    h.run();
+    let v = view(&h);
+    let task = v.phases[0]
+        .tasks
+        .iter()
+        .find(|t| t.title == "Avtale oppstartsmøte med enhetsleder")
+        .unwrap();
+    assert!(task.done);
+    assert!(!task.done_by.is_empty());
+    h.get_by_label_contains("Utført av Kari Nordmann");
+
+    // Tick a checklist item too: who ticked it is shown.
+    let first_check = v.phases[0].checklist[0].text.clone();
+    click_scrolled(&mut h, &first_check);
+    h.get_by_label_contains("✔ Kari Nordmann");
+
+    // Ctrl+Z undoes the last edit (the checklist tick), then the task tick.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert!(!view(&h).phases[0].checklist[0].done);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    let v = view(&h);
+    assert!(
+        !v.phases[0]
+            .tasks
+            .iter()
+            .find(|t| t.title.starts_with("Avtale"))
+            .unwrap()
+            .done
+    );
+    // And Ctrl+Shift+Z redoes it.
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run();
+    assert!(
+        view(&h).phases[0]
+            .tasks
+            .iter()
+            .find(|t| t.title.starts_with("Avtale"))
+            .unwrap()
+            .done
+    );
+
+    // The changes are on disk after the save delay.
+    std::thread::sleep(samspill::ui::app::SAVE_DELAY);
+    h.run();
+    let device = Device::open(dir.path()).unwrap();
+    let id = device.store.list().unwrap()[0];
+    let saved = device
+        .open_project(&id, samspill::device::Access::Read)
+        .unwrap()
+        .doc
+        .view();
+    assert!(
+        saved.phases[0]
+            .tasks
+            .iter()
+            .any(|t| t.title.starts_with("Avtale") && t.done)
+    );
+}
+
+#[test]
+fn an_agenda_shows_clock_times_and_takes_a_method_from_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Læringsnettverk for helsesykepleiere");
+
+    h.get_by_label_contains("Samlinger").click();
+    h.run();
+    h.get_by_label_contains("Ingen samlinger ennå");
+    let name = h.get_by_label("Navn på ny samling");
+    name.focus();
+    name.type_text("Første samling");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+
+    let start = h.get_by_label("Start");
+    start.focus();
+    start.type_text("09:00");
+    h.run();
+    let item = h.get_by_label("Nytt programpunkt");
+    item.focus();
+    item.type_text("Velkommen og innsjekk");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    h.get_by_label("09:00");
+    h.get_by_label_contains("Totalt: 15 min");
+
+    // From the library: search, read, add.
+    h.get_by_label("📖  Metodebibliotek").click();
+    h.run();
+    let search = h.get_by_label("Søk i metoder");
+    search.focus();
+    search.type_text("IGP");
+    h.run();
+    h.get_by_label("Hensikt");
+    h.get_by_label_contains("IGP er en enkel og strukturert form");
+    click_scrolled(&mut h, "+ Legg til i programmet");
+
+    // Back in the gathering: the method follows the first item at 09:15.
+    h.get_by_label("09:15");
+    h.get_by_label_contains("Totalt: 45 min");
+    h.get_by_label_contains("slutter 09:45");
+    let g = &view(&h).gatherings[0];
+    assert_eq!(g.agenda.len(), 2);
+    assert_eq!(g.agenda[1].method, "igp");
+
+    // Moving the method first recomputes the times.
+    h.get_all_by_label("⏶").nth(1).unwrap().click();
+    h.run();
+    let g = &view(&h).gatherings[0];
+    assert_eq!(g.agenda[0].method, "igp");
+    assert_eq!(g.agenda[1].starts_at.as_deref(), Some("09:30"));
+}
+
+#[test]
+fn switching_the_language_to_english_changes_every_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("⚙  Innstillinger").click();
+    h.run();
+    h.get_by_label("English").click();
+    h.run();
+    h.get_by_label("Lagre").click();
+    h.run();
+    h.get_by_label("📂  Projects");
+    h.get_by_label("📖  Method library");
+    h.get_by_label_contains("Local");
+    assert!(h.query_by_label("📂  Prosjekter").is_none());
+    // Persisted in the profile.
+    let device = Device::open(dir.path()).unwrap();
+    assert_eq!(device.profile.language, samspill_shared::content::Lang::En);
+}
+
+#[test]
+fn a_remote_edit_while_typing_does_not_make_the_cursor_jump() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Trygg oppvekst i Lindvik");
+
+    let goal = h.get_by_label("Realistisk drøm");
+    goal.focus();
+    goal.type_text("alle barn skal");
+    h.run();
+
+    // Meanwhile Ola, on another machine, puts words in front of what Kari is typing.
+    {
+        let app = h.state_mut();
+        let doc = &mut app.state.session.as_mut().unwrap().project.doc;
+        let bytes = doc.automerge_mut().save();
+        let ola = Editor {
+            author: PersonId::random(&mut SeededEntropy::new(2)),
+            clock: Box::new(FixedClock(1_750_000_000_000)),
+            entropy: Box::new(SeededEntropy::new(3)),
+        };
+        let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
+        remote.set_goal("I Lindvik: alle barn skal").unwrap();
+        doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+    }
+    h.run();
+    assert_eq!(
+        h.get_by_label("Realistisk drøm").value().as_deref(),
+        Some("I Lindvik: alle barn skal")
+    );
+
+    // Kari keeps typing: her words land after her own, not in the middle of Ola's.
+    h.get_by_label("Realistisk drøm").type_text(" trives");
+    h.run();
+    assert_eq!(view(&h).meta.goal, "I Lindvik: alle barn skal trives");
+    assert_eq!(
+        h.get_by_label("Realistisk drøm").value().as_deref(),
+        Some("I Lindvik: alle barn skal trives")
+    );
+}
+
+#[test]
+fn an_existing_project_opens_on_a_background_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let device = Device::open(dir.path()).unwrap();
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        let new = samspill_shared::model::NewProject {
+            template,
+            title: "Fra kommandolinjen",
+            language: None,
+        };
+        let mut p = device.create_project(&new).unwrap();
+        p.save().unwrap();
+    }
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Åpne").click();
+    settle(&mut h);
+    assert_eq!(view(&h).meta.title, "Fra kommandolinjen");
+    h.get_all_by_label_contains("4. Evaluering").next().unwrap();
+}
