@@ -191,10 +191,101 @@ fn paragraphs(text: &str) -> impl Iterator<Item = Block> + '_ {
     text.split("\n\n").map(str::trim).filter(|s| !s.is_empty()).map(|s| Block::Para(s.to_owned()))
 }
 
+/// One gathering: its agenda with clock times, for the participants.
+fn gathering_layout(p: &Project, g: &Gathering, lib: &Library) -> Vec<Block> {
+    let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
+    let w = Words { lib, lang };
+    let mut out = vec![Block::Title(g.title.clone()), Block::Para(p.meta.title.clone())];
+    let mut blocks = gathering_blocks(p, g, &w);
+    // The gathering's own title is already the page title.
+    if matches!(blocks.first(), Some(Block::Subheading(_))) {
+        blocks.remove(0);
+    }
+    out.extend(blocks);
+    let work: Vec<(bool, String, String)> = p
+        .between_work
+        .iter()
+        .filter(|b| b.gathering == g.id)
+        .map(|b| (b.done, b.title.clone(), b.description.clone()))
+        .collect();
+    if !work.is_empty() {
+        out.push(Block::Heading(w.t("between-work")));
+        out.push(Block::Checks(work));
+    }
+    out
+}
+
+/// Which part of a project to export.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// The whole project plan.
+    Plan,
+    /// One gathering's agenda.
+    Gathering(&'a Gathering),
+}
+
+fn blocks(p: &Project, lib: &Library, scope: Scope<'_>) -> Vec<Block> {
+    match scope {
+        Scope::Plan => layout(p, lib),
+        Scope::Gathering(g) => gathering_layout(p, g, lib),
+    }
+}
+
+/// The project (or one gathering) as a print-ready PDF.
+pub fn pdf(p: &Project, lib: &Library, scope: Scope<'_>) -> Vec<u8> {
+    use crate::pdf::PdfWriter;
+    let mut w = PdfWriter::new(&p.meta.title);
+    for block in blocks(p, lib, scope) {
+        match block {
+            Block::Title(t) => w.heading(&t, 20.0, true),
+            Block::Heading(t) => w.heading(&t, 14.0, true),
+            Block::Subheading(t) => w.heading(&t, 11.5, false),
+            Block::Para(t) => {
+                w.paragraph(&t, 10.0, false, 0.0);
+                w.gap(4.0);
+            }
+            Block::Fields(fields) => w.fields(&fields, 10.0),
+            Block::Checks(items) => {
+                for (done, text, detail) in items {
+                    w.check(done, &text, &detail, 10.0);
+                }
+                w.gap(4.0);
+            }
+            Block::Table { head, rows } => {
+                let widths: Vec<f32> = match head.len() {
+                    5 => vec![0.1, 0.1, 0.44, 0.2, 0.16],
+                    3 => vec![0.16, 0.22, 0.62],
+                    n => vec![1.0 / n as f32; n],
+                };
+                w.table(&head, &rows, &widths, 9.0);
+            }
+        }
+    }
+    w.finish()
+}
+
+/// The project (or one gathering) as Markdown.
+pub fn markdown_of(p: &Project, lib: &Library, scope: Scope<'_>) -> String {
+    render_markdown(blocks(p, lib, scope))
+}
+
+/// The project (or one gathering) as HTML.
+pub fn html_of(p: &Project, lib: &Library, scope: Scope<'_>) -> String {
+    let title = match scope {
+        Scope::Plan => p.meta.title.clone(),
+        Scope::Gathering(g) => format!("{} — {}", g.title, p.meta.title),
+    };
+    render_html(p, &title, blocks(p, lib, scope))
+}
+
 /// The project as Markdown.
 pub fn markdown(p: &Project, lib: &Library) -> String {
+    markdown_of(p, lib, Scope::Plan)
+}
+
+fn render_markdown(blocks: Vec<Block>) -> String {
     let mut s = String::new();
-    for block in layout(p, lib) {
+    for block in blocks {
         match block {
             Block::Title(t) => s.push_str(&format!("# {}\n\n", md_line(&t))),
             Block::Heading(t) => s.push_str(&format!("## {}\n\n", md_line(&t))),
@@ -237,9 +328,13 @@ fn md_cell(s: &str) -> String {
 
 /// The project as one self-contained, print-ready HTML page.
 pub fn html(p: &Project, lib: &Library) -> String {
+    html_of(p, lib, Scope::Plan)
+}
+
+fn render_html(p: &Project, title: &str, blocks: Vec<Block>) -> String {
     let lang = if p.meta.language.is_empty() { "nb" } else { p.meta.language.as_str() };
     let mut body = String::new();
-    for block in layout(p, lib) {
+    for block in blocks {
         match block {
             Block::Title(t) => body.push_str(&format!("<h1>{}</h1>\n", esc(&t))),
             Block::Heading(t) => body.push_str(&format!("<h2>{}</h2>\n", esc(&t))),
@@ -281,7 +376,7 @@ pub fn html(p: &Project, lib: &Library) -> String {
     }
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        title = esc(&p.meta.title),
+        title = esc(title),
     )
 }
 

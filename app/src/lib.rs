@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod device;
 pub mod export;
+pub mod pdf;
 pub mod profile;
 pub mod store;
 pub mod sync;

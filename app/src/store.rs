@@ -387,7 +387,7 @@ mod tests {
 
     fn value(doc: &AutoCommit) -> i64 {
         match doc.get(ROOT, "n").unwrap() {
-            Some((automerge::Value::Scalar(s), _)) => s.to_i64().unwrap(),
+            Some((automerge::Value::Scalar(s), _)) => s.as_i64().unwrap(),
             _ => panic!("no n"),
         }
     }

@@ -227,3 +227,65 @@ fn a_bad_import_file_creates_nothing() {
     s.fails(&["import", garbage.to_str().unwrap()], 1);
     assert_eq!(s.ok(&["list"]), "");
 }
+
+#[test]
+fn history_lists_changes_oldest_first_and_restore_brings_an_earlier_state_back() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Historikk"])).to_owned();
+    s.ok(&["note", &id, "--phase", "1", "Riktig notat."]);
+    let good = s.json(&id);
+    s.ok(&["note", &id, "--phase", "1", "Et notat skrevet ved en feil."]);
+    s.ok(&["task", "add", &id, "--phase", "2", "Feil oppgave"]);
+
+    let history = s.ok(&["history", &id]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].contains("Created “Historikk”"), "{history}");
+    assert!(lines.iter().all(|l| l.split('\t').count() == 4 && l.contains("Kari Nordmann (RVTS Sør)")), "{history}");
+    let note_line = lines.iter().position(|l| l.ends_with("Added a note to oppstart")).unwrap();
+    let hash = lines[note_line].split('\t').next().unwrap();
+
+    s.ok(&["restore", &id, "--at", hash]);
+    let restored = s.json(&id);
+    assert_eq!(restored["phases"], good["phases"]);
+    let after = s.ok(&["history", &id]);
+    assert_eq!(after.lines().count(), lines.len() + 1, "restore is one new change");
+    assert!(after.lines().last().unwrap().contains("Restored the project as it was after"));
+
+    let err = s.fails(&["restore", &id, "--at", "zzzz"], 1);
+    assert!(err.contains("no change"), "{err}");
+}
+
+#[test]
+fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "gathering-programme", "--title", "Medarbeiderskap i Ringvik"])).to_owned();
+    let project = s.json(&id);
+    let gathering = &project["gatherings"][0];
+    let gid = gathering["id"].as_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let plan = out.path().join("plan.pdf");
+    let agenda_pdf = out.path().join("agenda.pdf");
+    let agenda_html = out.path().join("agenda.html");
+    s.ok(&["export", &id, "--format", "pdf", "-o", plan.to_str().unwrap()]);
+    s.ok(&["export", &id, "--gathering", &gid[..6], "--format", "pdf", "-o", agenda_pdf.to_str().unwrap()]);
+    s.ok(&["export", &id, "--gathering", gid, "--format", "html", "-o", agenda_html.to_str().unwrap()]);
+
+    for file in [&plan, &agenda_pdf] {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
+    }
+    // PDF text is Windows-1252: look for an ASCII-only agenda title.
+    let pdf = String::from_utf8_lossy(&std::fs::read(&agenda_pdf).unwrap()).into_owned();
+    let first_item = gathering["agenda"][0]["title"].as_str().unwrap();
+    if first_item.is_ascii() {
+        assert!(pdf.contains(first_item), "{first_item}");
+    }
+    let html = std::fs::read_to_string(&agenda_html).unwrap();
+    for item in gathering["agenda"].as_array().unwrap() {
+        assert!(html.contains(&item["title"].as_str().unwrap().replace('&', "&amp;")), "agenda item missing");
+    }
+    assert!(!html.contains(project["gatherings"][1]["title"].as_str().unwrap()), "only the one gathering");
+
+    let err = s.fails(&["export", &id, "--gathering", "zzzz", "--format", "pdf", "-o", "-"], 1);
+    assert!(err.contains("no gathering"), "{err}");
+}
