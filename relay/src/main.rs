@@ -1,6 +1,6 @@
 //! `samspill-relay`: see `docs/relay.md`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -27,6 +27,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match &args.command {
         Some(Command::Token { action }) => token_command(args, action),
