@@ -71,6 +71,9 @@ impl SamspillApp {
             self.refresh_rows(&ctx);
         }
         self.poll_jobs();
+        for reply in self.state.sync.replies() {
+            self.sync_reply(&ctx, reply);
+        }
         self.take_remote_changes();
 
         let mut out = Outbox::default();
@@ -236,7 +239,7 @@ impl SamspillApp {
                     match edit {
                         Edit::AddGathering { .. } => s.ui.gathering = Some(id.clone()),
                         Edit::AddAgendaItem { .. } | Edit::AddMethodToAgenda { .. } => {
-                            s.ui.agenda_item = Some(id.clone())
+                            s.ui.agenda_item = Some(id.clone());
                         }
                         _ => {}
                     }
@@ -388,18 +391,10 @@ impl SamspillApp {
                     Err(e) => self.fail(&e.into()),
                 }
             }
-            Command::Sync(cmd) => match self.state.sync.send(cmd) {
-                SyncReply::Invite { link } => self.state.dialog = Some(Dialog::Invite { link }),
-                SyncReply::Joined { project } => {
-                    self.state.dialog = None;
-                    self.run(ctx, Command::OpenProject(project));
-                }
-                SyncReply::Unavailable => {
-                    self.state.dialog = None;
-                    self.notify(tr(lang, "sync.unavailable"));
-                }
-                SyncReply::Failed(msg) => self.state.notice = Some(error_notice(msg)),
-            },
+            Command::Sync(cmd) => {
+                let reply = self.state.sync.send(cmd);
+                self.sync_reply(ctx, reply);
+            }
             Command::OpenDialog(d) => self.state.dialog = Some(d),
             Command::CloseDialog => self.state.dialog = None,
             Command::PickMethodFor { gathering, method } => {
@@ -409,6 +404,27 @@ impl SamspillApp {
                 }
                 self.state.screen = Screen::Library;
             }
+        }
+    }
+
+    fn sync_reply(&mut self, ctx: &egui::Context, reply: SyncReply) {
+        let lang = self.state.lang();
+        match reply {
+            SyncReply::Invite { link } => self.state.dialog = Some(Dialog::Invite { link }),
+            SyncReply::Joined { project } => {
+                self.state.dialog = None;
+                self.refresh_rows(ctx);
+                self.run(ctx, Command::OpenProject(project));
+            }
+            SyncReply::Started => {
+                self.state.dialog = None;
+                self.notify(tr(lang, "sync.started"));
+            }
+            SyncReply::Unavailable => {
+                self.state.dialog = None;
+                self.notify(tr(lang, "sync.unavailable"));
+            }
+            SyncReply::Failed(msg) => self.state.notice = Some(error_notice(msg)),
         }
     }
 

@@ -57,7 +57,7 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             match session.section() {
                 Section::Gatherings => gatherings_ui::gatherings_ui(ui, lang, session, fields, out),
                 Section::BetweenWork => {
-                    gatherings_ui::between_work_ui(ui, lang, session, fields, out)
+                    gatherings_ui::between_work_ui(ui, lang, session, fields, out);
                 }
                 section => project_ui::project_ui(ui, lang, section, session, fields, out),
             }

@@ -157,7 +157,7 @@ fn gathering_ui(
     ui.add_space(10.0);
 
     card_ui(ui, t("agenda.title"), |ui| {
-        agenda_ui(ui, lang, v, g, gid, sui, fields, out)
+        agenda_ui(ui, lang, v, g, gid, sui, fields, out);
     });
 
     ui.columns(2, |cols| {

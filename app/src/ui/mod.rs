@@ -15,6 +15,7 @@
 pub mod app;
 mod chrome_ui;
 pub mod edit;
+pub mod engine_sync;
 mod gatherings_ui;
 mod keys;
 mod library_ui;
@@ -62,7 +63,18 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "Samspill",
         options,
-        Box::new(move |_cc| Ok(Box::new(SamspillApp::new(device, data_dir)))),
+        Box::new(move |cc| {
+            let sync = engine_sync::EngineSync::start(
+                device.clone(),
+                data_dir.clone(),
+                cc.egui_ctx.clone(),
+            );
+            Ok(Box::new(SamspillApp::with_sync(
+                device,
+                data_dir,
+                Box::new(sync),
+            )))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("could not open the window")

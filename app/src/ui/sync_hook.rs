@@ -35,6 +35,8 @@ pub enum SyncReply {
     Joined { project: DocumentId },
     /// The engine is not available (yet); the text says so in the UI language's terms.
     Unavailable,
+    /// Under way on the engine's threads; the outcome comes from [`SyncHook::replies`].
+    Started,
     /// It failed; the text says what to do (never contains the secret).
     Failed(String),
 }
@@ -69,6 +71,8 @@ pub struct Presence {
 /// the engine's own threads, which wake the UI with `egui::Context::request_repaint`.
 pub trait SyncHook {
     fn send(&mut self, command: SyncCommand) -> SyncReply;
+    /// Outcomes of commands answered with [`SyncReply::Started`], since the last call.
+    fn replies(&mut self) -> Vec<SyncReply>;
     fn status(&self, project: &DocumentId) -> SyncStatus;
     fn presence(&self, project: &DocumentId) -> Vec<Presence>;
     /// Applies remote changes that arrived for this project to its document (and saves
@@ -87,6 +91,9 @@ pub struct NoSync;
 impl SyncHook for NoSync {
     fn send(&mut self, _command: SyncCommand) -> SyncReply {
         SyncReply::Unavailable
+    }
+    fn replies(&mut self) -> Vec<SyncReply> {
+        Vec::new()
     }
     fn status(&self, _project: &DocumentId) -> SyncStatus {
         SyncStatus::Local

@@ -1,0 +1,202 @@
+//! The real sync engine ([`crate::sync::SyncHandle`]) behind the UI's [`SyncHook`].
+//!
+//! Sharing and joining talk to a relay for up to a minute, so they run on their own
+//! thread and report back through [`SyncHook::replies`]. After either, the background
+//! engine is restarted so it picks up the newly shared project.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use samspill_shared::crypto::DocumentId;
+use samspill_shared::link::RelayUrl;
+
+use super::sync_hook::{Presence, SyncCommand, SyncHook, SyncReply, SyncStatus};
+use crate::device::{Device, LocalProject};
+use crate::sync::{self, ProjectSync, SyncHandle};
+
+pub struct EngineSync {
+    device: Device,
+    data_dir: PathBuf,
+    handle: Option<SyncHandle>,
+    shared: BTreeSet<DocumentId>,
+    replies_tx: mpsc::Sender<SyncReply>,
+    replies_rx: mpsc::Receiver<SyncReply>,
+    repaint: egui::Context,
+}
+
+impl EngineSync {
+    pub fn start(device: Device, data_dir: PathBuf, repaint: egui::Context) -> Self {
+        let (replies_tx, replies_rx) = mpsc::channel();
+        let mut this = Self {
+            device,
+            data_dir,
+            handle: None,
+            shared: BTreeSet::new(),
+            replies_tx,
+            replies_rx,
+            repaint,
+        };
+        this.restart();
+        this
+    }
+
+    fn restart(&mut self) {
+        if let Some(old) = self.handle.take() {
+            // Saying goodbye to the relay may take a moment; not on the UI thread.
+            std::thread::spawn(move || old.shutdown());
+        }
+        self.shared = match sync::shared_projects(&self.device) {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!("could not list shared projects: {e:#}");
+                BTreeSet::new()
+            }
+        };
+        let p = &self.device.profile;
+        let mut session = [0u8; 8];
+        samspill_shared::ids::Entropy::fill(&mut crate::device::OsEntropy, &mut session);
+        let presence = samspill_shared::sync::Presence {
+            session: session.iter().map(|b| format!("{b:02x}")).collect(),
+            person: p.person_id.to_string(),
+            name: p.display_name().to_owned(),
+            colour: p.colour.clone(),
+            editing: None,
+            leaving: false,
+        };
+        let handle = SyncHandle::start(self.data_dir.clone(), Some(presence));
+        let ctx = self.repaint.clone();
+        handle.set_repaint(Box::new(move || ctx.request_repaint()));
+        self.handle = Some(handle);
+    }
+
+    fn in_background(&self, job: impl FnOnce(&Device) -> SyncReply + Send + 'static) {
+        let (device, tx, ctx) = (
+            self.device.clone(),
+            self.replies_tx.clone(),
+            self.repaint.clone(),
+        );
+        std::thread::spawn(move || {
+            // The receiver lives as long as the app; a closed app needs no answer.
+            let _ = tx.send(job(&device));
+            ctx.request_repaint();
+        });
+    }
+}
+
+impl SyncHook for EngineSync {
+    fn send(&mut self, command: SyncCommand) -> SyncReply {
+        match command {
+            SyncCommand::Share {
+                project,
+                relay,
+                token,
+            } => {
+                let relay: RelayUrl = match relay.parse() {
+                    Ok(r) => r,
+                    Err(e) => return SyncReply::Failed(format!("{e}")),
+                };
+                self.in_background(move |device| {
+                    match sync::block_on(sync::share(device, &project, &relay, token.as_deref()))
+                        .and_then(|r| r)
+                    {
+                        Ok(invite) => SyncReply::Invite {
+                            link: invite.to_string(),
+                        },
+                        Err(e) => SyncReply::Failed(format!("{e:#}")),
+                    }
+                });
+                SyncReply::Started
+            }
+            SyncCommand::Join { link } => {
+                self.in_background(move |device| {
+                    match sync::block_on(sync::join(device, &link)).and_then(|r| r) {
+                        Ok(project) => SyncReply::Joined { project },
+                        Err(e) => SyncReply::Failed(format!("{e:#}")),
+                    }
+                });
+                SyncReply::Started
+            }
+            SyncCommand::InviteLink { project } => {
+                match self.device.store.project(&project).and_then(|f| f.secret()) {
+                    Ok(secret) => match self
+                        .device
+                        .store
+                        .project(&project)
+                        .ok()
+                        .and_then(|f| sync::persist::load(&f).ok().flatten())
+                    {
+                        Some(file) => SyncReply::Invite {
+                            link: samspill_shared::link::Invite::new(file.relay, secret)
+                                .to_string(),
+                        },
+                        None => SyncReply::Failed("this project is not shared yet".to_owned()),
+                    },
+                    Err(e) => SyncReply::Failed(e.to_string()),
+                }
+            }
+        }
+    }
+
+    fn replies(&mut self) -> Vec<SyncReply> {
+        let replies: Vec<SyncReply> = self.replies_rx.try_iter().collect();
+        if replies
+            .iter()
+            .any(|r| matches!(r, SyncReply::Invite { .. } | SyncReply::Joined { .. }))
+        {
+            self.restart();
+        }
+        replies
+    }
+
+    fn status(&self, project: &DocumentId) -> SyncStatus {
+        if !self.shared.contains(project) {
+            return SyncStatus::Local;
+        }
+        match self
+            .handle
+            .as_ref()
+            .map(|h| h.status(project))
+            .unwrap_or_default()
+        {
+            ProjectSync::Idle => SyncStatus::Connecting,
+            ProjectSync::Syncing => SyncStatus::Pending(0),
+            ProjectSync::InSync => SyncStatus::Synced,
+            ProjectSync::Offline { .. } => SyncStatus::Offline,
+            ProjectSync::Error(e) => SyncStatus::Error(e),
+        }
+    }
+
+    fn presence(&self, project: &DocumentId) -> Vec<Presence> {
+        let Some(h) = &self.handle else {
+            return Vec::new();
+        };
+        h.presence(project)
+            .into_iter()
+            .map(|p| Presence {
+                name: p.name,
+                colour: p.colour,
+                editing: p.editing,
+            })
+            .collect()
+    }
+
+    fn pump(&mut self, project: &mut LocalProject) -> anyhow::Result<()> {
+        if let Some(h) = &self.handle {
+            h.pump(project)?;
+        }
+        Ok(())
+    }
+
+    fn local_changes_saved(&mut self, project: &DocumentId) {
+        if let (Some(h), true) = (&self.handle, self.shared.contains(project)) {
+            h.local_changes_saved(project);
+        }
+    }
+
+    fn set_editing(&mut self, project: &DocumentId, what: Option<String>) {
+        if let Some(h) = &self.handle {
+            h.set_editing(project, what);
+        }
+    }
+}
