@@ -295,6 +295,13 @@ impl DocSync {
             && self.state.last_seq >= self.relay_head
     }
 
+    /// In sync, and no compaction due or waiting for its acknowledgement: nothing left
+    /// to do for now.
+    pub fn is_settled(&self) -> bool {
+        let tail = self.state.last_seq.saturating_sub(self.state.snapshot_seq);
+        self.is_in_sync() && self.snapshot_in_flight.is_none() && tail < self.config.compact_after
+    }
+
     /// A connection is up and the relay's hello carried `challenge`: subscribe.
     pub fn connected(&mut self, challenge: [u8; CHALLENGE_LEN], now: u64) -> Vec<Output> {
         self.challenge = Some(challenge);

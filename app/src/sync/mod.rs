@@ -30,7 +30,7 @@ use samspill_shared::ids::Entropy as _;
 use samspill_shared::link::{Invite, RelayUrl};
 use samspill_shared::model::ProjectDoc;
 use samspill_shared::protocol::ErrorCode;
-use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncConfig, SyncState};
+use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncState};
 
 pub use conn::{ConnError, Connection};
 pub use persist::SyncFile;
@@ -279,7 +279,7 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
         return Ok(id);
     }
     let relay = &invite.relay;
-    let mut sm = DocSync::new(keys, SyncState::default(), SyncConfig::default());
+    let mut sm = DocSync::new(keys, SyncState::default(), session::config());
     let mut doc = AutoCommit::new();
     let fetch = async {
         let mut conn = Connection::open(relay, None).await?;

@@ -40,6 +40,20 @@ impl std::fmt::Debug for Tracked {
     }
 }
 
+/// The state machine's settings. `SAMSPILL_COMPACT_AFTER` overrides the compaction
+/// threshold (for tests and for relays that want smaller logs).
+pub fn config() -> SyncConfig {
+    let mut config = SyncConfig::default();
+    if let Some(n) = std::env::var("SAMSPILL_COMPACT_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n > 0)
+    {
+        config.compact_after = n;
+    }
+    config
+}
+
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -54,7 +68,7 @@ impl Tracked {
             // since is caught on the next save.
             Err(_) => samspill_shared::crypto::ProjectSecret::from_bytes([0; 32]).keys(),
         };
-        let mut sm = DocSync::new(keys, file.state.clone(), SyncConfig::default());
+        let mut sm = DocSync::new(keys, file.state.clone(), config());
         sm.set_create(!file.created);
         // Changes saved since the last cut (by this or another process) go out first.
         sm.local_change(now_ms());
@@ -244,7 +258,7 @@ where
                     });
                 }
             }
-            if docs.iter().all(|t| t.sm.is_in_sync()) {
+            if docs.iter().all(|t| t.sm.is_settled()) {
                 return Ok(true);
             }
         }
