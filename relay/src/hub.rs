@@ -226,6 +226,11 @@ impl Hub {
         }
     }
 
+    /// How many connections are subscribed to `doc` (for tests and diagnostics).
+    pub fn subscriber_count(&self, doc: &DocumentId) -> usize {
+        self.docs().get(doc).map_or(0, Vec::len)
+    }
+
     /// Documents with at least one subscriber (for tests and diagnostics).
     pub fn active_documents(&self) -> usize {
         self.docs().len()

@@ -380,7 +380,7 @@ async fn a_client_that_does_not_read_is_disconnected_and_catches_up_later() {
     let big = "x".repeat(256 * 1024);
     let blob = seal(&project, BlobKind::Entry, 1, &big);
     let mut last = 0;
-    for id in 1..=200 {
+    for id in 1..=400 {
         alice
             .send(&ClientFrame::Push {
                 doc: project.doc_id,
@@ -388,8 +388,11 @@ async fn a_client_that_does_not_read_is_disconnected_and_catches_up_later() {
                 blob: blob.clone(),
             })
             .await;
-        if id % 20 == 0 {
+        if id % 10 == 0 {
             last = alice.ack(id).await;
+            if relay.state.hub().subscriber_count(&project.doc_id) == 1 {
+                break; // the relay let go of the sloth
+            }
         }
     }
     // The sloth finds, after whatever was already in flight, a close with the reason.
