@@ -706,3 +706,6 @@ impl Drop for SyncHandle {
         self.stop.store(true, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests;
