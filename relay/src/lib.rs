@@ -21,7 +21,7 @@
 //! - [`metrics`]: Prometheus names.
 //!
 //! The wire format lives in `samspill_shared::protocol` (documented in
-//! `docs/protocol.md`); running a relay is described in `docs/relay.md`.
+//! `docs/protocol.md`); running a relay is described in the README ("Run a relay for your centre").
 //!
 //! ## Testing
 //!

@@ -1,4 +1,4 @@
-//! `samspill-relay`: see `docs/relay.md`.
+//! `samspill-relay`: see the README, "Run a relay for your centre".
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
