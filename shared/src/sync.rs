@@ -12,7 +12,9 @@
 //!
 //! - `last_seq`: every relay entry up to it has been applied (or skipped as unreadable).
 //!   Entries are applied in whatever order they come; `last_seq` only moves over a
-//!   contiguous run, so a lost frame is noticed and fetched again by resubscribing.
+//!   contiguous run, so a lost frame is noticed and fetched again by subscribing again
+//!   (a second `Subscribe` replaces the first on the relay; no `Unsubscribe` is sent, so
+//!   the two can never cross).
 //! - `unacked`: encrypted entries pushed (or waiting to be pushed) and not yet
 //!   acknowledged. They are pushed again after every reconnect until acknowledged;
 //!   Automerge ignores changes it already has, so duplicates are harmless.
@@ -194,10 +196,17 @@ pub struct DocSync {
     create: bool,
     /// When the current subscribe was sent.
     subscribed_at: u64,
-    /// Sequence numbers above `last_seq` already held.
+    /// Every entry up to this one is applied (or skipped). `state.last_seq` follows it
+    /// only while Automerge holds no changes back for missing dependencies, so what is
+    /// saved never claims changes a restart would not have.
+    held: u64,
+    /// Sequence numbers above `held` already held.
     ahead: BTreeSet<u64>,
-    /// The relay's head as of `Subscribed`.
+    /// The highest sequence number the relay has shown on this connection (in
+    /// `Subscribed`, entries and acks).
     relay_head: u64,
+    /// Subscribes sent on this connection (a `Subscribed` can be stale after a resubscribe).
+    subscribes: u32,
     /// Since when the held entries have had a hole in them.
     gap_since: Option<u64>,
     /// When each unacked push was last sent on this connection.
@@ -218,6 +227,7 @@ impl std::fmt::Debug for DocSync {
         f.debug_struct("DocSync")
             .field("doc", &self.keys.doc_id)
             .field("phase", &self.phase)
+            .field("held", &self.held)
             .field("last_seq", &self.state.last_seq)
             .field("unacked", &self.state.unacked.len())
             .finish_non_exhaustive()
@@ -231,6 +241,7 @@ impl DocSync {
         Self {
             keys,
             config,
+            held: state.last_seq,
             state,
             phase: Phase::Offline,
             challenge: None,
@@ -238,6 +249,7 @@ impl DocSync {
             subscribed_at: 0,
             ahead: BTreeSet::new(),
             relay_head: 0,
+            subscribes: 0,
             gap_since: None,
             sent_at: BTreeMap::new(),
             batch_since: None,
@@ -292,7 +304,7 @@ impl DocSync {
             && self.state.unacked.is_empty()
             && self.batch_since.is_none()
             && self.ahead.is_empty()
-            && self.state.last_seq >= self.relay_head
+            && self.held >= self.relay_head
     }
 
     /// In sync, and no compaction due or waiting for its acknowledgement: nothing left
@@ -325,18 +337,20 @@ impl DocSync {
         self.snapshot_in_flight = None;
         self.last_heartbeat = None;
         self.relay_head = 0;
+        self.subscribes = 0;
         self.was_in_sync = false;
     }
 
     fn subscribe(&mut self, now: u64) -> Output {
         self.phase = Phase::CatchingUp;
+        self.subscribes += 1;
         self.subscribed_at = now;
         self.ahead.clear();
         self.gap_since = None;
         let challenge = self.challenge.unwrap_or([0; CHALLENGE_LEN]);
         Output::Send(ClientFrame::Subscribe {
             doc: self.keys.doc_id,
-            since: self.state.last_seq,
+            since: self.held,
             create: self.create,
             proof: crypto::sign_subscribe(&self.keys, &challenge),
         })
@@ -361,9 +375,10 @@ impl DocSync {
         match frame {
             ServerFrame::Hello { .. } => {}
             ServerFrame::Snapshot { seq, blob, .. } => {
-                if seq > self.state.last_seq {
+                self.relay_head = self.relay_head.max(seq);
+                if seq > self.held {
                     self.apply_blob(doc, BlobKind::Snapshot, seq, &blob, &mut out);
-                    self.state.last_seq = seq;
+                    self.held = seq;
                     self.ahead = self.ahead.split_off(&(seq + 1));
                     self.advance();
                     out.push(Output::SaveState);
@@ -371,7 +386,8 @@ impl DocSync {
                 self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
             }
             ServerFrame::Entry { seq, blob, .. } => {
-                if seq > self.state.last_seq && !self.ahead.contains(&seq) {
+                self.relay_head = self.relay_head.max(seq);
+                if seq > self.held && !self.ahead.contains(&seq) {
                     self.apply_blob(doc, BlobKind::Entry, seq, &blob, &mut out);
                     self.ahead.insert(seq);
                     self.advance();
@@ -383,12 +399,18 @@ impl DocSync {
                 if self.phase != Phase::CatchingUp {
                     return out;
                 }
-                if head < self.state.last_seq {
+                if head < self.held && (self.subscribes > 1 || self.relay_head > head) {
+                    // The answer to an earlier subscribe on this connection, overtaken by
+                    // what we have seen since: wait for the current one (or the retry).
+                    return out;
+                }
+                if head < self.held {
                     // The relay lost entries we hold: push the whole document again.
                     out.push(Output::Notice(Notice::RelayBehind {
                         relay_head: head,
-                        ours: self.state.last_seq,
+                        ours: self.held,
                     }));
+                    self.held = head;
                     self.state.last_seq = head;
                     self.ahead.clear();
                     self.state.shipped_heads.clear();
@@ -396,7 +418,7 @@ impl DocSync {
                     self.batch_since.get_or_insert(now);
                     out.push(Output::SaveState);
                 }
-                self.relay_head = head;
+                self.relay_head = self.relay_head.max(head);
                 self.phase = Phase::Live;
                 self.create = false;
                 self.note_gap(now);
@@ -409,13 +431,13 @@ impl DocSync {
                 self.sent_at.remove(&id);
                 let before = self.state.unacked.len();
                 self.state.unacked.retain(|u| u.id != id);
-                if seq > self.state.last_seq {
+                if seq > self.held {
                     // Our own entry: we hold what it holds.
                     self.ahead.insert(seq);
                     self.advance();
                     self.note_gap(now);
                 }
-                if before != self.state.unacked.len() || seq > self.state.last_seq {
+                if before != self.state.unacked.len() || seq > self.held {
                     out.push(Output::SaveState);
                 }
                 self.relay_head = self.relay_head.max(seq);
@@ -429,6 +451,10 @@ impl DocSync {
             ServerFrame::Error {
                 code, id, message, ..
             } => self.error_in(code, id, message, now, &mut out),
+        }
+        if self.held != self.state.last_seq && doc.get_missing_deps(&[]).is_empty() {
+            self.state.last_seq = self.held;
+            out.push(Output::SaveState);
         }
         self.sync_notice(&mut out);
         out
@@ -448,7 +474,6 @@ impl DocSync {
         let retry = self.config.retry_ms;
         match self.phase {
             Phase::CatchingUp if now.saturating_sub(self.subscribed_at) >= retry => {
-                out.push(self.resubscribe());
                 out.push(self.subscribe(now));
             }
             Phase::Live => {
@@ -456,7 +481,6 @@ impl DocSync {
                     .gap_since
                     .is_some_and(|t| now.saturating_sub(t) >= retry)
                 {
-                    out.push(self.resubscribe());
                     out.push(self.subscribe(now));
                 } else {
                     for u in &self.state.unacked {
@@ -503,12 +527,6 @@ impl DocSync {
         vec![Output::Send(self.ephemeral_frame(&me, rng))]
     }
 
-    fn resubscribe(&mut self) -> Output {
-        Output::Send(ClientFrame::Unsubscribe {
-            doc: self.keys.doc_id,
-        })
-    }
-
     fn push_frame(&self, u: &Unacked) -> ClientFrame {
         ClientFrame::Push {
             doc: self.keys.doc_id,
@@ -519,18 +537,18 @@ impl DocSync {
 
     /// Moves `last_seq` over a contiguous run of held entries.
     fn advance(&mut self) {
-        while self.ahead.first() == Some(&(self.state.last_seq + 1)) {
+        while self.ahead.first() == Some(&(self.held + 1)) {
             self.ahead.pop_first();
-            self.state.last_seq += 1;
+            self.held += 1;
         }
         // Anything at or below last_seq is held by definition.
-        let keep = self.ahead.split_off(&(self.state.last_seq + 1));
+        let keep = self.ahead.split_off(&(self.held + 1));
         self.ahead = keep;
     }
 
     fn note_gap(&mut self, now: u64) {
-        let hole = !self.ahead.is_empty()
-            || (self.phase == Phase::Live && self.state.last_seq < self.relay_head);
+        let hole =
+            !self.ahead.is_empty() || (self.phase == Phase::Live && self.held < self.relay_head);
         if hole {
             self.gap_since.get_or_insert(now);
         } else {
@@ -658,6 +676,7 @@ impl DocSync {
         rng: &mut dyn Entropy,
         out: &mut Vec<Output>,
     ) {
+        // Only what is durable (in `save()`, nothing queued) may be covered.
         let tail = self.state.last_seq.saturating_sub(self.state.snapshot_seq);
         if tail < self.config.compact_after || !self.ahead.is_empty() {
             return;

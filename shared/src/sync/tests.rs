@@ -663,7 +663,10 @@ fn a_tampered_entry_is_reported_and_skipped_and_later_entries_still_apply() {
     net.run_until_quiescent();
     let bob = &net.clients[1];
     assert_eq!(bob.skipped(), 1, "the bad entry is reported once");
-    assert_eq!(bob.sync.state().last_seq, 3, "and moved past");
+    assert!(bob.sync.is_in_sync(), "and moved past");
+    // What is saved stops before the change Automerge holds back, so a restart fetches
+    // it again rather than claim it.
+    assert_eq!(bob.sync.state().last_seq, 2);
     // "kept " depends on "lost ", which Bob never got: Automerge holds it back rather
     // than applying it half-way. Nothing unreadable was applied.
     assert_eq!(note(&bob.doc), "start");
