@@ -3,6 +3,9 @@
 //! Each test starts the app on a fresh data directory, with the profile of Kari
 //! Nordmann from RVTS Sør, and clicks and types its way through a flow.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use automerge::ActorId;
@@ -343,4 +346,19 @@ fn an_existing_project_opens_on_a_background_thread() {
     settle(&mut h);
     assert_eq!(view(&h).meta.title, "Fra kommandolinjen");
     h.get_all_by_label_contains("4. Evaluering").next().unwrap();
+}
+
+#[test]
+fn norwegian_letters_survive_a_bound_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Æ Ø Å");
+    let goal = h.get_by_label("Realistisk drøm");
+    goal.focus();
+    for ch in ["P", "å", " ", "ø", "y", "a"] {
+        h.get_by_label("Realistisk drøm").type_text(ch);
+        h.run();
+    }
+    assert_eq!(view(&h).meta.goal, "På øya");
 }

@@ -163,7 +163,7 @@ fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &S
     };
     let dot = egui::pos2(r.rect.left() - 8.0, r.rect.center().y);
     ui.painter().circle_filled(dot, 4.0, colour);
-    ui.add_space(6.0);
+    ui.add_space(16.0);
 }
 
 /// Who is here: your own mark, then others the sync engine reports.
@@ -316,14 +316,23 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     out.send(Command::OpenDialog(Dialog::Shortcuts));
                 }
                 let me = &state.device.profile;
+                ui.add_space(6.0);
                 ui.horizontal(|ui| {
                     theme::avatar_ui(ui, me.display_name(), &me.colour, 22.0);
-                    ui.vertical(|ui| {
-                        ui.label(RichText::new(me.display_name()).strong());
-                        if !me.centre.is_empty() {
-                            ui.label(RichText::new(&me.centre).small().color(muted(ui)));
-                        }
-                    });
+                    // One label of two lines, so the bottom-up layout knows its height.
+                    let mut job = egui::text::LayoutJob::default();
+                    let body = egui::TextStyle::Body.resolve(ui.style());
+                    let small = egui::TextStyle::Small.resolve(ui.style());
+                    let strong = egui::TextFormat::simple(body, ui.visuals().strong_text_color());
+                    job.append(me.display_name(), 0.0, strong);
+                    if !me.centre.is_empty() {
+                        job.append(
+                            &format!("\n{}", me.centre),
+                            0.0,
+                            egui::TextFormat::simple(small, muted(ui)),
+                        );
+                    }
+                    ui.label(job);
                 });
             });
         });
@@ -407,8 +416,13 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.add_space(8.0);
                 let ok = !title.trim().is_empty();
                 ui.horizontal(|ui| {
-                    let create = ui
-                        .add_enabled(ok, egui::Button::new(t("projects.create")).fill(accent(ui)));
+                    let create = ui.add_enabled(
+                        ok,
+                        egui::Button::new(
+                            RichText::new(t("projects.create")).color(Color32::WHITE),
+                        )
+                        .fill(accent(ui)),
+                    );
                     let enter = ok && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if create.clicked() || enter {
                         let template = templates

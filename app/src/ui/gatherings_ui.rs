@@ -125,8 +125,8 @@ fn gathering_ui(
                 &TextField::GatheringDate(gid.clone()),
                 &g.date,
                 FieldLook::line(t("gatherings.date"))
-                    .hint("ÅÅÅÅ-MM-DD")
-                    .width(100.0),
+                    .hint(t("common.date-hint"))
+                    .width(124.0),
             )
             .labelled_by(l.id);
         ui.add_space(8.0);
@@ -138,8 +138,8 @@ fn gathering_ui(
                 &TextField::GatheringStart(gid.clone()),
                 &g.start,
                 FieldLook::line(t("gatherings.start"))
-                    .hint("TT:MM")
-                    .width(56.0),
+                    .hint(t("common.time-hint"))
+                    .width(64.0),
             )
             .labelled_by(l.id);
         ui.add_space(8.0);
@@ -246,6 +246,9 @@ fn agenda_ui(
     }
     let n = g.agenda.len();
     let ctx = ui.ctx().clone();
+    // Fixed columns, so rows line up and never push the card wider: the notes take
+    // what the handle, time, title, minutes, responsible, method and buttons leave.
+    let notes_width = (ui.available_width() - 790.0).max(140.0);
     for (i, a) in g.agenda.iter().enumerate() {
         let Ok(aid) = a.id.parse::<AgendaId>() else {
             continue;
@@ -261,7 +264,7 @@ fn agenda_ui(
             )
             .response
             .on_hover_text(t("agenda.drag"));
-            let time = a.starts_at.clone().unwrap_or_else(|| "··:··".to_owned());
+            let time = a.starts_at.clone().unwrap_or_else(|| "--:--".to_owned());
             let time_colour = if selected {
                 accent(ui)
             } else {
@@ -282,7 +285,7 @@ fn agenda_ui(
                 &mut out.edits,
                 &title,
                 &a.title,
-                FieldLook::line(t("agenda.item-title")).width(230.0),
+                FieldLook::line(t("agenda.item-title")).width(290.0),
             );
             let mut minutes = a.minutes;
             let dv = ui
@@ -312,8 +315,24 @@ fn agenda_ui(
                     });
                 },
             );
+            match library().method(&a.method) {
+                Some(m) => {
+                    let r = ui
+                        .add(egui::Button::new("📖").small().frame(false))
+                        .on_hover_text(format!("{}\n{}", m.name(lang), m.text(lang).summary));
+                    if r.clicked() {
+                        out.send(Command::PickMethodFor {
+                            gathering: g.id.clone(),
+                            method: Some(a.method.clone()),
+                        });
+                    }
+                }
+                None => {
+                    ui.add_space(22.0);
+                }
+            }
             let notes = TextField::AgendaNotes(aid.clone());
-            let w = (ui.available_width() - 100.0).max(120.0);
+            let w = notes_width;
             fields.field_ui(
                 ui,
                 &mut out.edits,
@@ -356,21 +375,6 @@ fn agenda_ui(
                 out.edit(Edit::RemoveAgendaItem { item: aid.clone() });
             }
         });
-        if let Some(m) = library().method(&a.method) {
-            ui.horizontal(|ui| {
-                ui.add_space(64.0);
-                if ui
-                    .link(RichText::new(format!("📖 {}", m.name(lang))).small())
-                    .on_hover_text(&m.text(lang).summary)
-                    .clicked()
-                {
-                    out.send(Command::PickMethodFor {
-                        gathering: g.id.clone(),
-                        method: Some(a.method.clone()),
-                    });
-                }
-            });
-        }
         // Dropping a dragged item on this row moves it here.
         let rect = row.response.rect;
         if ui.rect_contains_pointer(rect)

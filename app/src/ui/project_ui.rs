@@ -103,8 +103,8 @@ fn overview_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, fields: &mut Fields, 
                         &TextField::StartDate,
                         &v.meta.start_date,
                         FieldLook::line(t("project.start"))
-                            .hint("ÅÅÅÅ-MM-DD")
-                            .width(110.0),
+                            .hint(t("common.date-hint"))
+                            .width(124.0),
                     );
                     ui.label("–");
                     fields.field_ui(
@@ -113,8 +113,8 @@ fn overview_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, fields: &mut Fields, 
                         &TextField::EndDate,
                         &v.meta.end_date,
                         FieldLook::line(t("project.end"))
-                            .hint("ÅÅÅÅ-MM-DD")
-                            .width(110.0),
+                            .hint(t("common.date-hint"))
+                            .width(124.0),
                     );
                 });
                 ui.end_row();
@@ -497,7 +497,8 @@ pub fn person_combo_ui(
     };
     egui::ComboBox::from_id_salt(salt)
         .selected_text(shown)
-        .width(130.0)
+        .width(140.0)
+        .truncate()
         .show_ui(ui, |ui| {
             if ui
                 .selectable_label(value.is_empty(), tr(lang, "project.nobody"))
