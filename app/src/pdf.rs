@@ -15,20 +15,20 @@ const BOTTOM: f32 = 64.0;
 
 /// Helvetica's advance widths (thousandths of the font size) for ASCII 32..=126.
 const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556,
-    556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667,
-    556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556,
-    556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722,
-    500, 500, 500, 334, 260, 334, 584,
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
+    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
+    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
+    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
 ];
 
 /// Helvetica-Bold's advance widths for ASCII 32..=126.
 const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556,
-    556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722,
-    611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556, 333, 556,
-    611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778,
-    556, 556, 500, 389, 280, 389, 584,
+    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667,
+    611, 778, 722, 278, 556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
+    667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556,
+    278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
 ];
 
 /// A character in Windows-1252, or `?` when it has no place there.
@@ -79,7 +79,11 @@ pub fn wrap(s: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
     for para in s.split('\n') {
         let mut line = String::new();
         for word in para.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
             if text_width(&candidate, size, bold) <= width {
                 line = candidate;
                 continue;
@@ -105,7 +109,11 @@ pub fn wrap(s: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
 /// The content-stream operators that show `s` at (x, y).
 fn text_op(x: f32, y: f32, size: f32, bold: bool, s: &str, grey: bool) -> Vec<u8> {
     let font = if bold { "F2" } else { "F1" };
-    let colour = if grey { "0.35 0.42 0.41 rg" } else { "0.11 0.16 0.16 rg" };
+    let colour = if grey {
+        "0.35 0.42 0.41 rg"
+    } else {
+        "0.11 0.16 0.16 rg"
+    };
     let mut out = format!("BT {colour} /{font} {size:.1} Tf {x:.2} {y:.2} Td (").into_bytes();
     for c in s.chars() {
         match cp1252(c) {
@@ -129,7 +137,11 @@ pub struct PdfWriter {
 impl PdfWriter {
     /// A new document; `footer` is printed at the bottom of every page with its number.
     pub fn new(footer: &str) -> Self {
-        Self { pages: vec![Vec::new()], y: PAGE_H - MARGIN, footer: footer.to_owned() }
+        Self {
+            pages: vec![Vec::new()],
+            y: PAGE_H - MARGIN,
+            footer: footer.to_owned(),
+        }
     }
 
     pub fn content_width() -> f32 {
@@ -167,7 +179,14 @@ impl PdfWriter {
         for line in wrap(s, size, bold, Self::content_width() - indent) {
             self.ensure(lead);
             self.y -= lead;
-            self.raw_text(MARGIN + indent, self.y + size * 0.3, size, bold, &line, false);
+            self.raw_text(
+                MARGIN + indent,
+                self.y + size * 0.3,
+                size,
+                bold,
+                &line,
+                false,
+            );
         }
     }
 
@@ -178,7 +197,10 @@ impl PdfWriter {
         self.paragraph(s, size, true, 0.0);
         if rule {
             let y = self.y - 3.0;
-            let line = format!("0.18 0.49 0.43 RG 0.8 w {MARGIN:.2} {y:.2} m {:.2} {y:.2} l S\n", PAGE_W - MARGIN);
+            let line = format!(
+                "0.18 0.49 0.43 RG 0.8 w {MARGIN:.2} {y:.2} m {:.2} {y:.2} l S\n",
+                PAGE_W - MARGIN
+            );
             self.page().extend_from_slice(line.as_bytes());
             self.gap(6.0);
         }
@@ -193,9 +215,9 @@ impl PdfWriter {
         let (bx, by, side) = (MARGIN + 1.0, top + 1.0, size * 0.8);
         let mut ops = format!("0.3 0.3 0.3 RG 0.7 w {bx:.2} {by:.2} {side:.2} {side:.2} re S\n");
         if done {
-            let _ = write!(
+            let _ = writeln!(
                 ops,
-                "0.18 0.49 0.43 RG 1.4 w {:.2} {:.2} m {:.2} {:.2} l {:.2} {:.2} l S\n",
+                "0.18 0.49 0.43 RG 1.4 w {:.2} {:.2} m {:.2} {:.2} l {:.2} {:.2} l S",
                 bx + 1.5,
                 by + side * 0.5,
                 bx + side * 0.4,
@@ -207,13 +229,27 @@ impl PdfWriter {
         self.page().extend_from_slice(ops.as_bytes());
         for line in lines {
             self.y -= lead;
-            self.raw_text(MARGIN + 18.0, self.y + size * 0.3, size, false, &line, false);
+            self.raw_text(
+                MARGIN + 18.0,
+                self.y + size * 0.3,
+                size,
+                false,
+                &line,
+                false,
+            );
         }
         if !detail.is_empty() {
             for line in wrap(detail, size - 1.5, false, Self::content_width() - 18.0) {
                 self.ensure(lead);
                 self.y -= lead * 0.9;
-                self.raw_text(MARGIN + 18.0, self.y + size * 0.3, size - 1.5, false, &line, true);
+                self.raw_text(
+                    MARGIN + 18.0,
+                    self.y + size * 0.3,
+                    size - 1.5,
+                    false,
+                    &line,
+                    true,
+                );
             }
         }
         self.gap(2.0);
@@ -221,7 +257,11 @@ impl PdfWriter {
 
     /// Label: value lines.
     pub fn fields(&mut self, fields: &[(String, String)], size: f32) {
-        let label_w = fields.iter().map(|(k, _)| text_width(k, size, true)).fold(0.0, f32::max) + 12.0;
+        let label_w = fields
+            .iter()
+            .map(|(k, _)| text_width(k, size, true))
+            .fold(0.0, f32::max)
+            + 12.0;
         let lead = size * 1.35;
         for (k, v) in fields {
             let lines = wrap(v, size, false, Self::content_width() - label_w);
@@ -234,7 +274,14 @@ impl PdfWriter {
                     self.y -= lead;
                 }
                 first = false;
-                self.raw_text(MARGIN + label_w, self.y + size * 0.3, size, false, &line, false);
+                self.raw_text(
+                    MARGIN + label_w,
+                    self.y + size * 0.3,
+                    size,
+                    false,
+                    &line,
+                    false,
+                );
             }
         }
         self.gap(4.0);
@@ -259,9 +306,15 @@ impl PdfWriter {
             let bottom = top - h;
             let mut ops = String::new();
             if header {
-                let _ = writeln!(ops, "0.92 0.95 0.95 rg {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re f");
+                let _ = writeln!(
+                    ops,
+                    "0.92 0.95 0.95 rg {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re f"
+                );
             }
-            let _ = writeln!(ops, "0.81 0.88 0.86 RG 0.6 w {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re S");
+            let _ = writeln!(
+                ops,
+                "0.81 0.88 0.86 RG 0.6 w {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re S"
+            );
             let mut x = MARGIN;
             for cw in &cols[..cols.len().saturating_sub(1)] {
                 x += cw;
@@ -308,8 +361,14 @@ impl PdfWriter {
         // 1 catalog, 2 pages, 3 and 4 fonts, then (page, content) pairs.
         obj(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
         let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
-        obj(&mut out, format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).as_bytes());
-        obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+        obj(
+            &mut out,
+            format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).as_bytes(),
+        );
+        obj(
+            &mut out,
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        );
         obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>");
         for (i, content) in self.pages.iter().enumerate() {
             let page = format!(
@@ -323,12 +382,18 @@ impl PdfWriter {
             obj(&mut out, &stream);
         }
         let xref = out.len();
-        out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+        );
         for off in &offsets {
             out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
         }
         out.extend_from_slice(
-            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", offsets.len() + 1).as_bytes(),
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                offsets.len() + 1
+            )
+            .as_bytes(),
         );
         out
     }
@@ -349,7 +414,14 @@ mod tests {
 
     #[test]
     fn norwegian_letters_and_typographic_dashes_are_in_the_encoding() {
-        for (c, b) in [('æ', 0xe6), ('ø', 0xf8), ('å', 0xe5), ('Å', 0xc5), ('–', 0x96), ('“', 0x93)] {
+        for (c, b) in [
+            ('æ', 0xe6),
+            ('ø', 0xf8),
+            ('å', 0xe5),
+            ('Å', 0xc5),
+            ('–', 0x96),
+            ('“', 0x93),
+        ] {
             assert_eq!(cp1252(c), b);
         }
         assert_eq!(cp1252('☃'), b'?');
@@ -365,14 +437,34 @@ mod tests {
         let pdf = w.finish();
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.starts_with("%PDF-1.4"));
-        assert!(text.contains("/Count 4") || text.contains("/Count 5"), "several pages");
+        assert!(
+            text.contains("/Count 4") || text.contains("/Count 5"),
+            "several pages"
+        );
         assert!(text.contains("(Overskrift \\(med parentes\\)) Tj"));
         // Each xref offset points at the start of its object.
-        let xref_at: usize = text.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
+        let xref_at: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         let table = &text[xref_at..];
-        for (i, line) in table.lines().skip(3).take_while(|l| l.ends_with(" n ")).enumerate() {
+        for (i, line) in table
+            .lines()
+            .skip(3)
+            .take_while(|l| l.ends_with(" n "))
+            .enumerate()
+        {
             let off: usize = line[..10].parse().unwrap();
-            assert!(text[off..].starts_with(&format!("{} 0 obj", i + 1)), "object {}", i + 1);
+            assert!(
+                text[off..].starts_with(&format!("{} 0 obj", i + 1)),
+                "object {}",
+                i + 1
+            );
         }
     }
 }

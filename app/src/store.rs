@@ -46,7 +46,9 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    #[error("{path} is damaged ({reason}); it was left as it is — restore it from a backup or join the project again from its relay")]
+    #[error(
+        "{path} is damaged ({reason}); it was left as it is — restore it from a backup or join the project again from its relay"
+    )]
     Corrupt { path: PathBuf, reason: String },
     #[error("no project with id {0} on this device; `samspill list` shows them")]
     NoSuchProject(String),
@@ -57,7 +59,11 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io { action, path: path.to_owned(), source }
+    move |source| StoreError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The directory holding every project of this device.
@@ -71,7 +77,9 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Self> {
         let projects = data_dir.join("projects");
         fs::create_dir_all(&projects).map_err(io_err("create", &projects))?;
-        Ok(Self { root: data_dir.to_owned() })
+        Ok(Self {
+            root: data_dir.to_owned(),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -89,10 +97,13 @@ impl Store {
         let mut ids = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_err("read", &dir))? {
             let entry = entry.map_err(io_err("read", &dir))?;
-            if let Some(id) = entry.file_name().to_str().and_then(|n| n.parse::<DocumentId>().ok()) {
-                if entry.path().join("doc.automerge").exists() {
-                    ids.push(id);
-                }
+            if let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<DocumentId>().ok())
+                && entry.path().join("doc.automerge").exists()
+            {
+                ids.push(id);
             }
         }
         ids.sort();
@@ -101,7 +112,10 @@ impl Store {
 
     /// The files of one existing project.
     pub fn project(&self, id: &DocumentId) -> Result<ProjectFiles> {
-        let files = ProjectFiles { dir: self.projects_dir().join(id.to_string()), id: *id };
+        let files = ProjectFiles {
+            dir: self.projects_dir().join(id.to_string()),
+            id: *id,
+        };
         if !files.snapshot_path().exists() {
             return Err(StoreError::NoSuchProject(id.to_string()));
         }
@@ -111,7 +125,10 @@ impl Store {
     /// Stores a new project: its secret and its first full save.
     pub fn create(&self, secret: &ProjectSecret, doc: &mut AutoCommit) -> Result<ProjectFiles> {
         let id = secret.keys().doc_id;
-        let files = ProjectFiles { dir: self.projects_dir().join(id.to_string()), id };
+        let files = ProjectFiles {
+            dir: self.projects_dir().join(id.to_string()),
+            id,
+        };
         if files.snapshot_path().exists() {
             return Err(StoreError::AlreadyExists(id.to_string()));
         }
@@ -207,14 +224,24 @@ impl ProjectFiles {
     fn load_locked(&self) -> Result<Loaded> {
         let snap_path = self.snapshot_path();
         let bytes = fs::read(&snap_path).map_err(io_err("read", &snap_path))?;
-        let mut doc = AutoCommit::load(&bytes)
-            .map_err(|e| StoreError::Corrupt { path: snap_path.clone(), reason: e.to_string() })?;
+        let mut doc = AutoCommit::load(&bytes).map_err(|e| StoreError::Corrupt {
+            path: snap_path.clone(),
+            reason: e.to_string(),
+        })?;
         let log = self.read_log()?;
         for record in &log.records {
             doc.load_incremental(record)
-                .map_err(|e| StoreError::Corrupt { path: self.log_path(), reason: e.to_string() })?;
+                .map_err(|e| StoreError::Corrupt {
+                    path: self.log_path(),
+                    reason: e.to_string(),
+                })?;
         }
-        Ok(Loaded { doc, records: log.records.len(), log_len: log.valid_len, torn_tail: log.torn_tail })
+        Ok(Loaded {
+            doc,
+            records: log.records.len(),
+            log_len: log.valid_len,
+            torn_tail: log.torn_tail,
+        })
     }
 
     fn read_log(&self) -> Result<LogContents> {
@@ -226,7 +253,11 @@ impl ProjectFiles {
             }
             // A log not yet written (a crash during creation) is an empty log.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(LogContents { records: vec![], valid_len: 0, torn_tail: false });
+                return Ok(LogContents {
+                    records: vec![],
+                    valid_len: 0,
+                    torn_tail: false,
+                });
             }
             Err(e) => return Err(io_err("read", &path)(e)),
         }
@@ -239,7 +270,12 @@ impl ProjectFiles {
         let _lock = self.lock()?;
         let log = self.read_log()?;
         let path = self.log_path();
-        let mut file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err("open", &path))?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("open", &path))?;
         let mut start = log.valid_len;
         if start == 0 {
             file.write_all(LOG_MAGIC).map_err(io_err("write", &path))?;
@@ -257,7 +293,8 @@ impl ProjectFiles {
         record.extend_from_slice(&checksum(data));
         record.extend_from_slice(data);
         use std::io::Seek;
-        file.seek(io::SeekFrom::Start(start)).map_err(io_err("seek", &path))?;
+        file.seek(io::SeekFrom::Start(start))
+            .map_err(io_err("seek", &path))?;
         file.write_all(&record).map_err(io_err("write", &path))?;
         file.sync_data().map_err(io_err("sync", &path))?;
         Ok(log.records.len() + 1)
@@ -275,7 +312,10 @@ impl ProjectFiles {
         let log = self.read_log()?;
         for record in &log.records {
             doc.load_incremental(record)
-                .map_err(|e| StoreError::Corrupt { path: self.log_path(), reason: e.to_string() })?;
+                .map_err(|e| StoreError::Corrupt {
+                    path: self.log_path(),
+                    reason: e.to_string(),
+                })?;
         }
         atomic_write(&self.snapshot_path(), &doc.save())?;
         atomic_write(&self.log_path(), LOG_MAGIC)?;
@@ -286,7 +326,10 @@ impl ProjectFiles {
     pub fn refresh(&self, doc: &mut AutoCommit) -> Result<()> {
         let loaded = self.load()?;
         let mut other = loaded.doc;
-        doc.merge(&mut other).map_err(|e| StoreError::Corrupt { path: self.log_path(), reason: e.to_string() })?;
+        doc.merge(&mut other).map_err(|e| StoreError::Corrupt {
+            path: self.log_path(),
+            reason: e.to_string(),
+        })?;
         Ok(())
     }
 }
@@ -306,11 +349,19 @@ fn checksum(data: &[u8]) -> [u8; 8] {
 
 fn parse_log(bytes: &[u8]) -> std::result::Result<LogContents, String> {
     if bytes.is_empty() {
-        return Ok(LogContents { records: vec![], valid_len: 0, torn_tail: false });
+        return Ok(LogContents {
+            records: vec![],
+            valid_len: 0,
+            torn_tail: false,
+        });
     }
     if bytes.len() < LOG_MAGIC.len() {
         // A crash while writing the header of a fresh log.
-        return Ok(LogContents { records: vec![], valid_len: 0, torn_tail: true });
+        return Ok(LogContents {
+            records: vec![],
+            valid_len: 0,
+            torn_tail: true,
+        });
     }
     if &bytes[..LOG_MAGIC.len()] != LOG_MAGIC {
         return Err("it is not a Samspill change log".to_owned());
@@ -319,7 +370,11 @@ fn parse_log(bytes: &[u8]) -> std::result::Result<LogContents, String> {
     let mut records = Vec::new();
     while pos < bytes.len() {
         let rest = &bytes[pos..];
-        let torn = LogContents { records: vec![], valid_len: pos as u64, torn_tail: true };
+        let torn = LogContents {
+            records: vec![],
+            valid_len: pos as u64,
+            torn_tail: true,
+        };
         let Some(header) = rest.get(..RECORD_HEADER) else {
             return Ok(LogContents { records, ..torn });
         };
@@ -337,7 +392,11 @@ fn parse_log(bytes: &[u8]) -> std::result::Result<LogContents, String> {
         records.push(data.to_vec());
         pos += RECORD_HEADER + len;
     }
-    Ok(LogContents { records, valid_len: pos as u64, torn_tail: false })
+    Ok(LogContents {
+        records,
+        valid_len: pos as u64,
+        torn_tail: false,
+    })
 }
 
 /// Writes a file so that a crash leaves either the old or the new contents.
@@ -353,7 +412,9 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<()> {
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
-    let Some(dir) = path.parent() else { return Ok(()) };
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
     let d = File::open(dir).map_err(io_err("open", dir))?;
     d.sync_all().map_err(io_err("sync", dir))
 }
@@ -367,7 +428,8 @@ fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(io_err("create", path))?;
-    f.write_all(secret.as_bytes()).map_err(io_err("write", path))?;
+    f.write_all(secret.as_bytes())
+        .map_err(io_err("write", path))?;
     f.sync_all().map_err(io_err("sync", path))?;
     sync_dir(path)
 }
@@ -376,7 +438,7 @@ fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
 mod tests {
     use super::*;
     use automerge::transaction::Transactable;
-    use automerge::{ReadDoc, ROOT};
+    use automerge::{ROOT, ReadDoc};
 
     fn doc_with(n: i64) -> AutoCommit {
         let mut doc = AutoCommit::new();
@@ -396,7 +458,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let mut doc = doc_with(1);
-        let files = store.create(&ProjectSecret::from_bytes([3; 32]), &mut doc).unwrap();
+        let files = store
+            .create(&ProjectSecret::from_bytes([3; 32]), &mut doc)
+            .unwrap();
         (dir, store, files, doc)
     }
 
@@ -419,7 +483,10 @@ mod tests {
     fn the_secret_file_is_private() {
         let (_dir, _store, files, _doc) = store_with_project();
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(files.dir().join("secret")).unwrap().permissions().mode();
+        let mode = fs::metadata(files.dir().join("secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(files.secret().unwrap(), ProjectSecret::from_bytes([3; 32]));
     }
@@ -437,7 +504,10 @@ mod tests {
         let mut record = (change.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&checksum(&change));
         record.extend_from_slice(&change[..change.len() / 2]);
-        let mut f = OpenOptions::new().append(true).open(files.log_path()).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(files.log_path())
+            .unwrap();
         f.write_all(&record).unwrap();
         drop(f);
 
@@ -464,7 +534,11 @@ mod tests {
         let err = files.load().unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }));
         assert!(err.to_string().contains("doc.automerge"), "{err}");
-        assert_eq!(fs::read(&path).unwrap().len(), bytes.len() - 7, "not overwritten");
+        assert_eq!(
+            fs::read(&path).unwrap().len(),
+            bytes.len() - 7,
+            "not overwritten"
+        );
     }
 
     #[test]
@@ -480,7 +554,10 @@ mod tests {
         fs::write(files.log_path(), &bytes).unwrap();
         let err = files.load().unwrap_err();
         assert!(err.to_string().contains("changes.log"), "{err}");
-        assert!(matches!(files.append(b"x"), Err(StoreError::Corrupt { .. })), "never written over");
+        assert!(
+            matches!(files.append(b"x"), Err(StoreError::Corrupt { .. })),
+            "never written over"
+        );
     }
 
     #[test]
@@ -498,7 +575,10 @@ mod tests {
         files.append(&other.save_incremental()).unwrap();
 
         files.compact(&mut doc).unwrap();
-        assert!(doc.get(ROOT, "other").unwrap().is_some(), "folded in, not lost");
+        assert!(
+            doc.get(ROOT, "other").unwrap().is_some(),
+            "folded in, not lost"
+        );
         let loaded = files.load().unwrap();
         assert_eq!(loaded.records, 0);
         assert_eq!(value(&loaded.doc), 9);

@@ -1,6 +1,9 @@
 //! The command line, driven as a person or a script would: the real `samspill` binary,
 //! a fresh data directory per test.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -12,8 +15,18 @@ struct Samspill {
 
 impl Samspill {
     fn new() -> Self {
-        let s = Self { dir: tempfile::tempdir().unwrap() };
-        s.ok(&["profile", "--name", "Kari Nordmann", "--centre", "RVTS Sør", "--colour", "#aa3355"]);
+        let s = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        s.ok(&[
+            "profile",
+            "--name",
+            "Kari Nordmann",
+            "--centre",
+            "RVTS Sør",
+            "--colour",
+            "#aa3355",
+        ]);
         s
     }
 
@@ -30,14 +43,23 @@ impl Samspill {
     /// Runs a command that must succeed; returns its standard output.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// Runs a command that must fail with `code`; returns its one-line error.
     fn fails(&self, args: &[&str], code: i32) -> String {
         let out = self.run(args);
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stderr).unwrap()
     }
 
@@ -53,7 +75,14 @@ fn last_line(s: &str) -> &str {
 #[test]
 fn a_facilitator_plans_a_process_from_the_command_line() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Tidlig innsats i Fjellvik"])).to_owned();
+    let id = last_line(&s.ok(&[
+        "new",
+        "--template",
+        "four-phase",
+        "--title",
+        "Tidlig innsats i Fjellvik",
+    ]))
+    .to_owned();
     assert_eq!(id.len(), 64);
 
     let list = s.ok(&["list"]);
@@ -61,14 +90,33 @@ fn a_facilitator_plans_a_process_from_the_command_line() {
     assert!(line.contains("Tidlig innsats i Fjellvik"), "{line}");
 
     // Any unique prefix names the project; phases by number or id.
-    let task = last_line(&s.ok(&["task", "add", &id[..6], "--phase", "1", "Avklare rammer med kommunalsjefen"])).to_owned();
+    let task = last_line(&s.ok(&[
+        "task",
+        "add",
+        &id[..6],
+        "--phase",
+        "1",
+        "Avklare rammer med kommunalsjefen",
+    ]))
+    .to_owned();
     s.ok(&["task", "done", &id[..6], &task]);
-    s.ok(&["note", &id, "--phase", "planlegging", "Første møte er 14. januar."]);
+    s.ok(&[
+        "note",
+        &id,
+        "--phase",
+        "planlegging",
+        "Første møte er 14. januar.",
+    ]);
 
     let project = s.json(&id);
     assert_eq!(project["id"], id.as_str());
     let oppstart = &project["phases"][0];
-    let added = oppstart["tasks"].as_array().unwrap().iter().find(|t| t["id"] == task.as_str()).unwrap();
+    let added = oppstart["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == task.as_str())
+        .unwrap();
     assert_eq!(added["title"], "Avklare rammer med kommunalsjefen");
     assert_eq!(added["done"], true);
     assert_eq!(project["phases"][1]["notes"], "Første møte er 14. januar.");
@@ -89,25 +137,48 @@ fn a_facilitator_plans_a_process_from_the_command_line() {
 fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
     let s = Samspill::new();
     let templates = s.ok(&["templates"]);
-    let ids: Vec<&str> = templates.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    let ids: Vec<&str> = templates
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
     assert_eq!(ids.len(), 3, "{templates}");
     let out = tempfile::tempdir().unwrap();
     for template in ids {
-        let id = last_line(&s.ok(&["new", "--template", template, "--title", "Prosjekt ÆØÅ <test>"])).to_owned();
+        let id = last_line(&s.ok(&[
+            "new",
+            "--template",
+            template,
+            "--title",
+            "Prosjekt ÆØÅ <test>",
+        ]))
+        .to_owned();
         let project = s.json(&id);
         let md = out.path().join(format!("{template}.md"));
         let html = out.path().join(format!("{template}.html"));
         s.ok(&["export", &id, "--format", "md", "-o", md.to_str().unwrap()]);
-        s.ok(&["export", &id, "--format", "html", "-o", html.to_str().unwrap()]);
+        s.ok(&[
+            "export",
+            &id,
+            "--format",
+            "html",
+            "-o",
+            html.to_str().unwrap(),
+        ]);
         let md = std::fs::read_to_string(md).unwrap();
         let html = std::fs::read_to_string(html).unwrap();
         assert!(md.starts_with("# Prosjekt ÆØÅ <test>"));
         assert!(html.contains("Prosjekt ÆØÅ &lt;test&gt;"), "escaped");
         for phase in project["phases"].as_array().unwrap() {
             let name = phase["name"].as_str().unwrap();
-            assert!(md.contains(name) && html.contains(name), "{template}: phase {name} missing");
+            assert!(
+                md.contains(name) && html.contains(name),
+                "{template}: phase {name} missing"
+            );
             let first_task = phase["tasks"][0]["title"].as_str().unwrap();
-            assert!(md.contains(&format!("- [ ] {first_task}")), "{template}: {first_task}");
+            assert!(
+                md.contains(&format!("- [ ] {first_task}")),
+                "{template}: {first_task}"
+            );
         }
         let lang = project["meta"]["language"].as_str().unwrap();
         assert!(html.contains(&format!("<html lang=\"{lang}\">")));
@@ -117,21 +188,52 @@ fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
 #[test]
 fn the_danish_template_exports_in_danish() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "samskabt-styring", "--title", "Samskabt styring i Ringby"])).to_owned();
+    let id = last_line(&s.ok(&[
+        "new",
+        "--template",
+        "samskabt-styring",
+        "--title",
+        "Samskabt styring i Ringby",
+    ]))
+    .to_owned();
     let md = s.ok(&["export", &id, "--format", "md", "-o", "-"]);
-    assert!(md.contains("Tjekliste") || md.contains("tjekliste"), "Danish labels expected:\n{md}");
+    assert!(
+        md.contains("Tjekliste") || md.contains("tjekliste"),
+        "Danish labels expected:\n{md}"
+    );
 }
 
 #[test]
 fn exports_import_back_as_new_projects() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "gathering-programme", "--title", "Medarbeiderskap"])).to_owned();
+    let id = last_line(&s.ok(&[
+        "new",
+        "--template",
+        "gathering-programme",
+        "--title",
+        "Medarbeiderskap",
+    ]))
+    .to_owned();
     s.ok(&["note", &id, "--phase", "1", "Ledergruppen er med."]);
     let out = tempfile::tempdir().unwrap();
     let am = out.path().join("p.automerge");
     let json = out.path().join("p.json");
-    s.ok(&["export", &id, "--format", "automerge", "-o", am.to_str().unwrap()]);
-    s.ok(&["export", &id, "--format", "json", "-o", json.to_str().unwrap()]);
+    s.ok(&[
+        "export",
+        &id,
+        "--format",
+        "automerge",
+        "-o",
+        am.to_str().unwrap(),
+    ]);
+    s.ok(&[
+        "export",
+        &id,
+        "--format",
+        "json",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
 
     let original = s.json(&id);
     for file in [&am, &json] {
@@ -149,7 +251,14 @@ fn the_automerge_export_is_a_plain_automerge_document() {
     let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Plain"])).to_owned();
     let out = tempfile::tempdir().unwrap();
     let am = out.path().join("p.automerge");
-    s.ok(&["export", &id, "--format", "automerge", "-o", am.to_str().unwrap()]);
+    s.ok(&[
+        "export",
+        &id,
+        "--format",
+        "automerge",
+        "-o",
+        am.to_str().unwrap(),
+    ]);
     let doc = automerge::AutoCommit::load(&std::fs::read(&am).unwrap()).unwrap();
     use automerge::ReadDoc;
     let (_, meta) = doc.get(automerge::ROOT, "meta").unwrap().unwrap();
@@ -165,7 +274,11 @@ fn methods_can_be_filtered_by_phase_name_or_number() {
     assert!(all.lines().any(|l| l.starts_with("six-thinking-hats\t")));
     let evaluation = s.ok(&["methods", "--phase", "evaluering"]);
     assert_eq!(evaluation, s.ok(&["methods", "--phase", "4"]));
-    assert!(evaluation.lines().any(|l| l.starts_with("gathering-evaluation\t")));
+    assert!(
+        evaluation
+            .lines()
+            .any(|l| l.starts_with("gathering-evaluation\t"))
+    );
     assert!(evaluation.lines().count() < all.lines().count());
     let err = s.fails(&["methods", "--phase", "7"], 1);
     assert!(err.contains("unknown phase"), "{err}");
@@ -174,14 +287,24 @@ fn methods_can_be_filtered_by_phase_name_or_number() {
 #[test]
 fn bad_input_gets_a_one_line_error_and_changes_nothing() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Uendret"])).to_owned();
+    let id =
+        last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Uendret"])).to_owned();
     let before = s.json(&id);
 
     for (args, needle) in [
         (vec!["show", "ffff"], "no project id starts with"),
-        (vec!["new", "--template", "nope", "--title", "x"], "unknown template"),
-        (vec!["task", "add", &id, "--phase", "9", "x"], "phases 1 to 4"),
-        (vec!["task", "add", &id, "--phase", "sluttfase", "x"], "no phase"),
+        (
+            vec!["new", "--template", "nope", "--title", "x"],
+            "unknown template",
+        ),
+        (
+            vec!["task", "add", &id, "--phase", "9", "x"],
+            "phases 1 to 4",
+        ),
+        (
+            vec!["task", "add", &id, "--phase", "sluttfase", "x"],
+            "no phase",
+        ),
         (vec!["task", "done", &id, "zzzz"], "no task"),
         (vec!["check", &id, "zzzz"], "no checklist item"),
         (vec!["note", &id, "--phase", "1", "   "], "empty"),
@@ -203,11 +326,19 @@ fn bad_input_gets_a_one_line_error_and_changes_nothing() {
 fn a_damaged_project_file_is_reported_with_its_path_and_left_alone() {
     let s = Samspill::new();
     let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Skadet"])).to_owned();
-    let snapshot = s.dir.path().join("projects").join(&id).join("doc.automerge");
+    let snapshot = s
+        .dir
+        .path()
+        .join("projects")
+        .join(&id)
+        .join("doc.automerge");
     let bytes = std::fs::read(&snapshot).unwrap();
     std::fs::write(&snapshot, &bytes[..bytes.len() / 2]).unwrap();
     let err = s.fails(&["show", &id, "--json"], 1);
-    assert!(err.contains("doc.automerge") && err.contains("damaged"), "{err}");
+    assert!(
+        err.contains("doc.automerge") && err.contains("damaged"),
+        "{err}"
+    );
     let err = s.fails(&["task", "add", &id, "--phase", "1", "x"], 1);
     assert!(err.contains("damaged"), "{err}");
     assert_eq!(std::fs::read(&snapshot).unwrap().len(), bytes.len() / 2);
@@ -231,7 +362,8 @@ fn a_bad_import_file_creates_nothing() {
 #[test]
 fn history_lists_changes_oldest_first_and_restore_brings_an_earlier_state_back() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Historikk"])).to_owned();
+    let id =
+        last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Historikk"])).to_owned();
     s.ok(&["note", &id, "--phase", "1", "Riktig notat."]);
     let good = s.json(&id);
     s.ok(&["note", &id, "--phase", "1", "Et notat skrevet ved en feil."]);
@@ -240,16 +372,34 @@ fn history_lists_changes_oldest_first_and_restore_brings_an_earlier_state_back()
     let history = s.ok(&["history", &id]);
     let lines: Vec<&str> = history.lines().collect();
     assert!(lines[0].contains("Created “Historikk”"), "{history}");
-    assert!(lines.iter().all(|l| l.split('\t').count() == 4 && l.contains("Kari Nordmann (RVTS Sør)")), "{history}");
-    let note_line = lines.iter().position(|l| l.ends_with("Added a note to oppstart")).unwrap();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.split('\t').count() == 4 && l.contains("Kari Nordmann (RVTS Sør)")),
+        "{history}"
+    );
+    let note_line = lines
+        .iter()
+        .position(|l| l.ends_with("Added a note to oppstart"))
+        .unwrap();
     let hash = lines[note_line].split('\t').next().unwrap();
 
     s.ok(&["restore", &id, "--at", hash]);
     let restored = s.json(&id);
     assert_eq!(restored["phases"], good["phases"]);
     let after = s.ok(&["history", &id]);
-    assert_eq!(after.lines().count(), lines.len() + 1, "restore is one new change");
-    assert!(after.lines().last().unwrap().contains("Restored the project as it was after"));
+    assert_eq!(
+        after.lines().count(),
+        lines.len() + 1,
+        "restore is one new change"
+    );
+    assert!(
+        after
+            .lines()
+            .last()
+            .unwrap()
+            .contains("Restored the project as it was after")
+    );
 
     let err = s.fails(&["restore", &id, "--at", "zzzz"], 1);
     assert!(err.contains("no change"), "{err}");
@@ -258,7 +408,14 @@ fn history_lists_changes_oldest_first_and_restore_brings_an_earlier_state_back()
 #[test]
 fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
     let s = Samspill::new();
-    let id = last_line(&s.ok(&["new", "--template", "gathering-programme", "--title", "Medarbeiderskap i Ringvik"])).to_owned();
+    let id = last_line(&s.ok(&[
+        "new",
+        "--template",
+        "gathering-programme",
+        "--title",
+        "Medarbeiderskap i Ringvik",
+    ]))
+    .to_owned();
     let project = s.json(&id);
     let gathering = &project["gatherings"][0];
     let gid = gathering["id"].as_str().unwrap();
@@ -266,9 +423,34 @@ fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
     let plan = out.path().join("plan.pdf");
     let agenda_pdf = out.path().join("agenda.pdf");
     let agenda_html = out.path().join("agenda.html");
-    s.ok(&["export", &id, "--format", "pdf", "-o", plan.to_str().unwrap()]);
-    s.ok(&["export", &id, "--gathering", &gid[..6], "--format", "pdf", "-o", agenda_pdf.to_str().unwrap()]);
-    s.ok(&["export", &id, "--gathering", gid, "--format", "html", "-o", agenda_html.to_str().unwrap()]);
+    s.ok(&[
+        "export",
+        &id,
+        "--format",
+        "pdf",
+        "-o",
+        plan.to_str().unwrap(),
+    ]);
+    s.ok(&[
+        "export",
+        &id,
+        "--gathering",
+        &gid[..6],
+        "--format",
+        "pdf",
+        "-o",
+        agenda_pdf.to_str().unwrap(),
+    ]);
+    s.ok(&[
+        "export",
+        &id,
+        "--gathering",
+        gid,
+        "--format",
+        "html",
+        "-o",
+        agenda_html.to_str().unwrap(),
+    ]);
 
     for file in [&plan, &agenda_pdf] {
         let bytes = std::fs::read(file).unwrap();
@@ -282,10 +464,28 @@ fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
     }
     let html = std::fs::read_to_string(&agenda_html).unwrap();
     for item in gathering["agenda"].as_array().unwrap() {
-        assert!(html.contains(&item["title"].as_str().unwrap().replace('&', "&amp;")), "agenda item missing");
+        assert!(
+            html.contains(&item["title"].as_str().unwrap().replace('&', "&amp;")),
+            "agenda item missing"
+        );
     }
-    assert!(!html.contains(project["gatherings"][1]["title"].as_str().unwrap()), "only the one gathering");
+    assert!(
+        !html.contains(project["gatherings"][1]["title"].as_str().unwrap()),
+        "only the one gathering"
+    );
 
-    let err = s.fails(&["export", &id, "--gathering", "zzzz", "--format", "pdf", "-o", "-"], 1);
+    let err = s.fails(
+        &[
+            "export",
+            &id,
+            "--gathering",
+            "zzzz",
+            "--format",
+            "pdf",
+            "-o",
+            "-",
+        ],
+        1,
+    );
     assert!(err.contains("no gathering"), "{err}");
 }

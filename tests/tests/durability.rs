@@ -1,6 +1,9 @@
 //! The relay is killed with SIGKILL during a burst of pushes and started again on the
 //! same data: nothing acknowledged is lost and everyone converges.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill_tests::{Client, Relay, all_notes, shared_project};
 
 #[test]

@@ -1,6 +1,9 @@
 //! Joining by link: after compaction a newcomer still gets the whole project; a wrong
 //! link gets a clear error that never shows the secret.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill_tests::{Client, Relay, all_notes, shared_project};
 
 #[test]

@@ -1,5 +1,8 @@
 //! Three facilitators on one project: what each adds reaches the other two.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill_tests::{Client, Relay, eventually, shared_project, task_titles};
 
 #[test]

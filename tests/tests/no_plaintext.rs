@@ -1,5 +1,8 @@
 //! The relay never sees what a project contains.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill_tests::{Client, Relay, shared_project};
 
 #[test]

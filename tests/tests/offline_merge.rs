@@ -1,5 +1,8 @@
 //! Two facilitators edit while the relay is down, then reconnect and converge.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill::device::{Access, Device};
 use samspill_tests::{Client, Relay, shared_project, task_titles};
 

@@ -1,5 +1,8 @@
 //! A client killed in the middle of syncing resumes without losing or duplicating.
 
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use samspill_tests::{Client, Relay, all_notes, eventually, shared_project};
 
 #[test]
