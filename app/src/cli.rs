@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use samspill_shared::content::{Lang, PhaseKind};
 use samspill_shared::crypto::ProjectSecret;
@@ -16,7 +16,7 @@ use samspill_shared::model::{NewProject, Project, ProjectDoc};
 
 use samspill_shared::link::RelayUrl;
 
-use crate::device::{default_data_dir, Access, Device, OsEntropy};
+use crate::device::{Access, Device, OsEntropy, default_data_dir};
 use crate::export;
 use crate::sync;
 
@@ -184,14 +184,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout().lock();
     match command {
-        Command::Profile { name, centre, colour, language } => profile(device, name, centre, colour, language.as_deref(), &mut out),
-        Command::New { template, title, language } => {
+        Command::Profile {
+            name,
+            centre,
+            colour,
+            language,
+        } => profile(device, name, centre, colour, language.as_deref(), &mut out),
+        Command::New {
+            template,
+            title,
+            language,
+        } => {
             let lib = device.library();
             let Some(t) = lib.template(&template) else {
                 bail!("unknown template “{template}”; `samspill templates` lists them");
             };
-            let language = language.map(|l| l.parse::<Lang>()).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let project = device.create_project(&NewProject { template: t, title: &title, language })?;
+            let language = language
+                .map(|l| l.parse::<Lang>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let project = device.create_project(&NewProject {
+                template: t,
+                title: &title,
+                language,
+            })?;
             writeln!(out, "{}", project.id)?;
             Ok(())
         }
@@ -233,7 +249,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Export { id, format, gathering, output } => {
+        Command::Export {
+            id,
+            format,
+            gathering,
+            output,
+        } => {
             let id = device.resolve(&id)?;
             let mut project = device.open_project(&id, Access::Read)?;
             let view = project.doc.view();
@@ -252,15 +273,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ExportFormat::Html => export::html_of(&view, lib, scope).into_bytes(),
                 ExportFormat::Pdf => export::pdf(&view, lib, scope),
                 ExportFormat::Json | ExportFormat::Automerge if gathering.is_some() => {
-                    bail!("--gathering exports pdf, html or md; json and automerge hold the whole project")
+                    bail!(
+                        "--gathering exports pdf, html or md; json and automerge hold the whole project"
+                    )
                 }
-                ExportFormat::Json => format!("{}\n", to_json(&id.to_string(), &view)?).into_bytes(),
+                ExportFormat::Json => {
+                    format!("{}\n", to_json(&id.to_string(), &view)?).into_bytes()
+                }
                 ExportFormat::Automerge => project.doc.automerge_mut().save(),
             };
             if output.as_os_str() == "-" {
                 out.write_all(&bytes)?;
             } else {
-                std::fs::write(&output, &bytes).with_context(|| format!("could not write {}", output.display()))?;
+                std::fs::write(&output, &bytes)
+                    .with_context(|| format!("could not write {}", output.display()))?;
             }
             Ok(())
         }
@@ -275,7 +301,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     None if e.by.is_empty() => "?".to_owned(),
                     None => e.by.clone(),
                 };
-                writeln!(out, "{}\t{}\t{}\t{}", e.short(), format_time_utc(e.time), one_line(&who), one_line(&e.msg))?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    e.short(),
+                    format_time_utc(e.time),
+                    one_line(&who),
+                    one_line(&e.msg)
+                )?;
             }
             Ok(())
         }
@@ -313,7 +346,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let id = device.resolve(&id)?;
             let mut project = device.open_project(&id, Access::Edit)?;
             let view = project.doc.view();
-            let all = view.phases.iter().flat_map(|p| p.tasks.iter().map(|t| t.id.as_str()));
+            let all = view
+                .phases
+                .iter()
+                .flat_map(|p| p.tasks.iter().map(|t| t.id.as_str()));
             let task: TaskId = resolve_item(all, &task, "task")?.parse()?;
             project.doc.set_task_done(&task, true)?;
             project.save()?;
@@ -323,7 +359,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let id = device.resolve(&id)?;
             let mut project = device.open_project(&id, Access::Edit)?;
             let view = project.doc.view();
-            let all = view.phases.iter().flat_map(|p| p.checklist.iter().map(|c| c.id.as_str()));
+            let all = view
+                .phases
+                .iter()
+                .flat_map(|p| p.checklist.iter().map(|c| c.id.as_str()));
             let item: ItemId = resolve_item(all, &item, "checklist item")?.parse()?;
             project.doc.set_check_done(&item, !undo)?;
             project.save()?;
@@ -358,7 +397,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 let n = sync::block_on(sync::sync_once(&device, &ids))??;
                 if n == 0 {
-                    eprintln!("no shared projects on this device; `samspill share ID --relay URL` shares one");
+                    eprintln!(
+                        "no shared projects on this device; `samspill share ID --relay URL` shares one"
+                    );
                 }
                 Ok(())
             }
@@ -371,7 +412,8 @@ fn sync_column(project: &mut crate::device::LocalProject) -> String {
     match sync::persist::load(&project.files) {
         Ok(None) => "local".to_owned(),
         Ok(Some(file)) => {
-            let (changes, entries) = samspill_shared::sync::unsent(&file.state, project.doc.automerge_mut());
+            let (changes, entries) =
+                samspill_shared::sync::unsent(&file.state, project.doc.automerge_mut());
             match changes + entries {
                 0 => "synced".to_owned(),
                 n => format!("{n} unsent"),
@@ -382,9 +424,12 @@ fn sync_column(project: &mut crate::device::LocalProject) -> String {
 }
 
 /// `sync --watch`: runs the engine until SIGINT or SIGTERM, printing what happens on stderr.
-fn watch_until_signal(device: &Device, ids: Vec<samspill_shared::crypto::DocumentId>) -> anyhow::Result<()> {
+fn watch_until_signal(
+    device: &Device,
+    ids: Vec<samspill_shared::crypto::DocumentId>,
+) -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{mpsc, Arc, Mutex};
+    use std::sync::{Arc, Mutex, mpsc};
     let stop = Arc::new(AtomicBool::new(false));
     let (_cmd_tx, cmd_rx) = mpsc::channel();
     let data_dir = device.store.data_dir().to_owned();
@@ -395,14 +440,22 @@ fn watch_until_signal(device: &Device, ids: Vec<samspill_shared::crypto::Documen
             wait_for_signal().await;
             flag.store(true, Ordering::SeqCst);
         });
-        sync::watch(data_dir, ids, events, stop, None, Arc::new(Mutex::new(cmd_rx))).await
+        sync::watch(
+            data_dir,
+            ids,
+            events,
+            stop,
+            None,
+            Arc::new(Mutex::new(cmd_rx)),
+        )
+        .await
     })?
 }
 
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {
@@ -432,7 +485,9 @@ fn profile(
     let p = &mut device.profile;
     let changed = name.is_some() || centre.is_some() || colour.is_some() || language.is_some();
     if let Some(colour) = colour {
-        let ok = colour.len() == 7 && colour.starts_with('#') && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok = colour.len() == 7
+            && colour.starts_with('#')
+            && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
         if !ok {
             bail!("“{colour}” is not a colour; use #RRGGBB, e.g. #2f7d6d");
         }
@@ -477,9 +532,16 @@ pub fn to_json(id: &str, view: &Project) -> anyhow::Result<String> {
 }
 
 /// Imports a `.automerge` or `.json` export as a new project with a fresh secret.
-pub fn import(device: &Device, file: &std::path::Path) -> anyhow::Result<samspill_shared::crypto::DocumentId> {
-    let bytes = std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
-    let actor = device.profile.actor_id().context("the profile's actor id is damaged")?;
+pub fn import(
+    device: &Device,
+    file: &std::path::Path,
+) -> anyhow::Result<samspill_shared::crypto::DocumentId> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let actor = device
+        .profile
+        .actor_id()
+        .context("the profile's actor id is damaged")?;
     let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let doc = if looks_like_json {
         let view: Project = serde_json::from_slice(&bytes)
@@ -487,9 +549,13 @@ pub fn import(device: &Device, file: &std::path::Path) -> anyhow::Result<samspil
         ProjectDoc::from_project(&view, actor, device.editor())
             .with_context(|| format!("{} cannot be imported", file.display()))?
     } else {
-        let doc = ProjectDoc::load(&bytes, actor, device.editor()).with_context(|| format!("{} cannot be imported", file.display()))?;
+        let doc = ProjectDoc::load(&bytes, actor, device.editor())
+            .with_context(|| format!("{} cannot be imported", file.display()))?;
         if doc.is_read_only() {
-            bail!("{} was made by a newer version of Samspill; update Samspill to import it", file.display());
+            bail!(
+                "{} was made by a newer version of Samspill; update Samspill to import it",
+                file.display()
+            );
         }
         doc
     };
@@ -505,8 +571,11 @@ fn parse_phase_kind(s: &str) -> anyhow::Result<PhaseKind> {
     {
         return Ok(k);
     }
-    s.parse::<PhaseKind>()
-        .map_err(|_| anyhow::anyhow!("unknown phase “{s}”; use oppstart, planlegging, gjennomforing, evaluering or 1–4"))
+    s.parse::<PhaseKind>().map_err(|_| {
+        anyhow::anyhow!(
+            "unknown phase “{s}”; use oppstart, planlegging, gjennomforing, evaluering or 1–4"
+        )
+    })
 }
 
 /// A phase by id or by number (1 for the first).
@@ -515,20 +584,30 @@ pub fn resolve_phase(view: &Project, s: &str) -> anyhow::Result<PhaseId> {
     if let Ok(n) = s.parse::<usize>() {
         return match n.checked_sub(1).and_then(|i| view.phases.get(i)) {
             Some(p) => Ok(p.id.parse()?),
-            None => bail!("this project has phases 1 to {}, not {n}", view.phases.len()),
+            None => bail!(
+                "this project has phases 1 to {}, not {n}",
+                view.phases.len()
+            ),
         };
     }
     match view.phases.iter().find(|p| p.id == s) {
         Some(p) => Ok(p.id.parse()?),
         None => {
             let ids: Vec<&str> = view.phases.iter().map(|p| p.id.as_str()).collect();
-            bail!("no phase “{s}” in this project; its phases are {}", ids.join(", "))
+            bail!(
+                "no phase “{s}” in this project; its phases are {}",
+                ids.join(", ")
+            )
         }
     }
 }
 
 /// An item id, or the one item whose id starts with `s`.
-fn resolve_item<'a>(all: impl Iterator<Item = &'a str>, s: &str, what: &str) -> anyhow::Result<&'a str> {
+fn resolve_item<'a>(
+    all: impl Iterator<Item = &'a str>,
+    s: &str,
+    what: &str,
+) -> anyhow::Result<&'a str> {
     let s = s.trim();
     let matches: Vec<&str> = all.filter(|id| id.starts_with(s)).collect();
     if let Some(exact) = matches.iter().find(|id| **id == s) {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use automerge::ActorId;
 use samspill_shared::content::Library;
 use samspill_shared::crypto::{DocumentId, ProjectSecret};
@@ -65,8 +65,14 @@ impl Device {
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
         let store = Store::open(data_dir)?;
         let profile = Profile::load_or_create(data_dir, &mut OsEntropy)?;
-        let actor = profile.actor_id().context("the profile's actor id is damaged")?;
-        Ok(Self { store, profile, actor })
+        let actor = profile
+            .actor_id()
+            .context("the profile's actor id is damaged")?;
+        Ok(Self {
+            store,
+            profile,
+            actor,
+        })
     }
 
     pub fn editor(&self) -> Editor {
@@ -83,12 +89,19 @@ impl Device {
         if prefix.is_empty() {
             bail!("give a project id (or the start of one); `samspill list` shows them");
         }
-        let matches: Vec<DocumentId> =
-            self.store.list()?.into_iter().filter(|id| id.to_string().starts_with(&prefix)).collect();
+        let matches: Vec<DocumentId> = self
+            .store
+            .list()?
+            .into_iter()
+            .filter(|id| id.to_string().starts_with(&prefix))
+            .collect();
         match matches.as_slice() {
             [one] => Ok(*one),
             [] => bail!("no project id starts with “{prefix}”; `samspill list` shows them"),
-            many => bail!("“{prefix}” matches {} projects; give more of the id", many.len()),
+            many => bail!(
+                "“{prefix}” matches {} projects; give more of the id",
+                many.len()
+            ),
         }
     }
 
@@ -100,13 +113,29 @@ impl Device {
         let mut doc = ProjectDoc::create(new, self.actor.clone(), self.editor())?;
         self.add_me(&mut doc)?;
         let files = self.store.create(&secret, doc.automerge_mut())?;
-        Ok(LocalProject { id: *files.id(), files, doc, records: 0, log_len: 0 })
+        Ok(LocalProject {
+            id: *files.id(),
+            files,
+            doc,
+            records: 0,
+            log_len: 0,
+        })
     }
 
     /// Stores an existing document (an import, or a project joined from a relay).
-    pub fn adopt(&self, secret: &ProjectSecret, mut doc: ProjectDoc) -> anyhow::Result<LocalProject> {
+    pub fn adopt(
+        &self,
+        secret: &ProjectSecret,
+        mut doc: ProjectDoc,
+    ) -> anyhow::Result<LocalProject> {
         let files = self.store.create(secret, doc.automerge_mut())?;
-        Ok(LocalProject { id: *files.id(), files, doc, records: 0, log_len: 0 })
+        Ok(LocalProject {
+            id: *files.id(),
+            files,
+            doc,
+            records: 0,
+            log_len: 0,
+        })
     }
 
     pub fn open_project(&self, id: &DocumentId, access: Access) -> anyhow::Result<LocalProject> {
@@ -115,9 +144,20 @@ impl Device {
         if loaded.torn_tail {
             tracing::warn!(path = %files.log_path().display(), "the last change was cut short by a crash and is dropped");
         }
-        let doc = ProjectDoc::open(loaded.doc, self.actor.clone(), self.editor())
-            .with_context(|| format!("{} is not a Samspill project", files.snapshot_path().display()))?;
-        let mut project = LocalProject { id: *id, files, doc, records: loaded.records, log_len: loaded.log_len };
+        let doc =
+            ProjectDoc::open(loaded.doc, self.actor.clone(), self.editor()).with_context(|| {
+                format!(
+                    "{} is not a Samspill project",
+                    files.snapshot_path().display()
+                )
+            })?;
+        let mut project = LocalProject {
+            id: *id,
+            files,
+            doc,
+            records: loaded.records,
+            log_len: loaded.log_len,
+        };
         if access == Access::Edit && !project.doc.is_read_only() {
             self.add_me(&mut project.doc)?;
             project.save()?;
@@ -131,9 +171,24 @@ impl Device {
         if doc.is_read_only() || p.name.is_empty() {
             return Ok(());
         }
-        let fields = PersonFields { name: &p.name, centre: &p.centre, role: "", colour: &p.colour };
-        let role = doc.view().person(p.person_id.as_str()).map(|x| x.role.clone()).unwrap_or_default();
-        doc.upsert_person(&p.person_id, &PersonFields { role: &role, ..fields })?;
+        let fields = PersonFields {
+            name: &p.name,
+            centre: &p.centre,
+            role: "",
+            colour: &p.colour,
+        };
+        let role = doc
+            .view()
+            .person(p.person_id.as_str())
+            .map(|x| x.role.clone())
+            .unwrap_or_default();
+        doc.upsert_person(
+            &p.person_id,
+            &PersonFields {
+                role: &role,
+                ..fields
+            },
+        )?;
         Ok(())
     }
 

@@ -18,7 +18,10 @@ enum Block {
     Fields(Vec<(String, String)>),
     /// Checkbox items with a trailing detail.
     Checks(Vec<(bool, String, String)>),
-    Table { head: Vec<String>, rows: Vec<Vec<String>> },
+    Table {
+        head: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
 }
 
 struct Words<'a> {
@@ -28,7 +31,10 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn t(&self, key: &str) -> String {
-        self.lib.strings.get(self.lang, &format!("export.{key}")).to_owned()
+        self.lib
+            .strings
+            .get(self.lang, &format!("export.{key}"))
+            .to_owned()
     }
 }
 
@@ -44,15 +50,25 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
         fields.push((w.t("service"), p.meta.service.clone()));
     }
     if !p.meta.start_date.is_empty() || !p.meta.end_date.is_empty() {
-        fields.push((w.t("dates"), format!("{} – {}", p.meta.start_date, p.meta.end_date)));
+        fields.push((
+            w.t("dates"),
+            format!("{} – {}", p.meta.start_date, p.meta.end_date),
+        ));
     }
     if !p.people.is_empty() {
         let people: Vec<String> = p
             .people
             .iter()
             .map(|x| {
-                let extra: Vec<&str> = [x.centre.as_str(), x.role.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
-                if extra.is_empty() { x.name.clone() } else { format!("{} ({})", x.name, extra.join(", ")) }
+                let extra: Vec<&str> = [x.centre.as_str(), x.role.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if extra.is_empty() {
+                    x.name.clone()
+                } else {
+                    format!("{} ({})", x.name, extra.join(", "))
+                }
             })
             .collect();
         fields.push((w.t("people"), people.join("; ")));
@@ -63,10 +79,18 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
 
     for (n, ph) in p.phases.iter().enumerate() {
         let (done, total) = ph.progress();
-        out.push(Block::Heading(format!("{} {}: {}", w.t("phase"), n + 1, ph.name)));
+        out.push(Block::Heading(format!(
+            "{} {}: {}",
+            w.t("phase"),
+            n + 1,
+            ph.name
+        )));
         out.push(Block::Fields(vec![(
             w.t("status"),
-            format!("{} ({done}/{total})", w.t(&format!("status.{}", ph.status.as_str()))),
+            format!(
+                "{} ({done}/{total})",
+                w.t(&format!("status.{}", ph.status.as_str()))
+            ),
         )]));
         if !ph.tasks.is_empty() {
             out.push(Block::Subheading(w.t("tasks")));
@@ -76,7 +100,11 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
                 .map(|t| {
                     let mut detail = Vec::new();
                     if !t.assignee.is_empty() {
-                        detail.push(format!("{}: {}", w.t("assignee"), p.person_name(&t.assignee)));
+                        detail.push(format!(
+                            "{}: {}",
+                            w.t("assignee"),
+                            p.person_name(&t.assignee)
+                        ));
                     }
                     if !t.due.is_empty() {
                         detail.push(format!("{}: {}", w.t("due"), t.due));
@@ -92,7 +120,11 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
                 .checklist
                 .iter()
                 .map(|c| {
-                    let who = if c.done && !c.done_by.is_empty() { p.person_name(&c.done_by).to_owned() } else { String::new() };
+                    let who = if c.done && !c.done_by.is_empty() {
+                        p.person_name(&c.done_by).to_owned()
+                    } else {
+                        String::new()
+                    };
                     (c.done, c.text.clone(), who)
                 })
                 .collect();
@@ -133,8 +165,21 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
     }
     if !p.log.is_empty() {
         out.push(Block::Heading(w.t("project-log")));
-        let rows = p.log.iter().map(|e| vec![e.date.clone(), p.person_name(&e.author).to_owned(), e.text.clone()]).collect();
-        out.push(Block::Table { head: vec![String::new(), w.t("responsible"), w.t("log")], rows });
+        let rows = p
+            .log
+            .iter()
+            .map(|e| {
+                vec![
+                    e.date.clone(),
+                    p.person_name(&e.author).to_owned(),
+                    e.text.clone(),
+                ]
+            })
+            .collect();
+        out.push(Block::Table {
+            head: vec![String::new(), w.t("responsible"), w.t("log")],
+            rows,
+        });
     }
     out
 }
@@ -142,9 +187,18 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
 fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
     let mut out = vec![Block::Subheading(g.title.clone())];
     let mut fields = Vec::new();
-    let when = [g.date.as_str(), g.start.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    let when = [g.date.as_str(), g.start.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     if !when.is_empty() {
-        let end = g.end.as_deref().map(|e| format!("–{e}")).unwrap_or_default();
+        let end = g
+            .end
+            .as_deref()
+            .map(|e| format!("–{e}"))
+            .unwrap_or_default();
         fields.push((w.t("time"), format!("{when}{end}")));
     }
     if !g.place.is_empty() {
@@ -159,18 +213,32 @@ fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
             .agenda
             .iter()
             .map(|a| {
-                let method = w.lib.method(&a.method).map(|m| m.name(w.lang).to_owned()).unwrap_or_default();
+                let method = w
+                    .lib
+                    .method(&a.method)
+                    .map(|m| m.name(w.lang).to_owned())
+                    .unwrap_or_default();
                 vec![
                     a.starts_at.clone().unwrap_or_default(),
                     format!("{}", a.minutes),
-                    if a.notes.is_empty() { a.title.clone() } else { format!("{} — {}", a.title, a.notes) },
+                    if a.notes.is_empty() {
+                        a.title.clone()
+                    } else {
+                        format!("{} — {}", a.title, a.notes)
+                    },
                     method,
                     p.person_name(&a.responsible).to_owned(),
                 ]
             })
             .collect();
         out.push(Block::Table {
-            head: vec![w.t("time"), w.t("minutes"), w.t("agenda"), w.t("method"), w.t("responsible")],
+            head: vec![
+                w.t("time"),
+                w.t("minutes"),
+                w.t("agenda"),
+                w.t("method"),
+                w.t("responsible"),
+            ],
             rows,
         });
     }
@@ -188,14 +256,20 @@ fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
 }
 
 fn paragraphs(text: &str) -> impl Iterator<Item = Block> + '_ {
-    text.split("\n\n").map(str::trim).filter(|s| !s.is_empty()).map(|s| Block::Para(s.to_owned()))
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Block::Para(s.to_owned()))
 }
 
 /// One gathering: its agenda with clock times, for the participants.
 fn gathering_layout(p: &Project, g: &Gathering, lib: &Library) -> Vec<Block> {
     let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
     let w = Words { lib, lang };
-    let mut out = vec![Block::Title(g.title.clone()), Block::Para(p.meta.title.clone())];
+    let mut out = vec![
+        Block::Title(g.title.clone()),
+        Block::Para(p.meta.title.clone()),
+    ];
     let mut blocks = gathering_blocks(p, g, &w);
     // The gathering's own title is already the page title.
     if matches!(blocks.first(), Some(Block::Subheading(_))) {
@@ -300,16 +374,32 @@ fn render_markdown(blocks: Vec<Block>) -> String {
             Block::Checks(items) => {
                 for (done, text, detail) in items {
                     let mark = if done { "x" } else { " " };
-                    let detail = if detail.is_empty() { String::new() } else { format!(" — _{}_", md_line(&detail)) };
+                    let detail = if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — _{}_", md_line(&detail))
+                    };
                     s.push_str(&format!("- [{mark}] {}{detail}\n", md_line(&text)));
                 }
                 s.push('\n');
             }
             Block::Table { head, rows } => {
-                s.push_str(&format!("| {} |\n", head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")));
+                s.push_str(&format!(
+                    "| {} |\n",
+                    head.iter()
+                        .map(|h| md_cell(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ));
                 s.push_str(&format!("|{}\n", "---|".repeat(head.len())));
                 for row in rows {
-                    s.push_str(&format!("| {} |\n", row.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")));
+                    s.push_str(&format!(
+                        "| {} |\n",
+                        row.iter()
+                            .map(|c| md_cell(c))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    ));
                 }
                 s.push('\n');
             }
@@ -332,7 +422,11 @@ pub fn html(p: &Project, lib: &Library) -> String {
 }
 
 fn render_html(p: &Project, title: &str, blocks: Vec<Block>) -> String {
-    let lang = if p.meta.language.is_empty() { "nb" } else { p.meta.language.as_str() };
+    let lang = if p.meta.language.is_empty() {
+        "nb"
+    } else {
+        p.meta.language.as_str()
+    };
     let mut body = String::new();
     for block in blocks {
         match block {
@@ -352,8 +446,15 @@ fn render_html(p: &Project, title: &str, blocks: Vec<Block>) -> String {
                 for (done, text, detail) in items {
                     let mark = if done { "☑" } else { "☐" };
                     let class = if done { " class=\"done\"" } else { "" };
-                    let detail = if detail.is_empty() { String::new() } else { format!(" <small>{}</small>", esc(&detail)) };
-                    body.push_str(&format!("<li{class}><span class=\"box\">{mark}</span> {}{detail}</li>\n", esc(&text)));
+                    let detail = if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" <small>{}</small>", esc(&detail))
+                    };
+                    body.push_str(&format!(
+                        "<li{class}><span class=\"box\">{mark}</span> {}{detail}</li>\n",
+                        esc(&text)
+                    ));
                 }
                 body.push_str("</ul>\n");
             }

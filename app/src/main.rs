@@ -8,13 +8,18 @@ use samspill::cli::Cli;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SAMSPILL_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SAMSPILL_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     // Clap prints usage errors and exits with 2 by itself.
     let cli = Cli::parse();
-    let result = if cli.command.is_none() { samspill::ui::run(cli.data_dir) } else { samspill::cli::run(cli) };
+    let result = if cli.command.is_none() {
+        samspill::ui::run(cli.data_dir)
+    } else {
+        samspill::cli::run(cli)
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

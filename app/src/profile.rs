@@ -18,7 +18,10 @@ use crate::store::atomic_write;
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("could not read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid profile ({reason}); fix or delete it")]
     Invalid { path: PathBuf, reason: String },
     #[error("could not save the profile: {0}")]
@@ -67,14 +70,23 @@ impl Profile {
     }
 
     /// Loads the profile, creating (and saving) a fresh one on first use.
-    pub fn load_or_create(data_dir: &Path, entropy: &mut dyn Entropy) -> Result<Self, ProfileError> {
+    pub fn load_or_create(
+        data_dir: &Path,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Self, ProfileError> {
         let path = Self::path(data_dir);
         match fs::read_to_string(&path) {
             Ok(text) => {
                 let profile: Profile =
-                    toml::from_str(&text).map_err(|e| ProfileError::Invalid { path: path.clone(), reason: e.message().to_owned() })?;
+                    toml::from_str(&text).map_err(|e| ProfileError::Invalid {
+                        path: path.clone(),
+                        reason: e.message().to_owned(),
+                    })?;
                 if profile.actor_id().is_none() {
-                    return Err(ProfileError::Invalid { path, reason: "the actor id is not hex".to_owned() });
+                    return Err(ProfileError::Invalid {
+                        path,
+                        reason: "the actor id is not hex".to_owned(),
+                    });
                 }
                 Ok(profile)
             }
@@ -122,6 +134,10 @@ impl Profile {
 
     /// The name to show for this person; a placeholder when it is not set yet.
     pub fn display_name(&self) -> &str {
-        if self.name.is_empty() { "?" } else { &self.name }
+        if self.name.is_empty() {
+            "?"
+        } else {
+            &self.name
+        }
     }
 }
