@@ -489,3 +489,17 @@ fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
     );
     assert!(err.contains("no gathering"), "{err}");
 }
+
+#[test]
+fn a_share_that_cannot_reach_the_relay_leaves_the_project_local() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Ikke delt"])).to_owned();
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = s.fails(&["share", &id, "--relay", &format!("ws://127.0.0.1:{port}")], 1);
+    assert!(err.contains("could not reach the relay"), "{err}");
+    assert!(s.ok(&["list"]).contains("\tlocal"), "still local");
+    // Sharing again, on another relay, is allowed: the first attempt left nothing behind.
+    let err = s.fails(&["share", &id, "--relay", &format!("wss://127.0.0.1:{port}")], 1);
+    assert!(err.contains("could not reach the relay"), "{err}");
+}

@@ -248,20 +248,30 @@ pub async fn share(
 ) -> anyhow::Result<Invite> {
     let project = device.open_project(id, Access::Read)?;
     let secret = project.files.secret()?;
-    let file = match persist::load(&project.files)? {
+    let sync_path = project.files.sync_path();
+    let (file, first_time) = match persist::load(&project.files)? {
         Some(f) if &f.relay != relay => bail!(
             "this project is already shared on {}; its link works there (a project lives on one relay)",
             f.relay
         ),
-        Some(f) => f,
+        Some(f) => (f, false),
         None => {
             let f = SyncFile::new(relay.clone());
             persist::save(&project.files, &f)?;
-            f
+            (f, true)
         }
     };
     let mut docs = vec![Tracked::new(project, file)];
-    once_on(relay, token, &mut docs, &Events::discard()).await?;
+    if let Err(e) = once_on(relay, token, &mut docs, &Events::discard()).await {
+        // A first share that did not go through leaves the project local, so it can be
+        // shared again, on this relay or another. (Anything the relay did store is
+        // pushed again next time; duplicates are harmless.)
+        if first_time {
+            std::fs::remove_file(&sync_path)
+                .with_context(|| format!("could not undo the failed share in {}", sync_path.display()))?;
+        }
+        return Err(e);
+    }
     Ok(Invite::new(relay.clone(), secret))
 }
 
