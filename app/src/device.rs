@@ -209,6 +209,13 @@ pub struct LocalProject {
 }
 
 impl LocalProject {
+    /// The changes made since the last save, taken out to be written elsewhere (with
+    /// [`ProjectFiles::append_and_maybe_compact`], e.g. on a background thread). Empty
+    /// when there is nothing new.
+    pub fn take_unsaved(&mut self) -> Vec<u8> {
+        self.doc.automerge_mut().save_incremental()
+    }
+
     /// Persists every change made since the last save (fsynced), compacting the log
     /// now and then.
     pub fn save(&mut self) -> anyhow::Result<()> {
