@@ -1051,25 +1051,24 @@ impl ProjectDoc {
     /// Appends a paragraph with one insert at the end, so it merges with concurrent
     /// edits elsewhere in the text.
     fn append_paragraph(&mut self, obj: &ObjId, key: &str, paragraph: &str) -> Result<()> {
+        // Each paragraph carries its own terminating blank line, so two devices that
+        // append to the same text at the same time still get two separate paragraphs
+        // (a separator in front would glue them together when the text was empty).
+        let old = read::text(&self.doc, obj, key);
+        let sep = if old.is_empty() || old.ends_with("\n\n") {
+            ""
+        } else if old.ends_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        let insert = format!("{sep}{paragraph}\n\n");
         match self.doc.get(obj, key)? {
             Some((Value::Object(ObjType::Text), text)) => {
                 let len = self.doc.length(&text);
-                let insert = if len == 0 {
-                    paragraph.to_owned()
-                } else {
-                    format!("\n\n{paragraph}")
-                };
                 self.doc.splice_text(&text, len, 0, &insert)?;
             }
-            _ => {
-                let old = read::text(&self.doc, obj, key);
-                let new = if old.is_empty() {
-                    paragraph.to_owned()
-                } else {
-                    format!("{old}\n\n{paragraph}")
-                };
-                self.put_text(obj, key, &new)?;
-            }
+            _ => self.put_text(obj, key, &format!("{old}{insert}"))?,
         }
         Ok(())
     }

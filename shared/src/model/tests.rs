@@ -233,7 +233,7 @@ fn notes_and_log_entries_are_appended_as_paragraphs() {
     p.append_note(&ph, "Neste gang: ta med tallene.").unwrap();
     assert_eq!(
         p.view().phases[0].notes,
-        "Første møte gikk bra.\n\nNeste gang: ta med tallene."
+        "Første møte gikk bra.\n\nNeste gang: ta med tallene.\n\n"
     );
     assert!(matches!(
         p.append_note(&ph, "  "),
@@ -324,7 +324,7 @@ fn gatherings_have_a_log_an_evaluation_and_between_work() {
     let v = p.view();
     let gathering = &v.gatherings[0];
     assert_eq!(gathering.place, "Rådhuset, møterom 2");
-    assert_eq!(gathering.log, "Alle ledere var til stede.");
+    assert_eq!(gathering.log.trim_end(), "Alle ledere var til stede.");
     assert_eq!(gathering.evaluation.change, "Mer tid til plenum");
     assert_eq!(v.between_work[0].gathering, g.as_str());
     assert!(v.between_work[0].done);
@@ -459,6 +459,28 @@ fn concurrent_edits_of_one_paragraph_keep_both_character_by_character() {
         "Alle vi møtes i Arendal på tirsdag."
     );
     assert_eq!(json(&alice), json(&bob));
+}
+
+#[test]
+fn paragraphs_appended_at_the_same_time_stay_separate() {
+    let mut alice = new_project("four-phase");
+    let ph = phase(&alice, 0);
+    let mut bob = replica(&mut alice, 2, "bob");
+    alice.append_note(&ph, "Skrevet av Alice").unwrap();
+    bob.append_note(&ph, "Skrevet av Bob").unwrap();
+    sync(&mut alice, &mut bob);
+    let notes = alice.view().phases[0].notes.clone();
+    let mut paragraphs: Vec<&str> = notes.split("\n\n").filter(|p| !p.is_empty()).collect();
+    paragraphs.sort_unstable();
+    assert_eq!(
+        paragraphs,
+        ["Skrevet av Alice", "Skrevet av Bob"],
+        "{notes:?}"
+    );
+    // A text someone typed by hand gets a blank line before the next paragraph.
+    alice.set_notes(&ph, "Egen tekst").unwrap();
+    alice.append_note(&ph, "Tillegg").unwrap();
+    assert_eq!(alice.view().phases[0].notes, "Egen tekst\n\nTillegg\n\n");
 }
 
 #[test]
@@ -832,7 +854,7 @@ fn a_gathering_is_run_item_by_item_and_a_co_facilitator_follows() {
     assert!(!gathering.run.is_running());
     assert_eq!(gathering.run.actual.len(), 2);
     assert!(gathering.run.actual.iter().all(|t| t.ended_at.is_some()));
-    assert_eq!(gathering.log, "Innsjekk: Alle er på plass");
+    assert_eq!(gathering.log.trim_end(), "Innsjekk: Alle er på plass");
 
     // The state is in the document: it survives saving and loading.
     let reloaded = replica(&mut bob, 3, "carol");
