@@ -267,8 +267,9 @@ pub async fn share(
         // shared again, on this relay or another. (Anything the relay did store is
         // pushed again next time; duplicates are harmless.)
         if first_time {
-            std::fs::remove_file(&sync_path)
-                .with_context(|| format!("could not undo the failed share in {}", sync_path.display()))?;
+            std::fs::remove_file(&sync_path).with_context(|| {
+                format!("could not undo the failed share in {}", sync_path.display())
+            })?;
         }
         return Err(e);
     }
