@@ -190,6 +190,8 @@ fn tasks_are_added_ticked_and_the_tick_can_be_undone() {
     // The changes are on disk after the save delay.
     std::thread::sleep(samspill::ui::app::SAVE_DELAY);
     h.run();
+    // Written by the saver thread: wait for it.
+    settle(&mut h);
     let device = Device::open(dir.path()).unwrap();
     let id = device.store.list().unwrap()[0];
     let saved = device

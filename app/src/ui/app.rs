@@ -10,13 +10,16 @@ use samspill_shared::crypto::DocumentId;
 use samspill_shared::model::NewProject;
 
 use super::edit::Edit;
+use super::saver::SaveReport;
 use super::state::{
-    AppState, Command, Dialog, JobDone, Notice, Outbox, ProjectRow, Screen, Section, Session,
+    AppState, Command, Dialog, ExportFormat, ExportWhat, JobDone, Notice, Outbox, ProjectRow,
+    RunUi, Screen, Section, Session, Viewing,
 };
 use super::sync_hook::{NoSync, SyncHook, SyncReply};
 use super::text_bind::Fields;
 use super::{theme, tr};
 use crate::device::{Access, Device};
+use crate::export::Scope;
 
 /// How long after the last keystroke a project is saved.
 pub const SAVE_DELAY: Duration = Duration::from_millis(300);
@@ -53,13 +56,21 @@ impl SamspillApp {
                 sync,
                 jobs: Vec::new(),
                 started: false,
+                repaint: None,
+                editing: None,
             },
         }
     }
 
-    /// Whether background work is still running (tests wait for it).
+    /// Whether background work is still running (tests wait for it): loading, or
+    /// saves not yet on disk.
     pub fn is_busy(&self) -> bool {
         !self.state.jobs.is_empty()
+            || self
+                .state
+                .session
+                .as_ref()
+                .is_some_and(|s| s.saver.pending() > 0)
     }
 
     /// One frame: take in what happened, draw, then apply what the user did.
@@ -67,10 +78,12 @@ impl SamspillApp {
         let ctx = ui.ctx().clone();
         if !self.state.started {
             self.state.started = true;
+            self.state.repaint = Some(ctx.clone());
             theme::apply(&ctx, self.state.device.profile.theme);
             self.refresh_rows(&ctx);
         }
         self.poll_jobs();
+        self.poll_saves();
         for reply in self.state.sync.replies() {
             self.sync_reply(&ctx, reply);
         }
@@ -89,7 +102,17 @@ impl SamspillApp {
         if ctx.memory(|m| m.focused().is_none()) {
             self.state.undo.seal();
         }
+        self.announce_editing(&ctx);
         self.save_when_due(&ctx);
+        if self
+            .state
+            .session
+            .as_ref()
+            .is_some_and(|s| s.view.gatherings.iter().any(|g| g.run.is_running()))
+        {
+            // The run clock ticks.
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
         if let Some(n) = &self.state.notice {
             if n.at.elapsed() > Duration::from_secs(8) {
                 self.state.notice = None;
@@ -99,14 +122,35 @@ impl SamspillApp {
         }
     }
 
-    /// Saves now if there are unsaved changes (also on exit).
-    pub fn flush(&mut self) {
+    /// Hands unsaved changes to the saver thread; never waits for the disk.
+    fn save_soon(&mut self) {
         if let Some(s) = &mut self.state.session
             && s.dirty_since.take().is_some()
         {
-            match s.project.save() {
-                Ok(()) => self.state.sync.local_changes_saved(&s.project.id),
-                Err(e) => self.state.notice = Some(error_notice(format!("{e:#}"))),
+            s.saver.save(s.project.take_unsaved());
+        }
+    }
+
+    /// Saves everything now and waits until it is on disk (closing a project, exit).
+    pub fn flush(&mut self) {
+        self.save_soon();
+        if let Some(s) = &self.state.session {
+            s.saver.flush();
+        }
+        self.poll_saves();
+    }
+
+    /// What the saver thread reported: tell the sync engine what is on disk, show errors.
+    fn poll_saves(&mut self) {
+        let Some(s) = &self.state.session else { return };
+        for report in s.saver.reports() {
+            match report {
+                SaveReport::Saved(id) => self.state.sync.local_changes_saved(&id),
+                SaveReport::Failed(_, e) => {
+                    let lang = self.state.lang();
+                    self.state.notice =
+                        Some(error_notice(format!("{}: {e}", tr(lang, "save.failed"))));
+                }
             }
         }
     }
@@ -119,9 +163,28 @@ impl SamspillApp {
             .and_then(|s| s.dirty_since)
             .map(|t| t.elapsed() >= SAVE_DELAY);
         match due {
-            Some(true) => self.flush(),
+            Some(true) => self.save_soon(),
             Some(false) => ctx.request_repaint_after(SAVE_DELAY),
             None => {}
+        }
+    }
+
+    /// Tells the others what this user is on (a field, an agenda item, a phase), when
+    /// it changed.
+    fn announce_editing(&mut self, ctx: &egui::Context) {
+        let Some(s) = &self.state.session else { return };
+        let now = if self.state.screen == Screen::Project && s.ui.viewing.is_none() {
+            self.state
+                .fields
+                .focused(ctx)
+                .map(|f| super::presence_ui::place_of_field(f, &s.view))
+                .or_else(|| super::presence_ui::place_of_section(s))
+        } else {
+            None
+        };
+        if now != self.state.editing {
+            self.state.editing = now.clone();
+            self.state.sync.set_editing(&s.project.id, now);
         }
     }
 
@@ -199,6 +262,7 @@ impl SamspillApp {
 
     fn set_session(&mut self, session: Session) {
         self.flush();
+        self.state.editing = None;
         self.state.undo.clear();
         self.state.fields = Fields::default();
         self.state.library.target = session.view.gatherings.first().map(|g| g.id.clone());
@@ -212,6 +276,7 @@ impl SamspillApp {
         let Some(s) = &mut self.state.session else {
             return;
         };
+        let before = s.project.doc.automerge_mut().get_heads();
         if let Err(e) = self.state.sync.pump(&mut s.project) {
             self.state.notice = Some(error_notice(format!("{e:#}")));
         }
@@ -219,6 +284,11 @@ impl SamspillApp {
             return;
         };
         let heads = s.project.doc.automerge_mut().get_heads();
+        if heads != before && s.dirty_since.is_none() {
+            // What the engine merged in came from disk: move the incremental-save
+            // cursor past it instead of writing it a second time.
+            let _already_stored = s.project.take_unsaved();
+        }
         if heads != s.heads {
             s.heads = heads;
             s.view = s.project.doc.view();
@@ -235,6 +305,9 @@ impl SamspillApp {
                 s.view = s.project.doc.view();
                 s.heads = s.project.doc.automerge_mut().get_heads();
                 s.dirty_since = Some(Instant::now());
+                if matches!(edit, Edit::Restore { .. }) {
+                    s.ui.viewing = None;
+                }
                 if let Some(id) = &applied.created {
                     match edit {
                         Edit::AddGathering { .. } => s.ui.gathering = Some(id.clone()),
@@ -311,10 +384,11 @@ impl SamspillApp {
                 self.state.opening = Some(id);
                 self.state.screen = Screen::Project;
                 let device = self.state.device.clone();
+                let repaint = Some(ctx.clone());
                 self.spawn(ctx, move || {
                     let result = device
                         .open_project(&id, Access::Edit)
-                        .map(|p| Box::new(Session::new(p)));
+                        .map(|p| Box::new(Session::new(p, repaint)));
                     JobDone::Opened(id, result)
                 });
             }
@@ -404,6 +478,145 @@ impl SamspillApp {
                 }
                 self.state.screen = Screen::Library;
             }
+            Command::ViewAt(hash) => self.view_at(&hash),
+            Command::ViewCheckpoint(id) => self.view_checkpoint(&id),
+            Command::ViewNow => {
+                if let Some(s) = &mut self.state.session {
+                    s.ui.viewing = None;
+                }
+            }
+            Command::OpenRun(gathering) => {
+                if let Some(s) = &mut self.state.session {
+                    let running = s
+                        .view
+                        .gathering(&gathering)
+                        .is_some_and(|g| g.run.is_running());
+                    let mine = s.ui.run.as_ref().is_some_and(|r| r.gathering == gathering);
+                    if !mine {
+                        s.ui.run = Some(RunUi {
+                            gathering: gathering.clone(),
+                            following: running,
+                            note: String::new(),
+                        });
+                    }
+                    s.ui.viewing = None;
+                    self.state.screen = Screen::Project;
+                    if !running && let Ok(g) = gathering.parse() {
+                        self.apply_edit(&Edit::RunStart { gathering: g }, false);
+                    }
+                }
+            }
+            Command::CloseRun => {
+                if let Some(s) = &mut self.state.session {
+                    s.ui.run = None;
+                }
+            }
+            Command::Export { what, format, path } => self.export(&what, format, &path),
+        }
+    }
+
+    fn view_at(&mut self, hash: &str) {
+        let lang = self.state.lang();
+        let Some(s) = &mut self.state.session else {
+            return;
+        };
+        let result = s.project.doc.resolve_change(hash).and_then(|change| {
+            let view = s.project.doc.view_at(change)?;
+            Ok((change, view))
+        });
+        match result {
+            Ok((change, view)) => {
+                let entry =
+                    s.ui.history
+                        .as_ref()
+                        .and_then(|h| h.entries.iter().find(|e| e.hash == change.to_string()));
+                let label = match entry {
+                    Some(e) => format!(
+                        "{} {} ({} · {})",
+                        tr(lang, "history.after"),
+                        super::history_ui::when(e.time),
+                        s.view.person_name(&e.by),
+                        e.msg
+                    ),
+                    None => format!(
+                        "{} {}",
+                        tr(lang, "history.after"),
+                        &hash[..hash.len().min(12)]
+                    ),
+                };
+                s.ui.viewing = Some(Viewing {
+                    change,
+                    label,
+                    view: Box::new(view),
+                });
+                if s.ui.section == Some(Section::History) {
+                    s.ui.section = Some(Section::Overview);
+                }
+            }
+            Err(e) => self.fail(&e.into()),
+        }
+    }
+
+    fn view_checkpoint(&mut self, id: &str) {
+        let Some(s) = &mut self.state.session else {
+            return;
+        };
+        let Some(cp) = s.view.checkpoints.iter().find(|c| c.id == id).cloned() else {
+            return;
+        };
+        let heads = samspill_shared::model::history::parse_heads(&cp.heads);
+        // Restore goes back to one change: with concurrent heads at the checkpoint (rare:
+        // two people editing at the moment it was taken), the view shows them merged and
+        // a restore takes the state after the last of them.
+        let Some(change) = heads.last().copied() else {
+            return;
+        };
+        match s.project.doc.view_at_heads(&heads) {
+            Ok(view) => {
+                s.ui.viewing = Some(Viewing {
+                    change,
+                    label: format!("«{}»", cp.name),
+                    view: Box::new(view),
+                });
+                if s.ui.section == Some(Section::History) {
+                    s.ui.section = Some(Section::Overview);
+                }
+            }
+            Err(e) => self.fail(&e.into()),
+        }
+    }
+
+    fn export(&mut self, what: &ExportWhat, format: ExportFormat, path: &std::path::Path) {
+        let lang = self.state.lang();
+        let Some(s) = &mut self.state.session else {
+            return;
+        };
+        let lib = library();
+        let v = &s.view;
+        let scope = match what {
+            ExportWhat::Plan => Scope::Plan,
+            ExportWhat::Gathering(id) => match v.gathering(id) {
+                Some(g) => Scope::Gathering(g),
+                None => return,
+            },
+        };
+        let bytes = match format {
+            ExportFormat::Pdf => crate::export::pdf(v, lib, scope),
+            ExportFormat::Html => crate::export::html_of(v, lib, scope).into_bytes(),
+        };
+        let written = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, bytes));
+        match written {
+            Ok(()) => {
+                s.ui.exported = Some(path.to_owned());
+                self.notify(format!("{} {}", tr(lang, "print.written"), path.display()));
+            }
+            Err(e) => self.fail(
+                &anyhow::Error::new(e).context(format!("could not write {}", path.display())),
+            ),
         }
     }
 
@@ -448,7 +661,8 @@ impl SamspillApp {
         match result {
             Ok(project) => {
                 self.state.dialog = None;
-                self.set_session(Session::new(project));
+                let repaint = self.state.repaint.clone();
+                self.set_session(Session::new(project, repaint));
                 self.notify(tr(lang, "projects.created"));
             }
             Err(e) => self.fail(&e),
@@ -474,7 +688,7 @@ impl SamspillApp {
                     let previous = self.state.session.take();
                     let screen = self.state.screen;
                     self.flush();
-                    self.state.session = Some(Session::new(p));
+                    self.state.session = Some(Session::new(p, None));
                     change(self);
                     self.flush();
                     self.state.session = previous;
@@ -544,6 +758,11 @@ impl eframe::App for SamspillApp {
 pub fn sections(phases: usize) -> Vec<Section> {
     let mut v = vec![Section::Overview];
     v.extend((0..phases).map(Section::Phase));
-    v.extend([Section::Gatherings, Section::BetweenWork, Section::Log]);
+    v.extend([
+        Section::Gatherings,
+        Section::BetweenWork,
+        Section::Log,
+        Section::History,
+    ]);
     v
 }

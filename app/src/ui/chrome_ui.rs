@@ -7,7 +7,10 @@ use samspill_shared::content::library;
 use super::state::{AppState, Command, Dialog, Outbox, Screen, Section};
 use super::sync_hook::{SyncCommand, SyncStatus};
 use super::theme::{self, accent, muted};
-use super::{gatherings_ui, library_ui, project_ui, projects_ui, settings_ui, tr};
+use super::{
+    gatherings_ui, history_ui, library_ui, presence_ui, project_ui, projects_ui, run_ui,
+    settings_ui, tr,
+};
 
 pub fn window_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     top_bar_ui(ui, state, out);
@@ -53,15 +56,114 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 out.send(Command::Navigate(Screen::Projects));
                 return;
             };
+            let presence = state.sync.presence(&session.project.id);
+            session.ui.peers = presence_ui::marks(lang, &session.view, presence);
             let fields = &mut state.fields;
-            match session.section() {
-                Section::Gatherings => gatherings_ui::gatherings_ui(ui, lang, session, fields, out),
-                Section::BetweenWork => {
-                    gatherings_ui::between_work_ui(ui, lang, session, fields, out);
-                }
-                section => project_ui::project_ui(ui, lang, section, session, fields, out),
+            if let Some(run) = &mut session.ui.run {
+                run_ui::run_ui(ui, lang, &session.view, run, out);
+                return;
             }
+            if let Some(viewing) = session.ui.viewing.take() {
+                history_ui::viewing_banner_ui(ui, lang, &viewing, out);
+                if session.section() == Section::History {
+                    history_ui::history_ui(ui, lang, session, out);
+                } else {
+                    // The same screens, drawn from the old version: fields show text
+                    // only, and of what the panels ask only moving around is done.
+                    let mut read_only = super::text_bind::Fields::read_only();
+                    let mut ignored = Outbox::default();
+                    section_ui(
+                        ui,
+                        lang,
+                        session.section(),
+                        &viewing.view,
+                        &mut session.ui,
+                        &mut read_only,
+                        &mut ignored,
+                        false,
+                    );
+                    for c in ignored.commands {
+                        if matches!(c, Command::Section(_)) {
+                            out.send(c);
+                        }
+                    }
+                }
+                if session.ui.viewing.is_none() {
+                    session.ui.viewing = Some(viewing);
+                }
+                return;
+            }
+            running_banner_ui(ui, lang, &session.view, out);
+            if session.section() == Section::History {
+                history_ui::history_ui(ui, lang, session, out);
+                return;
+            }
+            section_ui(
+                ui,
+                lang,
+                session.section(),
+                &session.view,
+                &mut session.ui,
+                fields,
+                out,
+                true,
+            );
         }
+    }
+}
+
+/// One section of a project; `live` is false for an earlier version.
+#[allow(clippy::too_many_arguments)]
+fn section_ui(
+    ui: &mut egui::Ui,
+    lang: samspill_shared::content::Lang,
+    section: Section,
+    v: &samspill_shared::model::Project,
+    sui: &mut super::state::SessionUi,
+    fields: &mut super::text_bind::Fields,
+    out: &mut Outbox,
+    live: bool,
+) {
+    match section {
+        Section::Gatherings => gatherings_ui::gatherings_ui(ui, lang, v, sui, fields, out, live),
+        Section::BetweenWork => gatherings_ui::between_work_ui(ui, lang, v, sui, fields, out),
+        section => project_ui::project_ui(ui, lang, section, v, sui, fields, out, live),
+    }
+}
+
+/// "A gathering is on: <item>" with "follow", while someone runs a gathering.
+fn running_banner_ui(
+    ui: &mut egui::Ui,
+    lang: samspill_shared::content::Lang,
+    v: &samspill_shared::model::Project,
+    out: &mut Outbox,
+) {
+    for g in v.gatherings.iter().filter(|g| g.run.is_running()) {
+        let item = g
+            .agenda
+            .iter()
+            .find(|a| a.id == g.run.current)
+            .map(|a| a.title.as_str())
+            .unwrap_or_default();
+        egui::Frame::new()
+            .fill(accent(ui).gamma_multiply(0.15))
+            .stroke(egui::Stroke::new(1.0, accent(ui)))
+            .corner_radius(8)
+            .inner_margin(egui::Margin::symmetric(14, 8))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("▶").color(accent(ui)));
+                    ui.label(RichText::new(format!("{}: {item}", tr(lang, "run.banner"))).strong());
+                    ui.label(RichText::new(format!("({})", g.title)).color(muted(ui)));
+                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        if ui.button(format!("👁 {}", tr(lang, "run.follow"))).clicked() {
+                            out.send(Command::OpenRun(g.id.clone()));
+                        }
+                    });
+                });
+            });
+        ui.add_space(8.0);
     }
 }
 
@@ -166,18 +268,41 @@ fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &S
     ui.add_space(16.0);
 }
 
-/// Who is here: your own mark, then others the sync engine reports.
+/// Who is here: your own mark, then others the sync engine reports, as the project's
+/// people know them (see `presence_ui`).
 fn presence_ui(ui: &mut egui::Ui, state: &AppState) {
     let Some(s) = &state.session else { return };
-    for p in state.sync.presence(&s.project.id) {
-        let hover = match &p.editing {
-            Some(what) => format!("{} — {what}", p.name),
+    let lang = state.lang();
+    let peers = presence_ui::marks(lang, &s.view, state.sync.presence(&s.project.id));
+    for p in peers {
+        let hover = match p.section {
+            Some(sec) => format!("{} — {}", p.name, section_name(lang, &s.view, sec)),
             None => p.name.clone(),
         };
         theme::avatar_ui(ui, &p.name, &p.colour, 24.0).on_hover_text(hover);
     }
     let me = &state.device.profile;
     theme::avatar_ui(ui, me.display_name(), &me.colour, 24.0);
+}
+
+/// A section's name as the side panel shows it.
+fn section_name(
+    lang: samspill_shared::content::Lang,
+    v: &samspill_shared::model::Project,
+    sec: Section,
+) -> String {
+    match sec {
+        Section::Overview => tr(lang, "project.overview").to_owned(),
+        Section::Phase(i) => v
+            .phases
+            .get(i)
+            .map(|p| format!("{}. {}", i + 1, p.name))
+            .unwrap_or_default(),
+        Section::Gatherings => tr(lang, "gatherings.title").to_owned(),
+        Section::BetweenWork => tr(lang, "work.title").to_owned(),
+        Section::Log => tr(lang, "log.title").to_owned(),
+        Section::History => tr(lang, "history.title").to_owned(),
+    }
 }
 
 fn nav_item_ui(
@@ -248,19 +373,20 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         format!("{mark}  {}. {}", i + 1, p.name),
                         Some(format!("{d}/{t}")),
                     );
+                    peer_dots_ui(ui, &r, &s.ui.peers, Section::Phase(i));
                     if r.clicked() {
                         out.send(Command::Section(Section::Phase(i)));
                     }
                 }
                 let n = s.view.gatherings.len();
-                if nav_item_ui(
+                let r = nav_item_ui(
                     ui,
                     here(Section::Gatherings),
                     tr(lang, "gatherings.title"),
                     Some(n.to_string()),
-                )
-                .clicked()
-                {
+                );
+                peer_dots_ui(ui, &r, &s.ui.peers, Section::Gatherings);
+                if r.clicked() {
                     out.send(Command::Section(Section::Gatherings));
                 }
                 let n = s.view.between_work.len();
@@ -284,6 +410,16 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 .clicked()
                 {
                     out.send(Command::Section(Section::Log));
+                }
+                if nav_item_ui(
+                    ui,
+                    here(Section::History),
+                    format!("🕘  {}", tr(lang, "history.title")),
+                    None,
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::History));
                 }
             }
             ui.add_space(12.0);
@@ -336,6 +472,24 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 });
             });
         });
+}
+
+/// Peers' colour dots drawn over the left end of a side-panel item.
+fn peer_dots_ui(
+    ui: &egui::Ui,
+    item: &egui::Response,
+    peers: &[presence_ui::PeerMark],
+    section: Section,
+) {
+    let mut x = item.rect.right() - 46.0;
+    for p in peers.iter().filter(|p| p.section == Some(section)) {
+        let c = egui::pos2(x, item.rect.center().y);
+        ui.painter()
+            .circle_filled(c, 4.5, theme::parse_colour(&p.colour));
+        ui.painter()
+            .circle_stroke(c, 4.5, egui::Stroke::new(1.0, ui.visuals().panel_fill));
+        x -= 10.0;
+    }
 }
 
 /// The open dialog, if any, as a modal.
@@ -607,6 +761,33 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                                 RichText::new(t("common.delete")).color(Color32::WHITE),
                             )
                             .fill(red),
+                        )
+                        .clicked()
+                    {
+                        out.send(Command::Edit(edit.clone()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::ConfirmRestore { label, edit } => {
+                ui.heading(t("history.restore"));
+                ui.label(format!("{} {label}?", t("history.restore-confirm")));
+                ui.label(
+                    RichText::new(t("history.restore-help"))
+                        .small()
+                        .color(muted(ui)),
+                );
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(t("history.restore-do")).color(Color32::WHITE),
+                            )
+                            .fill(accent(ui)),
                         )
                         .clicked()
                     {

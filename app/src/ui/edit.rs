@@ -5,6 +5,7 @@
 //! puts back the previous value of what you changed (a field's text, a tick, an item you
 //! added or removed), so it merges with co-facilitators' edits like any other change.
 
+use automerge::ChangeHash;
 use samspill_shared::content::Library;
 use samspill_shared::ids::{
     AgendaId, GatheringId, ItemId, LogId, PersonId, PhaseId, TaskId, WorkId,
@@ -323,6 +324,29 @@ pub enum Edit {
     RemoveLogEntry {
         entry: LogId,
     },
+    /// Run mode: start at the first agenda item, move on, stop, take a note. Not undone
+    /// by Ctrl+Z: what happened in the room happened.
+    RunStart {
+        gathering: GatheringId,
+    },
+    RunNext {
+        gathering: GatheringId,
+    },
+    RunStop {
+        gathering: GatheringId,
+    },
+    RunNote {
+        gathering: GatheringId,
+        text: String,
+    },
+    /// Makes the project look as it did after a change, as a new change (history is
+    /// never rewritten; restoring again goes back).
+    Restore {
+        change: ChangeHash,
+    },
+    AddCheckpoint {
+        name: String,
+    },
 }
 
 /// What applying an edit did.
@@ -332,6 +356,15 @@ pub struct Applied {
     pub inverse: Option<Edit>,
     /// The id of an item the edit created (to focus it, for instance).
     pub created: Option<String>,
+}
+
+impl Applied {
+    fn nothing() -> Self {
+        Self {
+            inverse: None,
+            created: None,
+        }
+    }
 }
 
 impl Edit {
@@ -663,6 +696,33 @@ impl Edit {
                 Ok(Applied {
                     inverse,
                     created: None,
+                })
+            }
+            Edit::RunStart { gathering } => {
+                doc.run_start(gathering)?;
+                Ok(Applied::nothing())
+            }
+            Edit::RunNext { gathering } => {
+                doc.run_next(gathering)?;
+                Ok(Applied::nothing())
+            }
+            Edit::RunStop { gathering } => {
+                doc.run_stop(gathering)?;
+                Ok(Applied::nothing())
+            }
+            Edit::RunNote { gathering, text } => {
+                doc.run_note(gathering, text)?;
+                Ok(Applied::nothing())
+            }
+            Edit::Restore { change } => {
+                doc.restore(*change)?;
+                Ok(Applied::nothing())
+            }
+            Edit::AddCheckpoint { name } => {
+                let id = doc.add_checkpoint(name)?;
+                Ok(Applied {
+                    inverse: None,
+                    created: Some(id.to_string()),
                 })
             }
         }

@@ -174,6 +174,7 @@ impl SyncHook for EngineSync {
         h.presence(project)
             .into_iter()
             .map(|p| Presence {
+                person: p.person,
                 name: p.name,
                 colour: p.colour,
                 editing: p.editing,

@@ -7,23 +7,25 @@ use samspill_shared::ids::{AgendaId, GatheringId, WorkId};
 use samspill_shared::model::{BetweenWork, Gathering, Project, format_time, parse_time};
 
 use super::edit::{Edit, TextField};
-use super::project_ui::{card_ui, person_combo_ui};
+use super::presence_ui::{dots_ui, in_gathering};
+use super::project_ui::{card_ui, person_combo_ui, print_ui};
 use super::projects_ui::empty_ui;
-use super::state::{Command, Dialog, Outbox, Session, SessionUi};
+use super::state::{Command, Dialog, ExportWhat, Outbox, SessionUi};
 use super::text_bind::{FieldLook, Fields, field_id};
 use super::theme::{accent, muted};
 use super::tr;
 
+/// The gatherings of `v`; `live` is false for an earlier version (no run, no print).
 pub fn gatherings_ui(
     ui: &mut egui::Ui,
     lang: Lang,
-    s: &mut Session,
+    v: &Project,
+    sui: &mut SessionUi,
     fields: &mut Fields,
     out: &mut Outbox,
+    live: bool,
 ) {
     let t = |k: &'static str| tr(lang, k);
-    let v = &s.view;
-    let sui = &mut s.ui;
     ui.heading(t("gatherings.title"));
     ui.label(RichText::new(t("gatherings.help")).color(muted(ui)));
     ui.add_space(8.0);
@@ -43,9 +45,14 @@ pub fn gatherings_ui(
             if !g.date.is_empty() {
                 label.push_str(&format!("  ·  {}", g.date));
             }
+            if g.run.is_running() {
+                label.push_str("  ▶");
+            }
             if ui.add(egui::Button::selectable(selected, label)).clicked() {
                 sui.gathering = Some(g.id.clone());
+                sui.agenda_item = None;
             }
+            dots_ui(ui, &sui.peers, |p| in_gathering(p, v, &g.id));
         }
         ui.add_space(8.0);
         let r = ui
@@ -78,7 +85,10 @@ pub fn gatherings_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.set_max_width(1040.0);
-            gathering_ui(ui, lang, v, g, &gid, sui, fields, out);
+            gathering_ui(ui, lang, v, g, &gid, sui, fields, out, live);
+            if live {
+                print_ui(ui, lang, v, &ExportWhat::Gathering(g.id.clone()), sui, out);
+            }
         });
 }
 
@@ -92,10 +102,11 @@ fn gathering_ui(
     sui: &mut SessionUi,
     fields: &mut Fields,
     out: &mut Outbox,
+    live: bool,
 ) {
     let t = |k: &'static str| tr(lang, k);
     ui.horizontal(|ui| {
-        let w = ui.available_width() - 140.0;
+        let w = ui.available_width() - 270.0;
         fields.field_ui(
             ui,
             &mut out.edits,
@@ -104,6 +115,26 @@ fn gathering_ui(
             FieldLook::line(t("gatherings.name")).big().width(w),
         );
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if live {
+                let (label, hint) = if g.run.is_running() {
+                    (format!("👁 {}", t("run.follow")), t("run.follow-hint"))
+                } else {
+                    (format!("▶ {}", t("run.run")), t("run.run-hint"))
+                };
+                let enabled = !g.agenda.is_empty();
+                if ui
+                    .add_enabled(
+                        enabled,
+                        egui::Button::new(RichText::new(label).color(egui::Color32::WHITE))
+                            .fill(accent(ui)),
+                    )
+                    .on_hover_text(hint)
+                    .on_disabled_hover_text(t("run.empty"))
+                    .clicked()
+                {
+                    out.send(Command::OpenRun(g.id.clone()));
+                }
+            }
             if ui.button(format!("🗑 {}", t("gatherings.delete"))).clicked() {
                 let question = format!("{} «{}»", t("gatherings.delete-confirm"), g.title);
                 out.send(Command::OpenDialog(Dialog::Confirm {
@@ -264,6 +295,13 @@ fn agenda_ui(
             )
             .response
             .on_hover_text(t("agenda.drag"));
+            let here = format!("agenda/{}", a.id);
+            let on_now = g.run.current == a.id;
+            if on_now {
+                ui.label(RichText::new("▶").color(accent(ui)))
+                    .on_hover_text(t("run.on-now"));
+            }
+            dots_ui(ui, &sui.peers, |p| p == here);
             let time = a.starts_at.clone().unwrap_or_else(|| "--:--".to_owned());
             let time_colour = if selected {
                 accent(ui)
@@ -554,12 +592,12 @@ fn work_row_ui(
 pub fn between_work_ui(
     ui: &mut egui::Ui,
     lang: Lang,
-    s: &mut Session,
+    v: &Project,
+    sui: &mut SessionUi,
     fields: &mut Fields,
     out: &mut Outbox,
 ) {
     let t = |k: &'static str| tr(lang, k);
-    let v = &s.view;
     ui.heading(t("work.title"));
     ui.label(RichText::new(t("work.help")).color(muted(ui)));
     ui.add_space(8.0);
@@ -600,20 +638,20 @@ pub fn between_work_ui(
                 ui.horizontal(|ui| {
                     let r = ui
                         .add(
-                            egui::TextEdit::singleline(&mut s.ui.new_work)
+                            egui::TextEdit::singleline(&mut sui.new_work)
                                 .hint_text(t("work.new-hint"))
                                 .desired_width(ui.available_width() - 150.0),
                         )
                         .accessible_name(t("work.new"));
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if (ui.button(t("work.add")).clicked() || enter)
-                        && !s.ui.new_work.trim().is_empty()
+                        && !sui.new_work.trim().is_empty()
                     {
                         out.edit(Edit::AddBetweenWork {
-                            title: s.ui.new_work.trim().to_owned(),
+                            title: sui.new_work.trim().to_owned(),
                             after: None,
                         });
-                        s.ui.new_work.clear();
+                        sui.new_work.clear();
                     }
                 });
             });

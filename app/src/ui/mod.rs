@@ -6,6 +6,7 @@
 //! - [`edit`]: every change the UI makes to a project, with its inverse for undo;
 //! - [`text_bind`]: text fields bound to the document, with cursors that survive
 //!   remote edits;
+//! - [`saver`]: writes changes on a thread of its own, so typing never waits for the disk;
 //! - [`sync_hook`]: the seam where the sync engine plugs in;
 //! - `*_ui.rs`: drawing only. Panels read state and push [`state::Command`]s and
 //!   [`edit::Edit`]s into an [`state::Outbox`], which the app drains once per frame.
@@ -17,10 +18,14 @@ mod chrome_ui;
 pub mod edit;
 pub mod engine_sync;
 mod gatherings_ui;
+mod history_ui;
 mod keys;
 mod library_ui;
+mod presence_ui;
 mod project_ui;
 mod projects_ui;
+mod run_ui;
+pub mod saver;
 mod settings_ui;
 pub mod state;
 pub mod sync_hook;

@@ -8,18 +8,26 @@ use samspill_shared::model::{Phase, PhaseStatus, Project, date_of_ms};
 
 use super::edit::{Edit, TextField};
 use super::projects_ui::empty_ui;
-use super::state::{Command, Dialog, Outbox, Section, Session};
+use std::path::PathBuf;
+
+use super::presence_ui::{PeerMark, dots_ui};
+use super::state::{Command, Dialog, ExportFormat, ExportWhat, Outbox, Section, SessionUi};
 use super::text_bind::{FieldLook, Fields};
 use super::theme::{self, accent, card_fill, muted};
 use super::{tr, tr_dyn};
 
+/// A section of the project drawn from `v`; `live` is false for an earlier version
+/// (no printing, nothing to change).
+#[allow(clippy::too_many_arguments)]
 pub fn project_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     section: Section,
-    s: &mut Session,
+    v: &Project,
+    sui: &mut SessionUi,
     fields: &mut Fields,
     out: &mut Outbox,
+    live: bool,
 ) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
@@ -27,14 +35,126 @@ pub fn project_ui(
             ui.set_max_width(980.0);
             match section {
                 Section::Phase(i) => {
-                    if let Some(phase) = s.view.phases.get(i) {
-                        phase_ui(ui, lang, i, phase, &s.view, &mut s.ui, fields, out);
+                    if let Some(phase) = v.phases.get(i) {
+                        phase_ui(ui, lang, i, phase, v, sui, fields, out);
                     }
                 }
-                Section::Log => log_ui(ui, lang, &s.view, &mut s.ui.new_log, out),
-                _ => overview_ui(ui, lang, &s.view, fields, out),
+                Section::Log => log_ui(ui, lang, v, &mut sui.new_log, out),
+                _ => {
+                    overview_ui(ui, lang, v, &sui.peers, fields, out);
+                    if live {
+                        print_ui(ui, lang, v, &ExportWhat::Plan, sui, out);
+                    }
+                }
             }
         });
+}
+
+/// "Print": a path (with a default in the documents folder) and PDF / HTML buttons.
+pub fn print_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    what: &ExportWhat,
+    sui: &mut SessionUi,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let (key, title, name) = match what {
+        ExportWhat::Plan => (
+            "plan".to_owned(),
+            t("print.plan"),
+            format!("{}-plan", slug(&v.meta.title)),
+        ),
+        ExportWhat::Gathering(id) => (
+            id.clone(),
+            t("print.agenda"),
+            format!(
+                "{}-{}",
+                slug(&v.meta.title),
+                slug(&v.gathering(id).map(|g| g.title.clone()).unwrap_or_default())
+            ),
+        ),
+    };
+    card_ui(ui, title, |ui| {
+        let path = sui
+            .export_paths
+            .entry(key)
+            .or_insert_with(|| default_export_dir().join(name).display().to_string());
+        ui.horizontal(|ui| {
+            let l = ui.label(RichText::new(t("print.path")).color(muted(ui)));
+            ui.add(
+                egui::TextEdit::singleline(path)
+                    .desired_width((ui.available_width() - 250.0).max(200.0))
+                    .hint_text(t("print.path-hint")),
+            )
+            .labelled_by(l.id);
+            for (format, label) in [
+                (ExportFormat::Pdf, t("print.pdf")),
+                (ExportFormat::Html, t("print.html")),
+            ] {
+                if ui.button(format!("🖶 {label}")).clicked() && !path.trim().is_empty() {
+                    let mut file = PathBuf::from(expand_home(path.trim()));
+                    file.set_extension(format.extension());
+                    out.send(Command::Export {
+                        what: what.clone(),
+                        format,
+                        path: file,
+                    });
+                }
+            }
+        });
+        ui.label(RichText::new(t("print.help")).small().color(muted(ui)));
+        if let Some(done) = &sui.exported {
+            ui.label(
+                RichText::new(format!("✔ {} {}", t("print.written"), done.display()))
+                    .color(accent(ui)),
+            );
+        }
+    });
+}
+
+/// Where printouts go by default: the documents folder, else home, else here.
+fn default_export_dir() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|d| {
+            d.document_dir()
+                .map_or_else(|| d.home_dir().to_owned(), ToOwned::to_owned)
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `~/x` as the home directory's `x`.
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), directories::UserDirs::new()) {
+        (Some(rest), Some(d)) => d.home_dir().join(rest).display().to_string(),
+        _ => path.to_owned(),
+    }
+}
+
+/// A file-name-friendly form of a title: lower case, letters and digits, dashes.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'æ' => "ae".to_owned(),
+            'ø' => "o".to_owned(),
+            'å' => "a".to_owned(),
+            c if c.is_alphanumeric() => c.to_string(),
+            _ => "-".to_owned(),
+        };
+        if c == "-" && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        out.push_str(&c);
+    }
+    let out = out.trim_end_matches('-');
+    let short: String = out.chars().take(40).collect();
+    if short.is_empty() {
+        "samspill".to_owned()
+    } else {
+        short
+    }
 }
 
 /// A card: a white rounded box with a title.
@@ -57,15 +177,27 @@ pub fn card_ui<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui
     r
 }
 
-fn overview_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, fields: &mut Fields, out: &mut Outbox) {
+fn overview_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    peers: &[PeerMark],
+    fields: &mut Fields,
+    out: &mut Outbox,
+) {
     let t = |k: &'static str| tr(lang, k);
-    fields.field_ui(
-        ui,
-        &mut out.edits,
-        &TextField::Title,
-        &v.meta.title,
-        FieldLook::line(t("project.title-label")).big(),
-    );
+    ui.horizontal(|ui| {
+        fields.field_ui(
+            ui,
+            &mut out.edits,
+            &TextField::Title,
+            &v.meta.title,
+            FieldLook::line(t("project.title-label"))
+                .big()
+                .width(ui.available_width() - 60.0),
+        );
+        dots_ui(ui, peers, |p| p == "meta");
+    });
     ui.add_space(6.0);
     card_ui(ui, "", |ui| {
         egui::Grid::new("meta")
@@ -232,8 +364,11 @@ fn phase_ui(
     let Ok(phase_id) = phase.id.parse::<samspill_shared::ids::PhaseId>() else {
         return;
     };
+    let peers = &sui.peers;
     ui.horizontal(|ui| {
         ui.heading(format!("{}. {}", index + 1, phase.name));
+        let here = format!("phases/{}", phase.id);
+        dots_ui(ui, peers, |p| p == here);
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             for status in PhaseStatus::ALL.iter().rev() {
                 let label = tr_dyn(lang, &format!("status.{}", status.as_str()));
@@ -313,6 +448,8 @@ fn phase_ui(
                         done,
                     });
                 }
+                let here = format!("tasks/{}", task.id);
+                dots_ui(ui, &sui.peers, |p| p == here);
                 let w = (ui.available_width() - 330.0).max(160.0);
                 fields.field_ui(
                     ui,

@@ -1,5 +1,6 @@
 //! What the app remembers between frames. No drawing and no document changes here.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
@@ -8,8 +9,11 @@ use automerge::ChangeHash;
 use samspill_shared::content::{Lang, PhaseKind};
 use samspill_shared::crypto::DocumentId;
 use samspill_shared::model::Project;
+use samspill_shared::model::history::HistoryEntry;
 
 use super::edit::{Edit, UndoStack};
+use super::presence_ui::PeerMark;
+use super::saver::Saver;
 use super::sync_hook::{SyncCommand, SyncHook, SyncStatus};
 use super::text_bind::Fields;
 use crate::device::{Device, LocalProject};
@@ -32,6 +36,7 @@ pub enum Section {
     Gatherings,
     BetweenWork,
     Log,
+    History,
 }
 
 /// A project as the list shows it.
@@ -81,6 +86,43 @@ pub enum Command {
         gathering: String,
         method: Option<String>,
     },
+    /// Shows the project as it was right after a change (hash in hex), read-only.
+    ViewAt(String),
+    /// Shows the project as it was at a checkpoint.
+    ViewCheckpoint(String),
+    /// Back from an earlier version to the project as it is.
+    ViewNow,
+    /// Opens run mode for a gathering (following it when it is already running).
+    OpenRun(String),
+    CloseRun,
+    /// Writes the plan or a gathering's agenda to a file.
+    Export {
+        what: ExportWhat,
+        format: ExportFormat,
+        path: PathBuf,
+    },
+}
+
+/// What to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportWhat {
+    Plan,
+    Gathering(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Pdf,
+    Html,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Pdf => "pdf",
+            ExportFormat::Html => "html",
+        }
+    }
 }
 
 /// Commands and document edits collected while drawing one frame.
@@ -134,6 +176,11 @@ pub enum Dialog {
         question: String,
         edit: Edit,
     },
+    /// "Are you sure?" before restoring an earlier version (shown in `label`).
+    ConfirmRestore {
+        label: String,
+        edit: Edit,
+    },
     Shortcuts,
 }
 
@@ -183,6 +230,46 @@ pub struct SessionUi {
     pub read_more: bool,
     /// Move keyboard focus to the "new task" field next frame (Ctrl+N).
     pub focus_new_task: bool,
+    /// The change history, read when the history is shown and the heads moved.
+    pub history: Option<HistoryCache>,
+    /// An earlier version being looked at (read-only).
+    pub viewing: Option<Viewing>,
+    pub new_checkpoint: String,
+    /// Run mode: the gathering shown running (or followed).
+    pub run: Option<RunUi>,
+    /// Where "print" writes, per thing printed (plan, or a gathering id).
+    pub export_paths: HashMap<String, String>,
+    /// The last file written, shown under the print buttons.
+    pub exported: Option<PathBuf>,
+    /// Co-facilitators and where they are, refreshed every frame.
+    pub peers: Vec<PeerMark>,
+}
+
+/// The history as last read, and the heads it was read at.
+#[derive(Debug, Clone)]
+pub struct HistoryCache {
+    pub heads: Vec<ChangeHash>,
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// The project as it was at some point, shown instead of the live one.
+#[derive(Debug, Clone)]
+pub struct Viewing {
+    /// The change it was read at (what "restore" goes back to).
+    pub change: ChangeHash,
+    /// "after Kari's change at 14:02 (Added a task)", or a checkpoint's name.
+    pub label: String,
+    pub view: Box<Project>,
+}
+
+/// Run mode's own state (the running itself is in the document).
+#[derive(Debug, Clone, Default)]
+pub struct RunUi {
+    pub gathering: String,
+    /// Opened with "follow" on a gathering someone else runs: the controls are
+    /// folded away until "take over".
+    pub following: bool,
+    pub note: String,
 }
 
 /// The open project.
@@ -193,18 +280,23 @@ pub struct Session {
     pub heads: Vec<ChangeHash>,
     /// Unsaved local changes since (saved ~300 ms after the last one).
     pub dirty_since: Option<Instant>,
+    /// Writes the changes on its own thread.
+    pub saver: Saver,
     pub ui: SessionUi,
 }
 
 impl Session {
-    pub fn new(mut project: LocalProject) -> Self {
+    /// `repaint` wakes the UI when the saver has written something.
+    pub fn new(mut project: LocalProject, repaint: Option<egui::Context>) -> Self {
         let view = project.doc.view();
         let heads = project.doc.automerge_mut().get_heads();
+        let saver = Saver::start(project.files.clone(), repaint);
         Self {
             project,
             view,
             heads,
             dirty_since: None,
+            saver,
             ui: SessionUi {
                 section: Some(Section::Overview),
                 ..Default::default()
@@ -243,6 +335,10 @@ pub struct AppState {
     pub sync: Box<dyn SyncHook>,
     pub jobs: Vec<Receiver<JobDone>>,
     pub started: bool,
+    /// The UI's context, for background threads to wake it (set on the first frame).
+    pub repaint: Option<egui::Context>,
+    /// What this user was last announced as editing (presence).
+    pub editing: Option<String>,
 }
 
 impl AppState {

@@ -57,13 +57,17 @@ pub enum SyncStatus {
     Error(String),
 }
 
-/// Someone else who has the project open.
+/// Someone else who has the project open, as their own machine announces them. The UI
+/// shows them by `person` from the project's people; `name` and `colour` are what they
+/// claim, and are not trusted for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Presence {
+    /// Their person id in the project's people.
+    pub person: String,
     pub name: String,
     /// `#rrggbb`.
     pub colour: String,
-    /// What they are editing, in words ("Samling 2"), if anything.
+    /// Where they are (a place such as `agenda/<id>`, see `presence_ui`), if anywhere.
     pub editing: Option<String>,
 }
 

@@ -47,6 +47,10 @@ pub fn shift_index(old: &str, new: &str, index: usize) -> usize {
 #[derive(Debug, Default)]
 pub struct Fields {
     bufs: HashMap<egui::Id, Buffer>,
+    /// The field that had focus when last drawn.
+    focused: Option<(egui::Id, TextField)>,
+    /// Show text only (an earlier version of the project): nothing can be typed.
+    read_only: bool,
 }
 
 #[derive(Debug)]
@@ -110,6 +114,22 @@ pub fn field_id(field: &TextField) -> egui::Id {
 }
 
 impl Fields {
+    /// Fields that show text and take no input.
+    pub fn read_only() -> Self {
+        Self {
+            read_only: true,
+            ..Default::default()
+        }
+    }
+
+    /// The field with keyboard focus, if it was drawn this frame or the last.
+    pub fn focused(&self, ctx: &egui::Context) -> Option<&TextField> {
+        self.focused
+            .as_ref()
+            .filter(|(id, _)| ctx.memory(|m| m.has_focus(*id)))
+            .map(|(_, f)| f)
+    }
+
     /// Shows a field bound to `doc_text`; an accepted change is pushed to `edits`.
     pub fn field_ui(
         &mut self,
@@ -145,6 +165,7 @@ impl Fields {
             egui::TextEdit::singleline(text)
         }
         .id(id)
+        .interactive(!self.read_only)
         .hint_text(look.hint);
         if look.big {
             edit = edit.font(egui::TextStyle::Heading).frame(egui::Frame::NONE);
@@ -157,7 +178,13 @@ impl Fields {
             edit = edit.text_color(ui.visuals().error_fg_color);
         }
         let response = ui.add(edit).accessible_name(look.name);
-        let accepted = (response.changed() && field.accepts(text) && text.as_str() != doc_text)
+        if response.has_focus() {
+            self.focused = Some((id, field.clone()));
+        }
+        let accepted = (!self.read_only
+            && response.changed()
+            && field.accepts(text)
+            && text.as_str() != doc_text)
             .then(|| text.clone());
         if let Some(new) = accepted {
             edits.push(Edit::SetText {

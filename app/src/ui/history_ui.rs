@@ -1,0 +1,307 @@
+//! History: who changed what and when, grouped into sessions of work; looking at the
+//! project as it was; restoring an earlier version; named checkpoints.
+
+use egui::{Align, Layout, RichText};
+use samspill_shared::content::Lang;
+use samspill_shared::model::Project;
+use samspill_shared::model::history::{self, HistoryEntry};
+
+use super::edit::Edit;
+use super::project_ui::card_ui;
+use super::projects_ui::empty_ui;
+use super::state::{Command, Dialog, HistoryCache, Outbox, Session, Viewing};
+use super::theme::{self, accent, muted};
+use super::tr;
+
+/// Changes further apart than this start a new session of work.
+pub const SESSION_GAP_S: i64 = 30 * 60;
+
+/// Sessions shown at first; "show more" adds this many again.
+const SESSIONS_SHOWN: usize = 40;
+
+/// Reads the history when it is shown and the document moved since it was last read.
+pub fn refresh(s: &mut Session) {
+    let fresh = s.ui.history.as_ref().is_some_and(|h| h.heads == s.heads);
+    if !fresh {
+        s.ui.history = Some(HistoryCache {
+            heads: s.heads.clone(),
+            entries: s.project.doc.history(),
+        });
+    }
+}
+
+pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outbox) {
+    let t = |k: &'static str| tr(lang, k);
+    refresh(s);
+    let v = &s.view;
+    let Some(cache) = &s.ui.history else { return };
+    let new_checkpoint = &mut s.ui.new_checkpoint;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_max_width(980.0);
+            ui.heading(t("history.title"));
+            ui.label(RichText::new(t("history.help")).color(muted(ui)));
+            ui.add_space(8.0);
+
+            card_ui(ui, t("history.checkpoints"), |ui| {
+                ui.label(
+                    RichText::new(t("history.checkpoints-help"))
+                        .small()
+                        .color(muted(ui)),
+                );
+                for cp in v.checkpoints.iter().rev() {
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new("⚑").color(accent(ui)));
+                        ui.label(RichText::new(&cp.name).strong());
+                        let when = cp.at.map(|ms| when(ms.div_euclid(1000)));
+                        ui.label(
+                            RichText::new(format!(
+                                "{} · {}",
+                                when.unwrap_or_default(),
+                                v.person_name(&cp.by)
+                            ))
+                            .small()
+                            .color(muted(ui)),
+                        );
+                        if ui
+                            .button(t("history.view"))
+                            .on_hover_text(t("history.view-checkpoint"))
+                            .clicked()
+                        {
+                            out.send(Command::ViewCheckpoint(cp.id.clone()));
+                        }
+                    });
+                }
+                ui.horizontal(|ui| {
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(new_checkpoint)
+                                .hint_text(t("history.checkpoint-hint"))
+                                .desired_width(320.0),
+                        )
+                        .accessible_name(t("history.checkpoint-name"));
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if (ui
+                        .button(format!("⚑ {}", t("history.add-checkpoint")))
+                        .clicked()
+                        || enter)
+                        && !new_checkpoint.trim().is_empty()
+                    {
+                        out.edit(Edit::AddCheckpoint {
+                            name: new_checkpoint.trim().to_owned(),
+                        });
+                        new_checkpoint.clear();
+                    }
+                });
+            });
+
+            let sessions = history::sessions(&cache.entries, SESSION_GAP_S);
+            if sessions.is_empty() {
+                empty_ui(ui, t("history.empty"));
+            }
+            let total = sessions.len();
+            for (i, session) in sessions.iter().rev().take(SESSIONS_SHOWN).enumerate() {
+                session_ui(ui, lang, v, session, i == 0, out);
+            }
+            if total > SESSIONS_SHOWN {
+                ui.label(
+                    RichText::new(format!(
+                        "… {} {}",
+                        total - SESSIONS_SHOWN,
+                        t("history.older")
+                    ))
+                    .color(muted(ui)),
+                );
+            }
+        });
+}
+
+/// One session of work: who, when, and what they did (repeats folded: typing in one
+/// field is many changes with one message).
+fn session_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    v: &Project,
+    session: &[HistoryEntry],
+    newest: bool,
+    out: &mut Outbox,
+) {
+    let t = |k: &'static str| tr(lang, k);
+    let (Some(first), Some(last)) = (session.first(), session.last()) else {
+        return;
+    };
+    card_ui(ui, "", |ui| {
+        ui.horizontal(|ui| {
+            who_ui(ui, lang, v, &first.by);
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                let span = if when(first.time) == when(last.time) {
+                    when(last.time)
+                } else {
+                    format!("{} – {}", when(first.time), clock(last.time))
+                };
+                ui.label(RichText::new(span).monospace().color(muted(ui)));
+            });
+        });
+        // Newest first, consecutive equal messages folded into one line.
+        let mut lines: Vec<(&HistoryEntry, usize)> = Vec::new();
+        for e in session.iter().rev() {
+            match lines.last_mut() {
+                Some((top, n)) if top.msg == e.msg => *n += 1,
+                _ => lines.push((e, 1)),
+            }
+        }
+        for (j, (e, n)) in lines.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.add_space(32.0);
+                ui.label(
+                    RichText::new(clock(e.time))
+                        .monospace()
+                        .small()
+                        .color(muted(ui)),
+                );
+                let msg = if e.msg.is_empty() {
+                    t("history.no-message").to_owned()
+                } else {
+                    e.msg.clone()
+                };
+                let text = if *n > 1 { format!("{msg}  ×{n}") } else { msg };
+                let r = ui
+                    .add(egui::Label::new(text).sense(egui::Sense::click()))
+                    .on_hover_text(format!("{} · {}", t("history.view-hint"), e.short()));
+                if r.clicked() {
+                    out.send(Command::ViewAt(e.hash.clone()));
+                }
+                if newest && j == 0 {
+                    ui.label(RichText::new(t("history.now")).small().color(accent(ui)));
+                } else if ui.small_button(t("history.view")).clicked() {
+                    out.send(Command::ViewAt(e.hash.clone()));
+                }
+            });
+        }
+    });
+}
+
+/// A colour dot, the person's name and centre, from the project's people only.
+pub fn who_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, person: &str) {
+    match v.person(person) {
+        Some(p) => {
+            theme::avatar_ui(ui, &p.name, &p.colour, 24.0);
+            ui.label(RichText::new(&p.name).strong());
+            if !p.centre.is_empty() {
+                ui.label(RichText::new(&p.centre).color(muted(ui)));
+            }
+        }
+        None => {
+            theme::avatar_ui(ui, "?", "#9a9a9a", 24.0);
+            ui.label(RichText::new(tr(lang, "history.unknown")).color(muted(ui)));
+        }
+    }
+}
+
+/// The banner over an earlier version: what it is, restore, back.
+pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: &mut Outbox) {
+    let t = |k: &'static str| tr(lang, k);
+    egui::Frame::new()
+        .fill(theme::AMBER.gamma_multiply(0.22))
+        .stroke(egui::Stroke::new(1.0, theme::AMBER))
+        .corner_radius(8)
+        .inner_margin(egui::Margin::symmetric(14, 10))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("🕘").size(18.0));
+                ui.vertical(|ui| {
+                    ui.label(
+                        RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label))
+                            .strong(),
+                    );
+                    ui.label(
+                        RichText::new(t("history.read-only"))
+                            .small()
+                            .color(muted(ui)),
+                    );
+                });
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui.button(format!("↩ {}", t("history.back"))).clicked() {
+                        out.send(Command::ViewNow);
+                    }
+                    if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
+                        out.send(Command::OpenDialog(Dialog::ConfirmRestore {
+                            label: viewing.label.clone(),
+                            edit: Edit::Restore {
+                                change: viewing.change,
+                            },
+                        }));
+                    }
+                });
+            });
+        });
+    ui.add_space(10.0);
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM`, Norwegian time.
+pub fn when(secs: i64) -> String {
+    let local = local_secs(secs);
+    format!(
+        "{} {}",
+        samspill_shared::model::date_of_ms(local * 1000),
+        hhmm(local)
+    )
+}
+
+/// Just the clock: `HH:MM`, Norwegian time.
+pub fn clock(secs: i64) -> String {
+    hhmm(local_secs(secs))
+}
+
+fn hhmm(local: i64) -> String {
+    let m = local.rem_euclid(86_400) / 60;
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+/// Norwegian time (CET, CEST from the last Sunday of March to the last Sunday of
+/// October at 01:00 UTC), the facilitators' own, without a time-zone database. Close
+/// enough to say when someone worked; the document keeps UTC.
+pub fn local_secs(utc: i64) -> i64 {
+    let year = samspill_shared::model::date_of_ms(utc * 1000)[..4]
+        .parse::<i64>()
+        .unwrap_or(1970);
+    let summer = utc >= last_sunday_1am_utc(year, 3) && utc < last_sunday_1am_utc(year, 10);
+    utc + if summer { 7200 } else { 3600 }
+}
+
+/// 01:00 UTC on the last Sunday of `month` (March or October) in `year`.
+fn last_sunday_1am_utc(year: i64, month: i64) -> i64 {
+    // Days from 1970-01-01 to the 31st of the month (both months have 31 days).
+    let days = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday.
+    let weekday = (days + 4).rem_euclid(7);
+    (days - weekday) * 86_400 + 3600
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norwegian_time_is_an_hour_ahead_in_winter_and_two_in_summer() {
+        // 2025-01-15 12:00 UTC
+        assert_eq!(when(1_736_942_400), "2025-01-15 13:00");
+        // 2025-06-15 12:00 UTC
+        assert_eq!(when(1_749_988_800), "2025-06-15 14:00");
+        // Summer time began 2025-03-30 01:00 UTC.
+        assert_eq!(clock(1_743_296_400 - 60), "01:59");
+        assert_eq!(clock(1_743_296_400), "03:00");
+    }
+}
