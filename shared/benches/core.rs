@@ -106,10 +106,10 @@ fn save_and_load(c: &mut Criterion) {
     let mut g = c.benchmark_group("storage");
     g.sample_size(20);
     g.bench_function("save (5000-keystroke project)", |b| {
-        b.iter(|| black_box(doc.automerge_mut().save()))
+        b.iter(|| black_box(doc.automerge_mut().save()));
     });
     g.bench_function("load (5000-keystroke project)", |b| {
-        b.iter(|| black_box(AutoCommit::load(&bytes).expect("load")))
+        b.iter(|| black_box(AutoCommit::load(&bytes).expect("load")));
     });
     g.finish();
 }
@@ -120,10 +120,10 @@ fn crypto_and_frames(c: &mut Criterion) {
     let blob = encrypt(&keys, BlobKind::Entry, [9; 24], &entry);
     let mut g = c.benchmark_group("wire");
     g.bench_function("encrypt 1 KiB entry", |b| {
-        b.iter(|| black_box(encrypt(&keys, BlobKind::Entry, [9; 24], &entry)))
+        b.iter(|| black_box(encrypt(&keys, BlobKind::Entry, [9; 24], &entry)));
     });
     g.bench_function("decrypt 1 KiB entry", |b| {
-        b.iter(|| black_box(decrypt(&keys, BlobKind::Entry, &blob).expect("ok")))
+        b.iter(|| black_box(decrypt(&keys, BlobKind::Entry, &blob).expect("ok")));
     });
     let frame = ClientFrame::Push {
         doc: keys.doc_id,
@@ -132,7 +132,7 @@ fn crypto_and_frames(c: &mut Criterion) {
     };
     let bytes = encode_client(&frame);
     g.bench_function("encode push frame (1 KiB)", |b| {
-        b.iter(|| black_box(encode_client(&frame)))
+        b.iter(|| black_box(encode_client(&frame)));
     });
     g.bench_function("decode push frame (1 KiB)", |b| {
         b.iter(|| black_box(decode_client(&bytes, DEFAULT_MAX_FRAME_BYTES).expect("ok")));
