@@ -298,6 +298,11 @@ impl Target {
         }
     }
 
+    /// The spawned relay's data directory.
+    fn data_dir(&self) -> Option<PathBuf> {
+        self.spawned.as_ref().map(|s| s.data.path().to_owned())
+    }
+
     fn stop(&mut self) {
         if let Some(mut s) = self.spawned.take() {
             // Best effort at the end of a run: the process may already be gone.
@@ -420,11 +425,28 @@ fn rss_kib(pid: u32) -> Option<u64> {
 /// Samples the relay each second until `stop` flips.
 fn spawn_sampler(
     pid: Option<u32>,
+    probe_dir: Option<PathBuf>,
     mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<Vec<ProcSample>> {
+) -> tokio::task::JoinHandle<(Vec<ProcSample>, Option<Histogram<u64>>)> {
     tokio::spawn(async move {
         let mut out = Vec::new();
-        let Some(pid) = pid else { return out };
+        let probing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let probe = probe_dir.map(|dir| {
+            let probing = Arc::clone(&probing);
+            tokio::task::spawn_blocking(move || fsync_probe(&dir, &probing))
+        });
+        let finish = |out: Vec<ProcSample>| async move {
+            probing.store(false, std::sync::atomic::Ordering::Relaxed);
+            let fsync = match probe {
+                Some(p) => p.await.ok().flatten(),
+                None => None,
+            };
+            (out, fsync)
+        };
+        let Some(pid) = pid else {
+            let _ = stop.changed().await;
+            return finish(out).await;
+        };
         let hz = clock_ticks();
         let start = Instant::now();
         let mut last = (Instant::now(), cpu_ticks(pid).unwrap_or(0));
@@ -448,13 +470,38 @@ fn spawn_sampler(
                 rss_kib: rss,
             });
         }
-        out
+        finish(out).await
     })
 }
 
-fn proc_json(samples: &[ProcSample]) -> Value {
+/// How long the disk under the relay's data takes to make 4 KiB durable, ten times a
+/// second: a commit with `synchronous = FULL` waits for at least one of these.
+fn fsync_probe(dir: &Path, running: &std::sync::atomic::AtomicBool) -> Option<Histogram<u64>> {
+    use std::io::{Seek, Write};
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::File::create(&path).ok()?;
+    let mut h = histogram();
+    let block = [0x5au8; 4096];
+    while running.load(std::sync::atomic::Ordering::Relaxed) {
+        let t = Instant::now();
+        let ok = f.rewind().is_ok() && f.write_all(&block).is_ok() && f.sync_data().is_ok();
+        if ok {
+            h.saturating_record(t.elapsed().as_micros() as u64);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+    Some(h)
+}
+
+fn proc_json((samples, fsync): &(Vec<ProcSample>, Option<Histogram<u64>>)) -> Value {
     let n = samples.len().max(1) as f64;
+    let fsync = fsync.as_ref().map(|h| {
+        json!({"n": h.len(), "p50_us": h.value_at_quantile(0.5), "p99_us": h.value_at_quantile(0.99), "max_us": h.max()})
+    });
     json!({
+        "disk_fsync_4k": fsync,
         "relay_cpu_pct_mean": samples.iter().map(|s| s.cpu_pct).sum::<f64>() / n,
         "relay_cpu_pct_max": samples.iter().map(|s| s.cpu_pct).fold(0.0, f64::max),
         "relay_rss_kib_max": samples.iter().map(|s| s.rss_kib).max().unwrap_or(0),
@@ -1045,7 +1092,7 @@ async fn propagation(args: &Args, target: &mut Target) -> Result<Value> {
         }
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sampler = spawn_sampler(target.pid, stop_rx);
+    let sampler = spawn_sampler(target.pid, target.data_dir(), stop_rx);
     let start = Instant::now() + Duration::from_millis(200);
     let stop_push = start + Duration::from_secs_f64(args.duration);
     let stop_all = stop_push + Duration::from_secs(2);
@@ -1155,7 +1202,7 @@ async fn throughput(args: &Args, target: &mut Target) -> Result<Value> {
     .len();
     let warmup = Duration::from_secs(1);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sampler = spawn_sampler(target.pid, stop_rx);
+    let sampler = spawn_sampler(target.pid, target.data_dir(), stop_rx);
     let start = Instant::now();
     let measure_from = start + warmup;
     let stop = measure_from + Duration::from_secs_f64(args.duration);
