@@ -497,6 +497,7 @@ impl SamspillApp {
                             gathering: gathering.clone(),
                             following: running,
                             note: String::new(),
+                            last_key: None,
                         });
                     }
                     s.ui.viewing = None;

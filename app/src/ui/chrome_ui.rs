@@ -364,7 +364,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let (d, t) = p.progress();
                     let mark = match p.status {
                         samspill_shared::model::PhaseStatus::Done => "✔",
-                        samspill_shared::model::PhaseStatus::Active => "●",
+                        samspill_shared::model::PhaseStatus::Active => "▶",
                         samspill_shared::model::PhaseStatus::NotStarted => "○",
                     };
                     let r = nav_item_ui(

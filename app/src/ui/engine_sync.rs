@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use samspill_shared::crypto::DocumentId;
 use samspill_shared::link::RelayUrl;
@@ -23,6 +24,29 @@ pub struct EngineSync {
     replies_tx: mpsc::Sender<SyncReply>,
     replies_rx: mpsc::Receiver<SyncReply>,
     repaint: egui::Context,
+    /// After a remote change: until when to look again, and the files as last seen.
+    recheck: Option<(Instant, Fingerprint)>,
+}
+
+/// Sizes and modification times of a project's snapshot and log.
+type Fingerprint = [(u64, Option<std::time::SystemTime>); 2];
+
+/// How long after a remote-change notice the files are watched: the engine announces
+/// a remote change before its save of it reaches the disk, so the first look can
+/// come too early.
+const RECHECK_FOR: Duration = Duration::from_secs(2);
+
+fn fingerprint(project: &LocalProject) -> Fingerprint {
+    let meta = |p: std::path::PathBuf| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+            .unwrap_or((0, None))
+    };
+    [
+        meta(project.files.log_path()),
+        meta(project.files.snapshot_path()),
+    ]
 }
 
 impl EngineSync {
@@ -36,6 +60,7 @@ impl EngineSync {
             replies_tx,
             replies_rx,
             repaint,
+            recheck: None,
         };
         this.restart();
         this
@@ -183,8 +208,24 @@ impl SyncHook for EngineSync {
     }
 
     fn pump(&mut self, project: &mut LocalProject) -> anyhow::Result<()> {
-        if let Some(h) = &self.handle {
-            h.pump(project)?;
+        let Some(h) = &self.handle else {
+            return Ok(());
+        };
+        if h.pump(project)? {
+            self.recheck = Some((Instant::now() + RECHECK_FOR, fingerprint(project)));
+        }
+        if let Some((until, seen)) = self.recheck {
+            let now = fingerprint(project);
+            if now != seen {
+                project.files.refresh(project.doc.automerge_mut())?;
+            }
+            if Instant::now() < until {
+                self.recheck = Some((until, now));
+                self.repaint
+                    .request_repaint_after(Duration::from_millis(100));
+            } else {
+                self.recheck = None;
+            }
         }
         Ok(())
     }

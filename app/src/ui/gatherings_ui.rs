@@ -297,9 +297,16 @@ fn agenda_ui(
             .on_hover_text(t("agenda.drag"));
             let here = format!("agenda/{}", a.id);
             let on_now = g.run.current == a.id;
+            // A fixed-width slot, so rows stay aligned whichever item is on.
+            let (slot, _) = ui.allocate_exact_size(egui::vec2(10.0, 14.0), egui::Sense::hover());
             if on_now {
-                ui.label(RichText::new("▶").color(accent(ui)))
-                    .on_hover_text(t("run.on-now"));
+                ui.painter().text(
+                    slot.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "▶",
+                    egui::FontId::proportional(11.0),
+                    accent(ui),
+                );
             }
             dots_ui(ui, &sui.peers, |p| p == here);
             let time = a.starts_at.clone().unwrap_or_else(|| "--:--".to_owned());

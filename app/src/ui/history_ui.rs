@@ -147,7 +147,7 @@ fn session_ui(
         let mut lines: Vec<(&HistoryEntry, usize)> = Vec::new();
         for e in session.iter().rev() {
             match lines.last_mut() {
-                Some((top, n)) if top.msg == e.msg => *n += 1,
+                Some((top, n)) if fold_key(&top.msg) == fold_key(&e.msg) => *n += 1,
                 _ => lines.push((e, 1)),
             }
         }
@@ -180,6 +180,16 @@ fn session_ui(
             });
         }
     });
+}
+
+/// What makes two changes "the same" for folding: the message, except that renaming
+/// something names the new text, which changes with every keystroke.
+fn fold_key(msg: &str) -> &str {
+    if msg.starts_with("Renamed") || msg.starts_with("Edited") {
+        msg.split('“').next().unwrap_or(msg)
+    } else {
+        msg
+    }
 }
 
 /// A colour dot, the person's name and centre, from the project's people only.

@@ -37,8 +37,13 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
     let typing = ui.ctx().egui_wants_keyboard_input();
 
     ui.horizontal(|ui| {
+        let (mark, key) = if g.run.is_running() {
+            ("▶", "run.title")
+        } else {
+            ("■", "run.view")
+        };
         ui.label(
-            RichText::new(format!("▶ {}", t("run.title")))
+            RichText::new(format!("{mark} {}", t(key)))
                 .strong()
                 .color(accent(ui)),
         );
@@ -284,6 +289,12 @@ fn controls_ui(
                 i.consume_key(egui::Modifiers::NONE, egui::Key::Space)
                     || i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowRight)
             });
+        // Text typed while the note field did not have the keyboard must not race
+        // through the agenda: a key moves on at most once in a while.
+        let key = key && run.last_key.is_none_or(|at| at.elapsed() >= KEY_REPEAT);
+        if key {
+            run.last_key = Some(std::time::Instant::now());
+        }
         if next.clicked() || key {
             out.edit(Edit::RunNext {
                 gathering: gid.clone(),
@@ -321,7 +332,13 @@ fn actual_ui(ui: &mut egui::Ui, lang: Lang, g: &Gathering, now: i64) {
                 ui.label(RichText::new(t("run.actual-col")).strong());
                 ui.label(RichText::new(t("run.difference")).strong());
                 ui.end_row();
-                for a in &g.run.actual {
+                // Only this run's items (an earlier run's times stay in the document).
+                let this_run = g
+                    .run
+                    .actual
+                    .iter()
+                    .filter(|a| g.run.started_at.is_none_or(|s| a.started_at >= s));
+                for a in this_run {
                     let Some(item) = g.agenda.iter().find(|i| i.id == a.item) else {
                         continue;
                     };
@@ -343,12 +360,22 @@ fn actual_ui(ui: &mut egui::Ui, lang: Lang, g: &Gathering, now: i64) {
                         muted(ui)
                     };
                     let sign = if diff >= 0 { "+" } else { "−" };
-                    ui.label(RichText::new(format!("{sign}{}", mmss(diff.abs()))).color(colour));
+                    if running && diff < 0 {
+                        // Still going and within its time: no difference yet.
+                        ui.label(RichText::new("…").color(muted(ui)));
+                    } else {
+                        ui.label(
+                            RichText::new(format!("{sign}{}", mmss(diff.abs()))).color(colour),
+                        );
+                    }
                     ui.end_row();
                 }
             });
     });
 }
+
+/// How soon Space or → may move on again.
+const KEY_REPEAT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// `m:ss` (or `h:mm:ss`).
 pub fn mmss(secs: i64) -> String {

@@ -270,6 +270,8 @@ pub struct RunUi {
     /// folded away until "take over".
     pub following: bool,
     pub note: String,
+    /// When Space or → last moved on.
+    pub last_key: Option<Instant>,
 }
 
 /// The open project.
