@@ -168,6 +168,17 @@ pub(crate) async fn run(state: Arc<RelayState>, socket: WebSocket, presented: Pr
     if finished.is_err() {
         tracing::error!(conn = id, "connection writer panicked");
     }
+    // Finish the closing handshake: read (and drop) what the peer still sends until its
+    // close arrives. Dropping a socket with unread bytes makes the kernel answer with a
+    // reset, which can destroy our close frame before the peer has read it.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     metrics::gauge!(m::CONNECTIONS).decrement(1.0);
     tracing::debug!(conn = id, "disconnected");
 }
