@@ -157,6 +157,7 @@ pub enum Notice {
     Syncing,
     /// Changes from someone else were applied to the document.
     RemoteChange,
+    /// A peer joined, or changed what they are editing.
     PeerJoined(Presence),
     PeerLeft(Presence),
     /// An entry or snapshot could not be read and was skipped (never applied).
@@ -745,7 +746,9 @@ impl DocSync {
             return;
         }
         let key = presence.session.clone();
-        let joined = !self.peers.contains_key(&key);
+        // A peer that is new, or now doing something else (another field), is reported;
+        // a plain heartbeat is not.
+        let news = self.peers.get(&key).is_none_or(|p| p.presence != presence);
         self.peers.insert(
             key,
             Peer {
@@ -753,7 +756,7 @@ impl DocSync {
                 last_seen: now,
             },
         );
-        if joined {
+        if news {
             out.push(Output::Notice(Notice::PeerJoined(presence)));
         }
     }

@@ -142,7 +142,13 @@ impl Tracked {
                         c.send(&frame).await?;
                     }
                 }
-                Output::Notice(n) => self.notice(n, events),
+                Output::Notice(n) => {
+                    // Whoever hears "remote change" reads the store: save it first.
+                    if matches!(n, Notice::RemoteChange) {
+                        self.flush(&mut dirty_doc, &mut dirty_state)?;
+                    }
+                    self.notice(n, events);
+                }
             }
         }
         if !self.file.created && *self.sm.phase() == Phase::Live {

@@ -164,6 +164,11 @@ impl SyncHook for EngineSync {
     }
 
     fn replies(&mut self) -> Vec<SyncReply> {
+        // The UI reads state from the status and presence tables, not from the event
+        // stream; drain it every frame so it cannot grow for as long as the app runs.
+        if let Some(h) = &self.handle {
+            drop(h.events());
+        }
         let replies: Vec<SyncReply> = self.replies_rx.try_iter().collect();
         if replies
             .iter()

@@ -832,6 +832,39 @@ fn peers_appear_with_their_heartbeat_and_leave_after_thirty_silent_seconds() {
 }
 
 #[test]
+fn a_peer_moving_to_another_field_is_reported_at_once() {
+    let mut net = Net::new(2, test_config());
+    let alice = |editing: Option<&str>| Presence {
+        session: "s0".to_owned(),
+        person: "p0".to_owned(),
+        name: "Alice".to_owned(),
+        colour: "#2f7d6d".to_owned(),
+        editing: editing.map(str::to_owned),
+        leaving: false,
+    };
+    net.clients[0].sync.set_presence(Some(alice(None)));
+    net.run_until_quiescent();
+    net.advance(10);
+    net.run_until_quiescent();
+    net.clients[1].notices.clear();
+    net.clients[0]
+        .sync
+        .set_presence(Some(alice(Some("phases/oppstart/notes"))));
+    net.advance(10);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.clients[1].sync.peers()[0].editing.as_deref(),
+        Some("phases/oppstart/notes")
+    );
+    assert!(
+        net.clients[1].notices.iter().any(
+            |n| matches!(n, Notice::PeerJoined(p) if p.editing.as_deref() == Some("phases/oppstart/notes"))
+        ),
+        "the app hears about the move, not only the first arrival"
+    );
+}
+
+#[test]
 fn sync_state_round_trips_through_json() {
     let state = SyncState {
         last_seq: 7,
