@@ -414,3 +414,42 @@ fn the_agenda_is_printed_to_a_pdf_where_the_user_says() {
     let said = format!("Skrevet til {}", pdf.display());
     assert_eq!(h.get_all_by_label_contains(&said).count(), 2);
 }
+
+#[test]
+fn a_due_date_set_on_two_machines_at_once_is_shown_with_the_other_value_on_offer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Samtidige frister");
+
+    // Kari and Ola both set the first task's due date while apart.
+    {
+        let app = h.state_mut();
+        let doc = &mut app.state.session.as_mut().unwrap().project.doc;
+        let task: samspill_shared::ids::TaskId = doc.view().phases[0].tasks[0].id.parse().unwrap();
+        let bytes = doc.automerge_mut().save();
+        let ola = Editor {
+            author: PersonId::random(&mut SeededEntropy::new(7)),
+            clock: Box::new(FixedClock(1_750_000_000_000)),
+            entropy: Box::new(SeededEntropy::new(8)),
+        };
+        let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
+        remote.set_task_due(&task, "2026-12-05").unwrap();
+        doc.set_task_due(&task, "2026-12-01").unwrap();
+        doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+    }
+    h.get_all_by_label_contains("1. Oppstart")
+        .next()
+        .unwrap()
+        .click();
+    step(&mut h);
+    h.get_by_label_contains("Endret samtidig");
+    let task = view(&h).phases[0].tasks[0].clone();
+    let other = task.conflicts[0].others[0].clone();
+    h.get_by_label(&format!("Bruk «{other}»")).click();
+    step(&mut h);
+    let task = view(&h).phases[0].tasks[0].clone();
+    assert_eq!(task.due, other);
+    assert!(task.conflicts.is_empty());
+    assert!(h.query_by_label_contains("Endret samtidig").is_none());
+}

@@ -185,6 +185,25 @@ fn gathering_ui(
             )
             .labelled_by(l.id);
     });
+    for c in &g.conflicts {
+        let (label, shown, field) = match c.field.as_str() {
+            "date" => (
+                t("gatherings.date"),
+                g.date.as_str(),
+                TextField::GatheringDate(gid.clone()),
+            ),
+            _ => (
+                t("gatherings.start"),
+                g.start.as_str(),
+                TextField::GatheringStart(gid.clone()),
+            ),
+        };
+        if let Some(text) =
+            super::project_ui::conflict_ui(ui, lang, label, shown, &c.others, str::to_owned)
+        {
+            out.edit(Edit::SetText { field, text });
+        }
+    }
     ui.add_space(10.0);
 
     card_ui(ui, t("agenda.title"), |ui| {
@@ -420,6 +439,31 @@ fn agenda_ui(
                 out.edit(Edit::RemoveAgendaItem { item: aid.clone() });
             }
         });
+        for c in &a.conflicts {
+            let minutes = a.minutes.to_string();
+            let (label, shown) = match c.field.as_str() {
+                "minutes" => (t("agenda.minutes"), minutes.as_str()),
+                _ => (t("agenda.responsible"), a.responsible.as_str()),
+            };
+            let name = |s: &str| v.person_name(s).to_owned();
+            if let Some(value) =
+                super::project_ui::conflict_ui(ui, lang, label, shown, &c.others, name)
+            {
+                if c.field == "minutes" {
+                    if let Ok(minutes) = value.parse::<u32>() {
+                        out.edit(Edit::SetAgendaMinutes {
+                            item: aid.clone(),
+                            minutes,
+                        });
+                    }
+                } else {
+                    out.edit(Edit::SetAgendaResponsible {
+                        item: aid.clone(),
+                        responsible: value,
+                    });
+                }
+            }
+        }
         // Dropping a dragged item on this row moves it here.
         let rect = row.response.rect;
         if ui.rect_contains_pointer(rect)

@@ -489,6 +489,26 @@ fn phase_ui(
                     out.edit(Edit::RemoveTask { task: id.clone() });
                 }
             });
+            for c in &task.conflicts {
+                let (label, shown) = match c.field.as_str() {
+                    "assignee" => (t("project.assignee"), task.assignee.as_str()),
+                    _ => (t("project.due"), task.due.as_str()),
+                };
+                let name = |s: &str| v.person_name(s).to_owned();
+                if let Some(value) = conflict_ui(ui, lang, label, shown, &c.others, name) {
+                    if c.field == "assignee" {
+                        out.edit(Edit::SetTaskAssignee {
+                            task: id.clone(),
+                            assignee: value.parse::<PersonId>().ok(),
+                        });
+                    } else {
+                        out.edit(Edit::SetText {
+                            field: TextField::TaskDue(id.clone()),
+                            text: value,
+                        });
+                    }
+                }
+            }
             if task.done && !task.done_by.is_empty() {
                 ui.label(
                     RichText::new(format!(
@@ -708,4 +728,51 @@ pub fn short(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// A field two people set at the same time: says so, and offers the value that lost
+/// (and keeping the one shown). Returns the value the user picked. `show` turns a stored
+/// value into what a person reads (a person id into a name).
+pub(crate) fn conflict_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    label: &str,
+    shown: &str,
+    others: &[String],
+    show: impl Fn(&str) -> String,
+) -> Option<String> {
+    let t = |k: &'static str| tr(lang, k);
+    let mut picked = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!("⚠ {} — {label}", t("conflict.title")))
+                .small()
+                .color(theme::AMBER),
+        );
+        for other in others {
+            let shown_other = if other.is_empty() {
+                t("conflict.empty").to_owned()
+            } else {
+                show(other)
+            };
+            if ui
+                .small_button(format!("{} «{shown_other}»", t("conflict.use")))
+                .clicked()
+            {
+                picked = Some(other.clone());
+            }
+        }
+        let shown_now = if shown.is_empty() {
+            t("conflict.empty").to_owned()
+        } else {
+            show(shown)
+        };
+        if ui
+            .small_button(format!("{} «{shown_now}»", t("conflict.keep")))
+            .clicked()
+        {
+            picked = Some(shown.to_owned());
+        }
+    });
+    picked
 }

@@ -61,6 +61,43 @@ fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
     }
 }
 
+/// Fields of `obj` that hold several concurrent values: the losers, as text.
+fn conflicts(doc: &AutoCommit, obj: &ObjId, fields: &[&str]) -> Vec<Conflict> {
+    fields
+        .iter()
+        .filter_map(|field| {
+            let all = doc.get_all(obj, *field).ok()?;
+            if all.len() < 2 {
+                return None;
+            }
+            let winner = scalar(doc, obj, field);
+            let mut others: Vec<String> = all
+                .into_iter()
+                .filter_map(|(v, _)| match v {
+                    Value::Scalar(s) if Some(s.as_ref()) != winner.as_ref() => {
+                        Some(scalar_text(s.as_ref()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            others.dedup();
+            (!others.is_empty()).then(|| Conflict {
+                field: (*field).to_owned(),
+                others,
+            })
+        })
+        .collect()
+}
+
+fn scalar_text(s: &ScalarValue) -> String {
+    match s {
+        ScalarValue::Str(s) => s.to_string(),
+        ScalarValue::Int(n) => n.to_string(),
+        ScalarValue::Uint(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Every (key, map) entry of a map, in key order.
 pub(super) fn entries(doc: &AutoCommit, obj: &ObjId) -> Vec<(String, ObjId)> {
     doc.map_range(obj, ..)
@@ -149,6 +186,7 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
                 done: bool(doc, t, "done"),
                 done_by: str(doc, t, "done_by"),
                 done_at: int(doc, t, "done_at"),
+                conflicts: conflicts(doc, t, &["assignee", "due"]),
             }),
             checklist: ordered(doc, p, "checklist", |id, c| CheckItem {
                 id,
@@ -203,6 +241,7 @@ fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
             responsible: str(doc, a, "responsible"),
             notes: text(doc, a, "notes"),
             starts_at,
+            conflicts: conflicts(doc, a, &["minutes", "responsible"]),
         }
     });
     let evaluation = map(doc, g, "evaluation")
@@ -235,6 +274,7 @@ fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
     Gathering {
         id,
         run: run.unwrap_or_default(),
+        conflicts: conflicts(doc, g, &["date", "start"]),
         title: text(doc, g, "title"),
         date: str(doc, g, "date"),
         end: start_min.map(|s| format_time(s + elapsed)),

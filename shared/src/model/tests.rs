@@ -887,3 +887,31 @@ fn a_schema_2_document_gains_checkpoints_and_run_state() {
     old.add_checkpoint("etter migrering").unwrap();
     assert_eq!(old.view().checkpoints.len(), 1);
 }
+
+#[test]
+fn a_due_date_set_on_two_machines_at_once_shows_the_winner_and_offers_the_other() {
+    let mut alice = new_project("four-phase");
+    let t = alice.add_task(&phase(&alice, 0), "Felles frist").unwrap();
+    let mut bob = replica(&mut alice, 2, "bob");
+    alice.set_task_due(&t, "2026-12-01").unwrap();
+    bob.set_task_due(&t, "2026-12-05").unwrap();
+    sync(&mut alice, &mut bob);
+    let task = alice.view().phases[0].tasks.last().cloned().unwrap();
+    assert_eq!(
+        json(&alice),
+        json(&bob),
+        "both see the same winner and the same conflict"
+    );
+    assert_eq!(task.conflicts.len(), 1);
+    assert_eq!(task.conflicts[0].field, "due");
+    let other = task.conflicts[0].others[0].clone();
+    let mut both = [task.due.clone(), other.clone()];
+    both.sort();
+    assert_eq!(both, ["2026-12-01", "2026-12-05"]);
+    // Choosing the other value settles it everywhere.
+    bob.set_task_due(&t, &other).unwrap();
+    sync(&mut alice, &mut bob);
+    let task = alice.view().phases[0].tasks.last().cloned().unwrap();
+    assert_eq!(task.due, other);
+    assert!(task.conflicts.is_empty());
+}

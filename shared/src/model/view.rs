@@ -147,6 +147,18 @@ pub struct Task {
     pub done_by: String,
     /// Milliseconds since the Unix epoch, when ticked.
     pub done_at: Option<i64>,
+    /// Values of `assignee` or `due` set at the same time on another device, which lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A field two people set at the same time: the value shown won (Automerge picks the
+/// same winner everywhere); `others` are the values that lost, offered to the user.
+/// Setting the field again resolves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub field: String,
+    pub others: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +189,9 @@ pub struct Gathering {
     /// Run mode: the current item and actual times.
     #[serde(default)]
     pub run: RunState,
+    /// Concurrent values of `date` or `start` that lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +207,9 @@ pub struct AgendaItem {
     /// Clock time the item starts, computed from the gathering's start and the minutes
     /// before it; `None` when the gathering has no start time.
     pub starts_at: Option<String>,
+    /// Concurrent values of `minutes` or `responsible` that lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
