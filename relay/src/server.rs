@@ -10,6 +10,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use samspill_shared::link::SYNC_PATH;
 use tokio::net::TcpListener;
@@ -128,7 +129,10 @@ async fn sync(
     // Frames up to twice the limit are read and refused with a TooLarge error frame, so
     // the connection survives; beyond that the websocket itself closes with 1009.
     let tracker = state.tracker.clone();
-    ws.max_message_size(max.saturating_mul(2))
+    // tungstenite keeps its whole read buffer resident (it zero-fills it before reads):
+    // 4 KiB instead of the default 128 KiB per connection; larger frames take more reads.
+    ws.read_buffer_size(4096)
+        .max_message_size(max.saturating_mul(2))
         .max_frame_size(max.saturating_mul(2))
         .on_upgrade(move |socket| tracker.track_future(crate::ws::run(state, socket, presented)))
 }
@@ -158,6 +162,13 @@ pub async fn serve(
         token.cancel();
     });
     let token = state.shutdown_token();
+    // Frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm holds
+    // a frame written while the previous one is unacknowledged for up to 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, router(Arc::clone(&state)))
         .with_graceful_shutdown(async move { token.cancelled().await })
         .await;
