@@ -5,7 +5,7 @@
 //! read as text. Items are ordered by their `order` key, ties broken by id; an item
 //! with a missing or invalid key sorts last.
 
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, ScalarValueRef, Value};
 
 use super::order;
 use super::view::*;
@@ -126,22 +126,130 @@ pub(super) fn ordered_keys(doc: &AutoCommit, coll: &ObjId) -> Vec<(String, Strin
     items
 }
 
-/// Items of a collection in display order, each read by `f`.
+/// One item's fields, read in a single pass over its map (one `get` per field costs
+/// several times more on large projects).
+struct Item<'a> {
+    doc: &'a AutoCommit,
+    fields: Vec<(String, Field, bool)>,
+}
+
+enum Field {
+    Text(ObjId),
+    Map(ObjId),
+    Scalar(ScalarValue),
+    Other,
+}
+
+impl<'a> Item<'a> {
+    fn read(doc: &'a AutoCommit, obj: &ObjId) -> Self {
+        let fields = doc
+            .map_range(obj, ..)
+            .map(|item| {
+                let field = match &item.value {
+                    automerge::ValueRef::Object(ObjType::Text) => Field::Text(item.id()),
+                    automerge::ValueRef::Object(ObjType::Map) => Field::Map(item.id()),
+                    automerge::ValueRef::Object(_) => Field::Other,
+                    automerge::ValueRef::Scalar(s) => match s {
+                        ScalarValueRef::Str(s) => {
+                            Field::Scalar(ScalarValue::Str(s.as_ref().into()))
+                        }
+                        ScalarValueRef::Int(n) => Field::Scalar(ScalarValue::Int(*n)),
+                        ScalarValueRef::Uint(n) => Field::Scalar(ScalarValue::Uint(*n)),
+                        ScalarValueRef::Timestamp(n) => Field::Scalar(ScalarValue::Timestamp(*n)),
+                        ScalarValueRef::Boolean(b) => Field::Scalar(ScalarValue::Boolean(*b)),
+                        _ => Field::Other,
+                    },
+                };
+                (item.key.to_string(), field, item.conflict)
+            })
+            .collect();
+        Self { doc, fields }
+    }
+
+    fn get(&self, key: &str) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, f, _)| f)
+    }
+
+    fn text(&self, key: &str) -> String {
+        match self.get(key) {
+            Some(Field::Text(id)) => self.doc.text(id).unwrap_or_default(),
+            Some(Field::Scalar(ScalarValue::Str(s))) => s.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn str(&self, key: &str) -> String {
+        match self.get(key) {
+            Some(Field::Scalar(ScalarValue::Str(s))) => s.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn bool(&self, key: &str) -> bool {
+        matches!(
+            self.get(key),
+            Some(Field::Scalar(ScalarValue::Boolean(true)))
+        )
+    }
+
+    fn int(&self, key: &str) -> Option<i64> {
+        match self.get(key) {
+            Some(Field::Scalar(ScalarValue::Int(n) | ScalarValue::Timestamp(n))) => Some(*n),
+            Some(Field::Scalar(ScalarValue::Uint(n))) => i64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
+    fn map(&self, key: &str) -> Option<ObjId> {
+        match self.get(key) {
+            Some(Field::Map(id)) => Some(id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Concurrent values that lost, for those of `fields` that have any.
+    fn conflicts(&self, obj: &ObjId, fields: &[&str]) -> Vec<Conflict> {
+        let flagged: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| self.fields.iter().any(|(k, _, c)| *c && k == f))
+            .collect();
+        if flagged.is_empty() {
+            return Vec::new();
+        }
+        conflicts(self.doc, obj, &flagged)
+    }
+}
+
+/// Items of a collection in display order (by order key, then id), each read by `f`.
 fn ordered<T>(
     doc: &AutoCommit,
-    parent: &ObjId,
-    key: &str,
-    mut f: impl FnMut(String, &ObjId) -> T,
+    coll: Option<ObjId>,
+    mut f: impl FnMut(String, &ObjId, &Item<'_>) -> T,
 ) -> Vec<T> {
-    let Some(coll) = map(doc, parent, key) else {
+    let Some(coll) = coll else {
         return Vec::new();
     };
-    ordered_keys(doc, &coll)
+    let mut items: Vec<(String, ObjId, Item<'_>, String)> = entries(doc, &coll)
         .into_iter()
-        .filter_map(|(id, _)| {
-            let obj = map(doc, &coll, &id)?;
-            Some(f(id, &obj))
+        .map(|(id, obj)| {
+            let item = Item::read(doc, &obj);
+            let key = item.str("order");
+            (id, obj, item, key)
         })
+        .collect();
+    items.sort_by(|(ia, _, _, ka), (ib, _, _, kb)| {
+        let (va, vb) = (order::is_valid(ka), order::is_valid(kb));
+        vb.cmp(&va)
+            .then_with(|| ka.cmp(kb))
+            .then_with(|| ia.cmp(ib))
+    });
+    items
+        .into_iter()
+        .map(|(id, obj, item, _)| f(id, &obj, &item))
         .collect()
 }
 
@@ -164,70 +272,78 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
     Project {
         schema,
         meta: meta.unwrap_or_default(),
-        people: ordered(doc, &ROOT, "people", |id, p| Person {
+        people: ordered(doc, map(doc, &ROOT, "people"), |id, _po, p| Person {
             id,
-            name: text(doc, p, "name"),
-            centre: str(doc, p, "centre"),
-            role: str(doc, p, "role"),
-            colour: str(doc, p, "colour"),
+            name: p.text("name"),
+            centre: p.str("centre"),
+            role: p.str("role"),
+            colour: p.str("colour"),
         }),
-        phases: ordered(doc, &ROOT, "phases", |id, p| Phase {
+        phases: ordered(doc, map(doc, &ROOT, "phases"), |id, _po, p| Phase {
             id,
-            kind: str(doc, p, "kind"),
-            name: text(doc, p, "name"),
-            status: PhaseStatus::parse(&str(doc, p, "status")).unwrap_or_default(),
-            guide: str(doc, p, "guide"),
-            notes: text(doc, p, "notes"),
-            tasks: ordered(doc, p, "tasks", |id, t| Task {
+            kind: p.str("kind"),
+            name: p.text("name"),
+            status: PhaseStatus::parse(&p.str("status")).unwrap_or_default(),
+            guide: p.str("guide"),
+            notes: p.text("notes"),
+            tasks: ordered(doc, p.map("tasks"), |id, to, t| Task {
                 id,
-                title: text(doc, t, "title"),
-                assignee: str(doc, t, "assignee"),
-                due: str(doc, t, "due"),
-                done: bool(doc, t, "done"),
-                done_by: str(doc, t, "done_by"),
-                done_at: int(doc, t, "done_at"),
-                conflicts: conflicts(doc, t, &["assignee", "due"]),
+                title: t.text("title"),
+                assignee: t.str("assignee"),
+                due: t.str("due"),
+                done: t.bool("done"),
+                done_by: t.str("done_by"),
+                done_at: t.int("done_at"),
+                conflicts: t.conflicts(to, &["assignee", "due"]),
             }),
-            checklist: ordered(doc, p, "checklist", |id, c| CheckItem {
+            checklist: ordered(doc, p.map("checklist"), |id, _co, c| CheckItem {
                 id,
-                text: text(doc, c, "text"),
-                done: bool(doc, c, "done"),
-                done_by: str(doc, c, "done_by"),
-                done_at: int(doc, c, "done_at"),
+                text: c.text("text"),
+                done: c.bool("done"),
+                done_by: c.str("done_by"),
+                done_at: c.int("done_at"),
             }),
         }),
-        gatherings: ordered(doc, &ROOT, "gatherings", |id, g| gathering(doc, id, g)),
-        between_work: ordered(doc, &ROOT, "between_work", |id, w| BetweenWork {
-            id,
-            title: text(doc, w, "title"),
-            description: text(doc, w, "description"),
-            gathering: str(doc, w, "gathering"),
-            assignee: str(doc, w, "assignee"),
-            due: str(doc, w, "due"),
-            done: bool(doc, w, "done"),
+        gatherings: ordered(doc, map(doc, &ROOT, "gatherings"), |id, go, g| {
+            gathering(id, go, g)
         }),
-        checkpoints: ordered(doc, &ROOT, "checkpoints", |id, c| Checkpoint {
-            id,
-            name: text(doc, c, "name"),
-            heads: str(doc, c, "heads"),
-            at: int(doc, c, "at"),
-            by: str(doc, c, "by"),
+        between_work: ordered(doc, map(doc, &ROOT, "between_work"), |id, _wo, w| {
+            BetweenWork {
+                id,
+                title: w.text("title"),
+                description: w.text("description"),
+                gathering: w.str("gathering"),
+                assignee: w.str("assignee"),
+                due: w.str("due"),
+                done: w.bool("done"),
+            }
         }),
-        log: ordered(doc, &ROOT, "log", |id, e| LogEntry {
+        checkpoints: ordered(doc, map(doc, &ROOT, "checkpoints"), |id, _co, c| {
+            Checkpoint {
+                id,
+                name: c.text("name"),
+                heads: c.str("heads"),
+                at: c.int("at"),
+                by: c.str("by"),
+            }
+        }),
+        log: ordered(doc, map(doc, &ROOT, "log"), |id, _eo, e| LogEntry {
             id,
-            date: str(doc, e, "date"),
-            author: str(doc, e, "author"),
-            text: text(doc, e, "text"),
+            date: e.str("date"),
+            author: e.str("author"),
+            text: e.text("text"),
         }),
     }
 }
 
-fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
-    let start = str(doc, g, "start");
+fn gathering(id: String, go: &ObjId, g: &Item<'_>) -> Gathering {
+    let doc = g.doc;
+    let start = g.str("start");
     let start_min = parse_time(&start);
     let mut elapsed: u32 = 0;
-    let agenda = ordered(doc, g, "agenda", |id, a| {
-        let minutes = int(doc, a, "minutes")
+    let agenda = ordered(doc, g.map("agenda"), |id, ao, a| {
+        let minutes = a
+            .int("minutes")
             .and_then(|m| u32::try_from(m).ok())
             .unwrap_or(0)
             .min(24 * 60);
@@ -235,22 +351,23 @@ fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
         elapsed += minutes;
         AgendaItem {
             id,
-            title: text(doc, a, "title"),
+            title: a.text("title"),
             minutes,
-            method: str(doc, a, "method"),
-            responsible: str(doc, a, "responsible"),
-            notes: text(doc, a, "notes"),
+            method: a.str("method"),
+            responsible: a.str("responsible"),
+            notes: a.text("notes"),
             starts_at,
-            conflicts: conflicts(doc, a, &["minutes", "responsible"]),
+            conflicts: a.conflicts(ao, &["minutes", "responsible"]),
         }
     });
-    let evaluation = map(doc, g, "evaluation")
+    let evaluation = g
+        .map("evaluation")
         .map(|e| Evaluation {
             worked: text(doc, &e, "worked"),
             change: text(doc, &e, "change"),
         })
         .unwrap_or_default();
-    let run = map(doc, g, "run").map(|r| {
+    let run = g.map("run").map(|r| {
         let actual_map = map(doc, &r, "actual");
         let actual = agenda
             .iter()
@@ -274,15 +391,15 @@ fn gathering(doc: &AutoCommit, id: String, g: &ObjId) -> Gathering {
     Gathering {
         id,
         run: run.unwrap_or_default(),
-        conflicts: conflicts(doc, g, &["date", "start"]),
-        title: text(doc, g, "title"),
-        date: str(doc, g, "date"),
+        conflicts: g.conflicts(go, &["date", "start"]),
+        title: g.text("title"),
+        date: g.str("date"),
         end: start_min.map(|s| format_time(s + elapsed)),
         start,
-        place: text(doc, g, "place"),
+        place: g.text("place"),
         agenda,
         total_minutes: elapsed,
-        log: text(doc, g, "log"),
+        log: g.text("log"),
         evaluation,
     }
 }
