@@ -185,6 +185,35 @@ fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
         }
         let lang = project["meta"]["language"].as_str().unwrap();
         assert!(html.contains(&format!("<html lang=\"{lang}\">")));
+        // The print-ready plan: a whole PDF with one page or more.
+        let pdf = out.path().join(format!("{template}.pdf"));
+        s.ok(&[
+            "export",
+            &id,
+            "--format",
+            "pdf",
+            "-o",
+            pdf.to_str().unwrap(),
+        ]);
+        let pdf = std::fs::read(&pdf).unwrap();
+        assert!(
+            pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"),
+            "{template}"
+        );
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/Type /Page "), "{template}: no pages");
+        let ascii_phase = project["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .find(|n| n.is_ascii() && !n.contains('(') && !n.contains(')'));
+        if let Some(name) = ascii_phase {
+            assert!(
+                text.contains(name),
+                "{template}: phase {name} not in the PDF"
+            );
+        }
     }
 }
 
