@@ -6,6 +6,9 @@
 // Test helpers panic on failure, as tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{harness, new_app, view};
 use std::time::Duration;
 
 use automerge::ActorId;
@@ -16,21 +19,6 @@ use samspill::device::Device;
 use samspill::ui::SamspillApp;
 use samspill_shared::ids::{PersonId, SeededEntropy};
 use samspill_shared::model::{Editor, FixedClock, ProjectDoc};
-
-fn new_app(dir: &std::path::Path) -> SamspillApp {
-    let mut device = Device::open(dir).unwrap();
-    device.profile.name = "Kari Nordmann".to_owned();
-    device.profile.centre = "RVTS Sør".to_owned();
-    device.profile.save(dir).unwrap();
-    let device = Device::open(dir).unwrap();
-    SamspillApp::new(device, dir.to_owned())
-}
-
-fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut SamspillApp| app.frame_ui(ui), app)
-}
 
 /// Steps until background work (loading a project, listing projects) is done.
 fn settle(h: &mut Harness<'_, SamspillApp>) {
@@ -67,16 +55,6 @@ fn click_scrolled(h: &mut Harness<'_, SamspillApp>, label: &str) {
     h.run();
     h.get_by_label(label).click();
     h.run();
-}
-
-fn view(h: &Harness<'_, SamspillApp>) -> samspill_shared::model::Project {
-    h.state()
-        .state
-        .session
-        .as_ref()
-        .expect("a project is open")
-        .view
-        .clone()
 }
 
 #[test]

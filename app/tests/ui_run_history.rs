@@ -7,31 +7,18 @@
 // Test helpers panic on failure, as tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{harness, new_app, view};
 use std::time::Duration;
 
 use automerge::ActorId;
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use samspill::device::Device;
 use samspill::ui::SamspillApp;
 use samspill_shared::ids::{GatheringId, PersonId, SeededEntropy};
 use samspill_shared::model::{Editor, FixedClock, ProjectDoc};
-
-fn new_app(dir: &std::path::Path) -> SamspillApp {
-    let mut device = Device::open(dir).unwrap();
-    device.profile.name = "Kari Nordmann".to_owned();
-    device.profile.centre = "RVTS Sør".to_owned();
-    device.profile.save(dir).unwrap();
-    let device = Device::open(dir).unwrap();
-    SamspillApp::new(device, dir.to_owned())
-}
-
-fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut SamspillApp| app.frame_ui(ui), app)
-}
 
 fn settle(h: &mut Harness<'_, SamspillApp>) {
     for _ in 0..400 {
@@ -64,16 +51,6 @@ fn create_project(h: &mut Harness<'_, SamspillApp>, title: &str) {
     step(h);
     h.get_by_label("Opprett prosjekt").click();
     settle(h);
-}
-
-fn view(h: &Harness<'_, SamspillApp>) -> samspill_shared::model::Project {
-    h.state()
-        .state
-        .session
-        .as_ref()
-        .expect("a project is open")
-        .view
-        .clone()
 }
 
 fn type_into(h: &mut Harness<'_, SamspillApp>, label: &str, text: &str) {

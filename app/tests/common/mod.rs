@@ -1,0 +1,31 @@
+//! Helpers shared by the UI tests: a fresh app for Kari Nordmann from RVTS Sør in a
+//! harness, and the open project's view model.
+
+use egui_kittest::Harness;
+use samspill::device::Device;
+use samspill::ui::SamspillApp;
+
+pub fn new_app(dir: &std::path::Path) -> SamspillApp {
+    let mut device = Device::open(dir).unwrap();
+    device.profile.name = "Kari Nordmann".to_owned();
+    device.profile.centre = "RVTS Sør".to_owned();
+    device.profile.save(dir).unwrap();
+    let device = Device::open(dir).unwrap();
+    SamspillApp::new(device, dir.to_owned())
+}
+
+pub fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut SamspillApp| app.frame_ui(ui), app)
+}
+
+pub fn view(h: &Harness<'_, SamspillApp>) -> samspill_shared::model::Project {
+    h.state()
+        .state
+        .session
+        .as_ref()
+        .expect("a project is open")
+        .view
+        .clone()
+}
