@@ -15,8 +15,11 @@ pub fn new_app(dir: &std::path::Path) -> SamspillApp {
 }
 
 pub fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
+    // Background jobs (listing, saving) finishing during `run()` ask for one more frame;
+    // on a loaded machine that can take a few steps more than kittest's default of 4.
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        .with_max_steps(24)
         .build_ui_state(|ui, app: &mut SamspillApp| app.frame_ui(ui), app)
 }
 
