@@ -16,7 +16,11 @@ use samspill_shared::model::{NewProject, Project, ProjectDoc};
 
 use samspill_shared::link::RelayUrl;
 
+use samspill_shared::crypto::DocumentId;
+
 use crate::device::{Access, Device, OsEntropy, default_data_dir};
+use crate::handle::DocHandle;
+use crate::sync::SyncStatus;
 use crate::export;
 use crate::sync;
 
@@ -208,13 +212,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 title: &title,
                 language,
             })?;
-            writeln!(out, "{}", project.id)?;
+            writeln!(out, "{}", project.id())?;
             Ok(())
         }
         Command::List => {
             for id in device.store.list()? {
                 let (title, state) = match device.open_project(&id, Access::Read) {
-                    Ok(mut p) => (p.doc.view().meta.title, sync_column(&mut p)),
+                    Ok(p) => {
+                        let title = p.view().meta.title;
+                        let title = if title.is_empty() && p.read(|d| d.is_incomplete()) {
+                            "(damaged: waiting for the relay to refill it)".to_owned()
+                        } else {
+                            title
+                        };
+                        (title, sync_status(&p).text(Lang::En))
+                    }
                     Err(e) => (format!("(unreadable: {e:#})"), "unknown".to_owned()),
                 };
                 writeln!(out, "{id}\t{}\t{state}", one_line(&title))?;
@@ -240,8 +252,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Show { id, json } => {
             let id = device.resolve(&id)?;
-            let project = device.open_project(&id, Access::Read)?;
-            let view = project.doc.view();
+            let project = open(&device, &id, Access::Read)?;
+            let view = project.view();
             if json {
                 writeln!(out, "{}", to_json(&id.to_string(), &view)?)?;
             } else {
@@ -256,8 +268,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             output,
         } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Read)?;
-            let view = project.doc.view();
+            let project = open(&device, &id, Access::Read)?;
+            let view = project.view();
             let lib = device.library();
             let gathering = match &gathering {
                 Some(g) => {
@@ -280,7 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ExportFormat::Json => {
                     format!("{}\n", to_json(&id.to_string(), &view)?).into_bytes()
                 }
-                ExportFormat::Automerge => project.doc.automerge_mut().save(),
+                ExportFormat::Automerge => project.with_automerge(|d| d.save()),
             };
             if output.as_os_str() == "-" {
                 out.write_all(&bytes)?;
@@ -292,9 +304,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::History { id } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Read)?;
-            let view = project.doc.view();
-            for e in project.doc.history() {
+            let project = open(&device, &id, Access::Read)?;
+            let view = project.view();
+            for e in project.with(|d| d.history()) {
                 let who = match view.person(&e.by) {
                     Some(p) if !p.centre.is_empty() => format!("{} ({})", p.name, p.centre),
                     Some(p) => p.name.clone(),
@@ -314,16 +326,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { id, at } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let change = project.doc.resolve_change(&at)?;
-            project.doc.restore(change)?;
+            let project = open(&device, &id, Access::Edit)?;
+            project.with(|d| -> anyhow::Result<()> {
+                let change = d.resolve_change(&at)?;
+                d.restore(change)?;
+                Ok(())
+            })?;
             project.save()?;
             Ok(())
         }
         Command::Checkpoint { id, name } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let checkpoint = project.doc.add_checkpoint(&name)?;
+            let project = open(&device, &id, Access::Edit)?;
+            let checkpoint = project.with(|d| d.add_checkpoint(&name))?;
             project.save()?;
             writeln!(out, "{checkpoint}")?;
             Ok(())
@@ -335,44 +350,44 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Task(TaskCommand::Add { id, phase, text }) => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let phase = resolve_phase(&project.doc.view(), &phase)?;
-            let task = project.doc.add_task(&phase, &text)?;
+            let project = open(&device, &id, Access::Edit)?;
+            let phase = resolve_phase(&project.view(), &phase)?;
+            let task = project.with(|d| d.add_task(&phase, &text))?;
             project.save()?;
             writeln!(out, "{task}")?;
             Ok(())
         }
         Command::Task(TaskCommand::Done { id, task }) => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let view = project.doc.view();
+            let project = open(&device, &id, Access::Edit)?;
+            let view = project.view();
             let all = view
                 .phases
                 .iter()
                 .flat_map(|p| p.tasks.iter().map(|t| t.id.as_str()));
             let task: TaskId = resolve_item(all, &task, "task")?.parse()?;
-            project.doc.set_task_done(&task, true)?;
+            project.with(|d| d.set_task_done(&task, true))?;
             project.save()?;
             Ok(())
         }
         Command::Check { id, item, undo } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let view = project.doc.view();
+            let project = open(&device, &id, Access::Edit)?;
+            let view = project.view();
             let all = view
                 .phases
                 .iter()
                 .flat_map(|p| p.checklist.iter().map(|c| c.id.as_str()));
             let item: ItemId = resolve_item(all, &item, "checklist item")?.parse()?;
-            project.doc.set_check_done(&item, !undo)?;
+            project.with(|d| d.set_check_done(&item, !undo))?;
             project.save()?;
             Ok(())
         }
         Command::Note { id, phase, text } => {
             let id = device.resolve(&id)?;
-            let mut project = device.open_project(&id, Access::Edit)?;
-            let phase = resolve_phase(&project.doc.view(), &phase)?;
-            project.doc.append_note(&phase, &text)?;
+            let project = open(&device, &id, Access::Edit)?;
+            let phase = resolve_phase(&project.view(), &phase)?;
+            project.with(|d| d.append_note(&phase, &text))?;
             project.save()?;
             Ok(())
         }
@@ -407,23 +422,45 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The third column of `list`: `local` (not shared), `synced`, or `N unsent`.
-fn sync_column(project: &mut crate::device::LocalProject) -> String {
-    match sync::persist::load(&project.files) {
-        Ok(None) => "local".to_owned(),
+/// Opens a project for a command, telling the person on stderr what was repaired and
+/// when a shared project cannot sync (its key is missing or wrong).
+fn open(device: &Device, id: &DocumentId, access: Access) -> anyhow::Result<DocHandle> {
+    let project = device.open_project(id, access)?;
+    for notice in project.take_notices() {
+        eprintln!("warning: {notice}");
+    }
+    if access == Access::Edit
+        && project.files().sync_path().exists()
+        && let Err(e) = project.files().secret()
+    {
+        eprintln!("warning: the change is saved on this device only: {e}");
+    }
+    Ok(project)
+}
+
+/// The third column of `list`, from `sync.json` (no engine runs here, so never
+/// "synced": "shared" says nothing is waiting as of the last sync).
+pub fn sync_status(project: &DocHandle) -> SyncStatus {
+    let files = project.files();
+    match sync::persist::load(files) {
+        Ok(None) => SyncStatus::Local,
         Ok(Some(file)) => {
-            let (changes, entries) =
-                samspill_shared::sync::unsent(&file.state, project.doc.automerge_mut());
+            if let Err(e) = files.secret() {
+                return SyncStatus::Stopped(e.to_string());
+            }
+            let (changes, entries) = project
+                .with_automerge(|d| samspill_shared::sync::unsent(&file.state, d));
             match changes + entries {
-                0 => "synced".to_owned(),
-                n => format!("{n} unsent"),
+                0 => SyncStatus::Shared,
+                n => SyncStatus::Waiting(n),
             }
         }
-        Err(_) => "sync state unreadable".to_owned(),
+        Err(e) => SyncStatus::Stopped(format!("{e:#}")),
     }
 }
 
-/// `sync --watch`: runs the engine until SIGINT or SIGTERM, printing what happens on stderr.
+/// `sync --watch`: runs the engine until SIGINT or SIGTERM, printing one line on stderr
+/// per change of state (connected, offline, waiting N, in sync, stopped, errors).
 fn watch_until_signal(
     device: &Device,
     ids: Vec<samspill_shared::crypto::DocumentId>,
@@ -432,24 +469,52 @@ fn watch_until_signal(
     use std::sync::{Arc, Mutex, mpsc};
     let stop = Arc::new(AtomicBool::new(false));
     let (_cmd_tx, cmd_rx) = mpsc::channel();
-    let data_dir = device.store.data_dir().to_owned();
-    let events = sync::Events::discard();
-    sync::block_on(async move {
+    let (events, lines) = sync::Events::channel();
+    let printer = std::thread::Builder::new()
+        .name("samspill-watch-log".to_owned())
+        .spawn(move || {
+            for event in lines {
+                if let Some(line) = watch_line(&event) {
+                    eprintln!("{line}");
+                }
+            }
+        })
+        .context("could not start the status printer")?;
+    let device = device.clone();
+    let _files = crate::watch::FileWatch::start(&device);
+    let result = sync::block_on(async move {
         let flag = stop.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
             flag.store(true, Ordering::SeqCst);
         });
-        sync::watch(
-            data_dir,
-            ids,
-            events,
-            stop,
-            None,
-            Arc::new(Mutex::new(cmd_rx)),
-        )
-        .await
-    })?
+        sync::watch(device, ids, events, stop, None, Arc::new(Mutex::new(cmd_rx))).await
+    })?;
+    // The engine dropped its sender: the printer ends after the last line.
+    let _ = printer.join();
+    result
+}
+
+/// The line `sync --watch` prints for an event, if any.
+fn watch_line(event: &sync::SyncEvent) -> Option<String> {
+    use sync::SyncEvent as E;
+    let short = |id: &DocumentId| id.to_string()[..8].to_owned();
+    Some(match event {
+        E::Connected { relay } => format!("connected to {relay}"),
+        E::Offline { relay, reason, .. } => format!("offline: {relay}: {reason}"),
+        E::Status { project, status } => match status {
+            // The relay's line says it once for all of its projects.
+            SyncStatus::Offline { .. } => return None,
+            SyncStatus::Synced => format!("{}: in sync", short(project)),
+            other => format!("{}: {}", short(project), other.text(Lang::En)),
+        },
+        E::Error {
+            project: Some(p),
+            message,
+        } => format!("{}: error: {message}", short(p)),
+        E::Error { message, .. } => format!("error: {message}"),
+        E::PeerJoined { .. } | E::PeerLeft { .. } | E::RemoteChange { .. } => return None,
+    })
 }
 
 async fn wait_for_signal() {
@@ -538,10 +603,7 @@ pub fn import(
 ) -> anyhow::Result<samspill_shared::crypto::DocumentId> {
     let bytes =
         std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
-    let actor = device
-        .profile
-        .actor_id()
-        .context("the profile's actor id is damaged")?;
+    let actor = crate::device::fresh_actor();
     let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let doc = if looks_like_json {
         let view: Project = serde_json::from_slice(&bytes)
@@ -562,7 +624,7 @@ pub fn import(
     let mut secret = [0u8; 32];
     OsEntropy.fill(&mut secret);
     let project = device.adopt(&ProjectSecret::from_bytes(secret), doc)?;
-    Ok(project.id)
+    Ok(project.id())
 }
 
 fn parse_phase_kind(s: &str) -> anyhow::Result<PhaseKind> {

@@ -1,6 +1,8 @@
 //! This device: its data directory, store and profile, and opening projects.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
@@ -10,8 +12,9 @@ use samspill_shared::crypto::{DocumentId, ProjectSecret};
 use samspill_shared::ids::Entropy;
 use samspill_shared::model::{Clock, Editor, NewProject, PersonFields, ProjectDoc};
 
+use crate::handle::{DocHandle, WeakHandle};
 use crate::profile::Profile;
-use crate::store::{ProjectFiles, Store};
+use crate::store::Store;
 
 /// The operating system's clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,12 +48,26 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
         .context("could not find a home directory for the data; pass --data-dir")
 }
 
-/// This device's store and profile.
+/// Fills `buf` from the operating system's randomness.
+pub fn fill_random(buf: &mut [u8]) {
+    OsEntropy.fill(buf);
+}
+
+/// A fresh Automerge actor. Every opening of a project takes its own, so no two
+/// writers (processes, or two openings in one process) ever share an actor id; the
+/// person is recorded in each change's message (see `model`).
+pub(crate) fn fresh_actor() -> ActorId {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    ActorId::from(bytes.as_slice())
+}
+
+/// This device's store and profile, and the projects this process has open.
 #[derive(Debug, Clone)]
 pub struct Device {
     pub store: Store,
     pub profile: Profile,
-    actor: ActorId,
+    open: Arc<Mutex<BTreeMap<DocumentId, WeakHandle>>>,
 }
 
 /// Whether a project is opened to change it (this device's person is then added to the
@@ -65,13 +82,10 @@ impl Device {
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
         let store = Store::open(data_dir)?;
         let profile = Profile::load_or_create(data_dir, &mut OsEntropy)?;
-        let actor = profile
-            .actor_id()
-            .context("the profile's actor id is damaged")?;
         Ok(Self {
             store,
             profile,
-            actor,
+            open: Arc::default(),
         })
     }
 
@@ -106,63 +120,86 @@ impl Device {
     }
 
     /// Creates a project from a template and stores it.
-    pub fn create_project(&self, new: &NewProject<'_>) -> anyhow::Result<LocalProject> {
+    pub fn create_project(&self, new: &NewProject<'_>) -> anyhow::Result<DocHandle> {
         let mut secret = [0u8; 32];
         OsEntropy.fill(&mut secret);
         let secret = ProjectSecret::from_bytes(secret);
-        let mut doc = ProjectDoc::create(new, self.actor.clone(), self.editor())?;
+        let mut doc = ProjectDoc::create(new, fresh_actor(), self.editor())?;
         self.add_me(&mut doc)?;
-        let files = self.store.create(&secret, doc.automerge_mut())?;
-        Ok(LocalProject {
-            id: *files.id(),
-            files,
-            doc,
-            records: 0,
-            log_len: 0,
-        })
+        self.adopt(&secret, doc)
     }
 
     /// Stores an existing document (an import, or a project joined from a relay).
-    pub fn adopt(
-        &self,
-        secret: &ProjectSecret,
-        mut doc: ProjectDoc,
-    ) -> anyhow::Result<LocalProject> {
+    pub fn adopt(&self, secret: &ProjectSecret, mut doc: ProjectDoc) -> anyhow::Result<DocHandle> {
         let files = self.store.create(secret, doc.automerge_mut())?;
-        Ok(LocalProject {
-            id: *files.id(),
-            files,
-            doc,
-            records: 0,
-            log_len: 0,
-        })
+        let tail = files.load()?.tail;
+        let handle = DocHandle::new(files, doc, tail);
+        self.register(&handle);
+        Ok(handle)
     }
 
-    pub fn open_project(&self, id: &DocumentId, access: Access) -> anyhow::Result<LocalProject> {
-        let files = self.store.project(id)?;
-        let loaded = files.load()?;
-        if loaded.torn_tail {
-            tracing::warn!(path = %files.log_path().display(), "the last change was cut short by a crash and is dropped");
-        }
-        let doc =
-            ProjectDoc::open(loaded.doc, self.actor.clone(), self.editor()).with_context(|| {
-                format!(
-                    "{} is not a Samspill project",
-                    files.snapshot_path().display()
-                )
-            })?;
-        let mut project = LocalProject {
-            id: *id,
-            files,
-            doc,
-            records: loaded.records,
-            log_len: loaded.log_len,
+    fn register(&self, handle: &DocHandle) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.retain(|_, w| w.upgrade().is_some());
+        open.insert(handle.id(), handle.downgrade());
+    }
+
+    /// The handle of a project this process has open already, if any.
+    pub fn open_handle(&self, id: &DocumentId) -> Option<DocHandle> {
+        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.get(id).and_then(WeakHandle::upgrade)
+    }
+
+    /// Every project this process has open.
+    pub fn open_handles(&self) -> Vec<DocHandle> {
+        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.values().filter_map(WeakHandle::upgrade).collect()
+    }
+
+    /// Opens a project: the handle this process already has, or a fresh load. Damage
+    /// found while loading is repaired (see `store`) and kept as notices on the handle;
+    /// a shared project then resubscribes from the start, so the relay refills what
+    /// was lost.
+    pub fn open_project(&self, id: &DocumentId, access: Access) -> anyhow::Result<DocHandle> {
+        let handle = match self.open_handle(id) {
+            Some(h) => h,
+            None => {
+                let files = self.store.project(id)?;
+                let loaded = files.load()?;
+                if loaded.torn_tail {
+                    tracing::warn!(path = %files.log_path().display(), "the last change was cut short by a crash and is dropped");
+                }
+                let doc = if loaded.recovered.is_empty() {
+                    ProjectDoc::open(loaded.doc, fresh_actor(), self.editor())
+                } else {
+                    crate::sync::persist::refill_after_damage(&files)?;
+                    ProjectDoc::open_incomplete(loaded.doc, fresh_actor(), self.editor())
+                }
+                .with_context(|| {
+                    format!(
+                        "{} is not a Samspill project",
+                        files.snapshot_path().display()
+                    )
+                })?;
+                let handle = DocHandle::new(files, doc, loaded.tail);
+                handle.add_notices(loaded.recovered);
+                // Another thread may have opened it meanwhile: there is one handle.
+                let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match open.get(id).and_then(WeakHandle::upgrade) {
+                    Some(existing) => existing,
+                    None => {
+                        open.retain(|_, w| w.upgrade().is_some());
+                        open.insert(*id, handle.downgrade());
+                        handle
+                    }
+                }
+            }
         };
-        if access == Access::Edit && !project.doc.is_read_only() {
-            self.add_me(&mut project.doc)?;
-            project.save()?;
+        if access == Access::Edit && !handle.read(ProjectDoc::is_read_only) {
+            handle.with(|doc| self.add_me(doc))?;
+            handle.save()?;
         }
-        Ok(project)
+        Ok(handle)
     }
 
     /// Puts this device's person into the project's people, or updates them.
@@ -171,22 +208,19 @@ impl Device {
         if doc.is_read_only() || p.name.is_empty() {
             return Ok(());
         }
-        let fields = PersonFields {
-            name: &p.name,
-            centre: &p.centre,
-            role: "",
-            colour: &p.colour,
-        };
-        let role = doc
-            .view()
-            .person(p.person_id.as_str())
-            .map(|x| x.role.clone())
-            .unwrap_or_default();
+        let view = doc.view();
+        let existing = view.person(p.person_id.as_str());
+        if existing.is_some_and(|x| x.name == p.name && x.centre == p.centre && x.colour == p.colour) {
+            return Ok(());
+        }
+        let role = existing.map(|x| x.role.clone()).unwrap_or_default();
         doc.upsert_person(
             &p.person_id,
             &PersonFields {
+                name: &p.name,
+                centre: &p.centre,
                 role: &role,
-                ..fields
+                colour: &p.colour,
             },
         )?;
         Ok(())
@@ -195,41 +229,5 @@ impl Device {
     /// The compiled-in content library.
     pub fn library(&self) -> &'static Library {
         samspill_shared::content::library()
-    }
-}
-
-/// A project opened on this device: its document and its files.
-#[derive(Debug)]
-pub struct LocalProject {
-    pub id: DocumentId,
-    pub files: ProjectFiles,
-    pub doc: ProjectDoc,
-    records: usize,
-    log_len: u64,
-}
-
-impl LocalProject {
-    /// The changes made since the last save, taken out to be written elsewhere (with
-    /// [`ProjectFiles::append_and_maybe_compact`], e.g. on a background thread). Empty
-    /// when there is nothing new.
-    pub fn take_unsaved(&mut self) -> Vec<u8> {
-        self.doc.automerge_mut().save_incremental()
-    }
-
-    /// Persists every change made since the last save (fsynced), compacting the log
-    /// now and then.
-    pub fn save(&mut self) -> anyhow::Result<()> {
-        let bytes = self.doc.automerge_mut().save_incremental();
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        self.records = self.files.append(&bytes)?;
-        self.log_len += bytes.len() as u64 + 12;
-        if ProjectFiles::should_compact_now(self.records, self.log_len) {
-            self.files.compact(self.doc.automerge_mut())?;
-            self.records = 0;
-            self.log_len = 0;
-        }
-        Ok(())
     }
 }

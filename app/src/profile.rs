@@ -1,14 +1,13 @@
 //! Who this device's user is, and their preferences.
 //!
 //! `profile.toml` in the data directory. The person id is the author of every change
-//! this device makes; the actor id is this device's own Automerge actor. Both are made
-//! once, on first use. Preferences (language, theme, default relay) live here too, so
+//! this device makes, made once, on first use. (Automerge actor ids are not kept here:
+//! every opening of a project takes a fresh one, see `device`.) Preferences (language, theme, default relay) live here too, so
 //! the CLI and the app agree on them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use automerge::ActorId;
 use samspill_shared::content::Lang;
 use samspill_shared::ids::{Entropy, PersonId};
 use serde::{Deserialize, Serialize};
@@ -39,7 +38,9 @@ pub enum Theme {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub person_id: PersonId,
-    /// This device's Automerge actor id, hex.
+    /// Written by the first version (one actor per device, which let two processes
+    /// write the same change twice); read and ignored.
+    #[serde(default, skip_serializing)]
     pub actor: String,
     #[serde(default)]
     pub name: String,
@@ -82,20 +83,12 @@ impl Profile {
                         path: path.clone(),
                         reason: e.message().to_owned(),
                     })?;
-                if profile.actor_id().is_none() {
-                    return Err(ProfileError::Invalid {
-                        path,
-                        reason: "the actor id is not hex".to_owned(),
-                    });
-                }
                 Ok(profile)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut actor = [0u8; 16];
-                entropy.fill(&mut actor);
                 let profile = Profile {
                     person_id: PersonId::random(entropy),
-                    actor: actor.iter().map(|b| format!("{b:02x}")).collect(),
+                    actor: String::new(),
                     name: std::env::var("USER").unwrap_or_default(),
                     centre: String::new(),
                     colour: default_colour(),
@@ -117,19 +110,6 @@ impl Profile {
         })?;
         atomic_write(&Self::path(data_dir), text.as_bytes())?;
         Ok(())
-    }
-
-    pub fn actor_id(&self) -> Option<ActorId> {
-        let hex = self.actor.as_bytes();
-        if hex.len() != 32 {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(16);
-        for pair in hex.chunks_exact(2) {
-            let s = std::str::from_utf8(pair).ok()?;
-            bytes.push(u8::from_str_radix(s, 16).ok()?);
-        }
-        Some(ActorId::from(bytes))
     }
 
     /// The name to show for this person; a placeholder when it is not set yet.

@@ -8,20 +8,34 @@
 //!     doc.automerge              the document as of the last compaction (a `save()`)
 //!     changes.log                changes since then, appended one record per save
 //!     sync.json                  relay URL, last sequence number, unacknowledged entries
-//!     lock                       taken while appending or compacting
+//!     lock                       taken while appending, compacting or writing sync.json
+//!     *.damaged-YYYYMMDD-HHMMSS  bytes that could not be read, moved aside (see below)
 //! ```
 //!
 //! `changes.log` starts with an 8-byte magic and holds records of
-//! `[len: u32 LE][checksum: 8 bytes of BLAKE3(data)][data]`, each an Automerge
-//! `save_incremental()`. Appends are fsynced. A crash can only tear the last record:
-//! loading keeps every whole record before it, reports the torn tail, and the next
-//! append cuts it off. A bad record *before* the end, or a snapshot that does not load,
-//! is corruption: it is reported with the file's path and nothing is overwritten.
+//! `[len: u32 LE][BLAKE3(data)[..8]][BLAKE3(len ‖ data checksum)[..4]][data]`, each one
+//! or more Automerge changes that are new since the previous record. Appends are
+//! fsynced and made under the project's lock, so several processes (the app, the CLI,
+//! `sync --watch`) can write one project at once. Logs of the first format (no header
+//! checksum) are read and rewritten in this format by the next append.
 //!
-//! Compaction writes the whole document to `doc.automerge.tmp`, fsyncs it, renames it
-//! over `doc.automerge`, fsyncs the directory, and only then empties the log the same
-//! way. A crash between the two steps leaves a log whose changes the snapshot already
-//! holds; Automerge ignores changes it has.
+//! The header checksum tells a torn tail from damage. A crash can only leave an
+//! incomplete record at the end (a partial header, or a header whose data is cut
+//! short): loading drops it and the next append writes over it. Anything else that
+//! does not check out is damage: loading keeps every record that is whole (it finds the
+//! next good header after a bad stretch), copies the original file aside to
+//! `changes.log.damaged-<date>`, rewrites the log with the good records, and reports
+//! what it did in [`Loaded::recovered`]. A snapshot that does not load, or a project
+//! with no snapshot at all, is moved aside the same way, and the project opens from
+//! what the log holds; sync then refills the rest from the relay. No append ever cuts
+//! off anything but a torn tail, and a project never disappears from [`Store::list`].
+//!
+//! Compaction (when the log has grown as large as the snapshot) writes the whole
+//! document to a temp file, fsyncs it, renames it over `doc.automerge`, fsyncs the
+//! directory, and only then empties the log the same way. A crash between the two steps
+//! leaves a log whose changes the snapshot already holds; Automerge ignores changes it
+//! has. A document with changes whose dependencies are missing (after damage) is never
+//! compacted: `save()` would drop those changes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -30,12 +44,14 @@ use std::path::{Path, PathBuf};
 use automerge::AutoCommit;
 use samspill_shared::crypto::{DocumentId, ProjectSecret};
 
-const LOG_MAGIC: &[u8; 8] = b"SPLOG\x00\x01\n";
-const RECORD_HEADER: usize = 12;
-/// Compact when the log holds this many records…
-const COMPACT_RECORDS: usize = 256;
-/// …or this many bytes.
-const COMPACT_BYTES: u64 = 4 << 20;
+const LOG_MAGIC_V1: &[u8; 8] = b"SPLOG\x00\x01\n";
+const LOG_MAGIC: &[u8; 8] = b"SPLOG\x00\x02\n";
+const HEADER_V1: usize = 12;
+const HEADER: usize = 16;
+/// The log is compacted once it is at least this large…
+const COMPACT_MIN_BYTES: u64 = 256 << 10;
+/// …and at least as large as the snapshot (so compaction costs stay linear).
+const COMPACT_RATIO: u64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,6 +70,14 @@ pub enum StoreError {
     NoSuchProject(String),
     #[error("a project with id {0} already exists on this device")]
     AlreadyExists(String),
+    #[error(
+        "this project's key ({path}) is missing, so it cannot sync; join the project again from its invite link to restore the key (your local changes are kept)"
+    )]
+    MissingSecret { path: PathBuf },
+    #[error(
+        "this project's key ({path}) is damaged ({reason}), so it cannot sync; join the project again from its invite link to restore the key (your local changes are kept)"
+    )]
+    BadSecret { path: PathBuf, reason: &'static str },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -86,12 +110,13 @@ impl Store {
         &self.root
     }
 
-    fn projects_dir(&self) -> PathBuf {
+    pub fn projects_dir(&self) -> PathBuf {
         self.root.join("projects")
     }
 
-    /// Every project id on this device, sorted. Directories that are not project ids
-    /// are ignored.
+    /// Every project id on this device, sorted: every directory named by a project id
+    /// that holds any of a project's files (a damaged project is listed too, and opens
+    /// with a notice). Other directories are ignored.
     pub fn list(&self) -> Result<Vec<DocumentId>> {
         let dir = self.projects_dir();
         let mut ids = Vec::new();
@@ -101,7 +126,7 @@ impl Store {
                 .file_name()
                 .to_str()
                 .and_then(|n| n.parse::<DocumentId>().ok())
-                && entry.path().join("doc.automerge").exists()
+                && is_project_dir(&entry.path())
             {
                 ids.push(id);
             }
@@ -116,29 +141,64 @@ impl Store {
             dir: self.projects_dir().join(id.to_string()),
             id: *id,
         };
-        if !files.snapshot_path().exists() {
+        if !is_project_dir(&files.dir) {
             return Err(StoreError::NoSuchProject(id.to_string()));
         }
         Ok(files)
     }
 
-    /// Stores a new project: its secret and its first full save.
+    /// Stores a new project: its secret and its first full save. Everything is written
+    /// into a fresh directory that is renamed into place, so a crash leaves either no
+    /// project or a whole one (and joining the same link again after a crash works).
     pub fn create(&self, secret: &ProjectSecret, doc: &mut AutoCommit) -> Result<ProjectFiles> {
         let id = secret.keys().doc_id;
+        let projects = self.projects_dir();
         let files = ProjectFiles {
-            dir: self.projects_dir().join(id.to_string()),
+            dir: projects.join(id.to_string()),
             id,
         };
-        if files.snapshot_path().exists() {
-            return Err(StoreError::AlreadyExists(id.to_string()));
+        if files.dir.exists() {
+            if is_project_dir(&files.dir) {
+                return Err(StoreError::AlreadyExists(id.to_string()));
+            }
+            // An empty leftover (older versions created the directory first).
+            fs::remove_dir_all(&files.dir).map_err(io_err("remove", &files.dir))?;
         }
-        fs::create_dir_all(&files.dir).map_err(io_err("create", &files.dir))?;
-        write_secret(&files.dir.join("secret"), secret)?;
-        let _lock = files.lock()?;
-        atomic_write(&files.snapshot_path(), &doc.save())?;
-        atomic_write(&files.log_path(), LOG_MAGIC)?;
+        let mut suffix = [0u8; 8];
+        crate::device::fill_random(&mut suffix);
+        let tmp = projects.join(format!(".new-{}", hex::encode(suffix)));
+        fs::create_dir(&tmp).map_err(io_err("create", &tmp))?;
+        let written = (|| {
+            write_secret(&tmp.join("secret"), secret)?;
+            write_synced(&tmp.join("changes.log"), LOG_MAGIC)?;
+            write_synced(&tmp.join("doc.automerge"), &doc.save())?;
+            sync_dir(&tmp.join("secret"))
+        })();
+        if let Err(e) = written {
+            // Best effort: a leftover `.new-*` directory is ignored and never listed.
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        match fs::rename(&tmp, &files.dir) {
+            Ok(()) => {}
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(if files.dir.exists() {
+                    StoreError::AlreadyExists(id.to_string())
+                } else {
+                    io_err("create", &files.dir)(e)
+                });
+            }
+        }
+        sync_dir(&files.dir)?;
         Ok(files)
     }
+}
+
+fn is_project_dir(dir: &Path) -> bool {
+    ["doc.automerge", "changes.log", "secret"]
+        .iter()
+        .any(|f| dir.join(f).exists())
 }
 
 /// The files of one project.
@@ -152,12 +212,19 @@ pub struct ProjectFiles {
 #[derive(Debug)]
 pub struct Loaded {
     pub doc: AutoCommit,
-    /// Records in the log (for deciding when to compact).
-    pub records: usize,
-    /// Bytes of whole records, where the next append goes.
-    pub log_len: u64,
-    /// A torn last record was found (a crash mid-append); it will be cut off.
+    /// Where the log was read up to (for picking up other processes' appends).
+    pub tail: LogTail,
+    /// A torn last record was found (a crash mid-append); it was dropped.
     pub torn_tail: bool,
+    /// Damage that was found and repaired, in words for the person; empty when none.
+    pub recovered: Vec<String>,
+}
+
+/// How far the log has been read: which file (inode) and up to which byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogTail {
+    pub file: u64,
+    pub offset: u64,
 }
 
 /// An exclusive lock on a project's files, released on drop.
@@ -192,6 +259,10 @@ impl ProjectFiles {
         self.dir.join("sync.json")
     }
 
+    pub fn secret_path(&self) -> PathBuf {
+        self.dir.join("secret")
+    }
+
     /// Takes the project's lock (blocking while another process holds it).
     pub fn lock(&self) -> Result<Lock> {
         let path = self.dir.join("lock");
@@ -205,157 +276,307 @@ impl ProjectFiles {
         Ok(Lock(file))
     }
 
+    /// The project's secret, checked against the project's id: a missing, short or
+    /// foreign key is an error, never a fallback.
     pub fn secret(&self) -> Result<ProjectSecret> {
-        let path = self.dir.join("secret");
-        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| StoreError::Corrupt {
+        let path = self.secret_path();
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::MissingSecret { path });
+            }
+            Err(e) => return Err(io_err("read", &path)(e)),
+        };
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| StoreError::BadSecret {
             path: path.clone(),
-            reason: "a project secret is 32 bytes".to_owned(),
+            reason: "a project key is 32 bytes",
         })?;
-        Ok(ProjectSecret::from_bytes(bytes))
+        let secret = ProjectSecret::from_bytes(bytes);
+        if secret.keys().doc_id != self.id {
+            return Err(StoreError::BadSecret {
+                path,
+                reason: "it belongs to another project",
+            });
+        }
+        Ok(secret)
     }
 
-    /// Loads the snapshot and every whole record of the log.
+    /// Writes a file of this project atomically under the project's lock, through a
+    /// temp file of its own (so two processes never share a temp file).
+    pub fn write_locked(&self, path: &Path, data: &[u8]) -> Result<()> {
+        let _lock = self.lock()?;
+        atomic_write(path, data)
+    }
+
+    /// Loads the snapshot and every whole record of the log, repairing damage (see the
+    /// module docs).
     pub fn load(&self) -> Result<Loaded> {
         let _lock = self.lock()?;
         self.load_locked()
     }
 
     fn load_locked(&self) -> Result<Loaded> {
+        let mut recovered = Vec::new();
         let snap_path = self.snapshot_path();
-        let bytes = fs::read(&snap_path).map_err(io_err("read", &snap_path))?;
-        let mut doc = AutoCommit::load(&bytes).map_err(|e| StoreError::Corrupt {
-            path: snap_path.clone(),
-            reason: e.to_string(),
-        })?;
-        let log = self.read_log()?;
-        for record in &log.records {
-            doc.load_incremental(record)
-                .map_err(|e| StoreError::Corrupt {
-                    path: self.log_path(),
-                    reason: e.to_string(),
-                })?;
+        let mut doc = match fs::read(&snap_path) {
+            Ok(bytes) => match AutoCommit::load(&bytes) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    let aside = move_aside(&snap_path)?;
+                    recovered.push(format!(
+                        "{} could not be read ({e}); it was moved to {} and the project was opened from its recent changes",
+                        snap_path.display(),
+                        aside.display()
+                    ));
+                    AutoCommit::new()
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                recovered.push(format!(
+                    "{} is missing; the project was opened from its recent changes",
+                    snap_path.display()
+                ));
+                AutoCommit::new()
+            }
+            Err(e) => return Err(io_err("read", &snap_path)(e)),
+        };
+        let (log, raw) = self.read_log()?;
+        if log.empty_file {
+            recovered.push(format!(
+                "{} was empty or missing: changes made since the last compaction may be gone from this device",
+                self.log_path().display()
+            ));
         }
+        let mut damaged = log.unreadable > 0 || log.v1;
+        for record in &log.records {
+            if let Err(e) = doc.load_incremental(record) {
+                recovered.push(format!("a change in {} was unreadable ({e})", self.log_path().display()));
+                damaged = true;
+            }
+        }
+        if log.unreadable > 0 {
+            let aside = aside_path(&self.log_path());
+            write_synced(&aside, &raw)?;
+            recovered.push(format!(
+                "{} bytes of {} were unreadable; every whole change was kept and the original file was copied to {}",
+                log.unreadable,
+                self.log_path().display(),
+                aside.display()
+            ));
+        }
+        if damaged || log.empty_file {
+            // Rewrite the log with the good records only (and in the current format), so
+            // the damage is not met again and appends go after whole records.
+            self.rewrite_log(&log.records)?;
+        }
+        if !recovered.is_empty() && !self.snapshot_path().exists() {
+            // A project always has a snapshot, even an empty one; the log stays as it is.
+            atomic_write(&self.snapshot_path(), &AutoCommit::new().save())?;
+        }
+        let tail = self.tail_now()?;
         Ok(Loaded {
             doc,
-            records: log.records.len(),
-            log_len: log.valid_len,
+            tail,
             torn_tail: log.torn_tail,
+            recovered,
         })
     }
 
-    fn read_log(&self) -> Result<LogContents> {
+    fn rewrite_log(&self, records: &[Vec<u8>]) -> Result<()> {
+        let mut out = LOG_MAGIC.to_vec();
+        for r in records {
+            out.extend_from_slice(&encode_record(r, &self.log_path())?);
+        }
+        atomic_write(&self.log_path(), &out)
+    }
+
+    /// Which log file is there now, and how long it is.
+    fn tail_now(&self) -> Result<LogTail> {
+        let path = self.log_path();
+        match fs::metadata(&path) {
+            Ok(m) => Ok(LogTail {
+                file: inode(&m),
+                offset: m.len(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LogTail::default()),
+            Err(e) => Err(io_err("read", &path)(e)),
+        }
+    }
+
+    fn read_log(&self) -> Result<(LogContents, Vec<u8>)> {
         let path = self.log_path();
         let mut bytes = Vec::new();
         match File::open(&path) {
             Ok(mut f) => {
                 f.read_to_end(&mut bytes).map_err(io_err("read", &path))?;
             }
-            // A log not yet written (a crash during creation) is an empty log.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(LogContents {
-                    records: vec![],
-                    valid_len: 0,
-                    torn_tail: false,
-                });
+                return Ok((
+                    LogContents {
+                        empty_file: true,
+                        ..LogContents::default()
+                    },
+                    bytes,
+                ));
             }
             Err(e) => return Err(io_err("read", &path)(e)),
         }
-        parse_log(&bytes).map_err(|reason| StoreError::Corrupt { path, reason })
+        let log = parse_log(&bytes);
+        Ok((log, bytes))
     }
 
-    /// Appends one record (an Automerge `save_incremental()`), fsynced before returning.
-    /// Returns the number of records now in the log.
-    pub fn append(&self, data: &[u8]) -> Result<usize> {
-        let _lock = self.lock()?;
-        let log = self.read_log()?;
+    /// Records other processes appended since `tail`, and the new tail. `None` when the
+    /// log was replaced (compacted or repaired) since: then load the project again.
+    pub fn read_since(&self, tail: LogTail) -> Result<Option<(Vec<Vec<u8>>, LogTail)>> {
         let path = self.log_path();
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("read", &path)(e)),
+        };
+        let meta = f.metadata().map_err(io_err("read", &path))?;
+        if inode(&meta) != tail.file || meta.len() < tail.offset {
+            return Ok(None);
+        }
+        use std::io::Seek;
+        f.seek(io::SeekFrom::Start(tail.offset))
+            .map_err(io_err("read", &path))?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(io_err("read", &path))?;
+        let mut records = Vec::new();
+        let mut pos = 0;
+        // A record still being written by another process ends the read; the rest is
+        // picked up next time.
+        while let Some((data, next)) = record_at(&bytes, pos) {
+            records.push(data.to_vec());
+            pos = next;
+        }
+        Ok(Some((
+            records,
+            LogTail {
+                file: tail.file,
+                offset: tail.offset + pos as u64,
+            },
+        )))
+    }
+
+    /// Appends one record (the changes new since the last append), fsynced before
+    /// returning, under the project's lock; compacts from disk when the log has grown
+    /// as large as the snapshot. A torn tail is cut off first; a log with damage before
+    /// its end is repaired first (see the module docs), never cut.
+    pub fn append(&self, data: &[u8]) -> Result<AppendOutcome> {
+        let _lock = self.lock()?;
+        let mut outcome = AppendOutcome::default();
+        if data.is_empty() {
+            return Ok(outcome);
+        }
+        let path = self.log_path();
+        let (log, _) = self.read_log()?;
+        if log.unreadable > 0 || log.v1 || log.empty_file {
+            // Repair (and report) before writing anything.
+            outcome.recovered = self.load_locked()?.recovered;
+        } else if log.torn_tail {
+            tracing::warn!(path = %path.display(), "the last change was cut short by a crash and is dropped");
+        }
+        let (log, _) = self.read_log()?;
         let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
             .write(true)
             .open(&path)
             .map_err(io_err("open", &path))?;
-        let mut start = log.valid_len;
-        if start == 0 {
-            file.write_all(LOG_MAGIC).map_err(io_err("write", &path))?;
-            start = LOG_MAGIC.len() as u64;
-        }
-        // Cut off a torn record left by a crash, then write after the last whole one.
+        let start = log.valid_len;
+        let record = encode_record(data, &path)?;
         file.set_len(start).map_err(io_err("truncate", &path))?;
-        let mut record = Vec::with_capacity(RECORD_HEADER + data.len());
-        let len = u32::try_from(data.len()).map_err(|_| StoreError::Io {
-            action: "append to",
-            path: path.clone(),
-            source: io::Error::other("a change larger than 4 GiB"),
-        })?;
-        record.extend_from_slice(&len.to_le_bytes());
-        record.extend_from_slice(&checksum(data));
-        record.extend_from_slice(data);
         use std::io::Seek;
         file.seek(io::SeekFrom::Start(start))
             .map_err(io_err("seek", &path))?;
         file.write_all(&record).map_err(io_err("write", &path))?;
         file.sync_data().map_err(io_err("sync", &path))?;
-        Ok(log.records.len() + 1)
-    }
-
-    /// Whether the log has grown enough to compact.
-    pub fn should_compact_now(records: usize, log_len: u64) -> bool {
-        records >= COMPACT_RECORDS || log_len >= COMPACT_BYTES
-    }
-
-    /// Replaces the snapshot with `doc` (after folding in any records other processes
-    /// appended since `doc` was loaded) and empties the log.
-    pub fn compact(&self, doc: &mut AutoCommit) -> Result<()> {
-        let _lock = self.lock()?;
-        let log = self.read_log()?;
-        for record in &log.records {
-            doc.load_incremental(record)
-                .map_err(|e| StoreError::Corrupt {
-                    path: self.log_path(),
-                    reason: e.to_string(),
-                })?;
+        let log_len = start + record.len() as u64;
+        let snapshot_len = fs::metadata(self.snapshot_path()).map_or(0, |m| m.len());
+        if should_compact(log_len, snapshot_len) {
+            outcome.compacted = self.compact_locked()?;
         }
-        atomic_write(&self.snapshot_path(), &doc.save())?;
+        Ok(outcome)
+    }
+
+    /// Folds the log into the snapshot, from what is on disk; the lock is held.
+    /// Returns whether it compacted (it does not while changes miss dependencies).
+    fn compact_locked(&self) -> Result<bool> {
+        let mut loaded = self.load_locked()?;
+        if !loaded.doc.get_missing_deps(&[]).is_empty() {
+            return Ok(false);
+        }
+        atomic_write(&self.snapshot_path(), &loaded.doc.save())?;
         atomic_write(&self.log_path(), LOG_MAGIC)?;
-        Ok(())
+        Ok(true)
     }
 
-    /// Appends one record and, when the log has grown enough, compacts the files on disk
-    /// (snapshot and log as they are, under the lock). Everything happens here, so a UI
-    /// can hand the bytes to a background thread and never wait for the disk.
-    pub fn append_and_maybe_compact(&self, data: &[u8]) -> Result<()> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        let records = self.append(data)?;
-        let log_len = fs::metadata(self.log_path()).map_or(0, |m| m.len());
-        if Self::should_compact_now(records, log_len) {
-            let _lock = self.lock()?;
-            let mut loaded = self.load_locked()?;
-            atomic_write(&self.snapshot_path(), &loaded.doc.save())?;
-            atomic_write(&self.log_path(), LOG_MAGIC)?;
-        }
-        Ok(())
-    }
-
-    /// Changes other processes appended since `doc` was loaded, applied to it.
-    pub fn refresh(&self, doc: &mut AutoCommit) -> Result<()> {
-        let loaded = self.load()?;
-        let mut other = loaded.doc;
-        doc.merge(&mut other).map_err(|e| StoreError::Corrupt {
-            path: self.log_path(),
-            reason: e.to_string(),
-        })?;
-        Ok(())
+    /// Compacts now, whatever the log's size (under the lock).
+    pub fn compact(&self) -> Result<bool> {
+        let _lock = self.lock()?;
+        self.compact_locked()
     }
 }
 
+/// What an append did besides appending.
+#[derive(Debug, Default)]
+pub struct AppendOutcome {
+    /// Damage found (and repaired) before appending, in words for the person.
+    pub recovered: Vec<String>,
+    pub compacted: bool,
+}
+
+fn should_compact(log_len: u64, snapshot_len: u64) -> bool {
+    log_len >= COMPACT_MIN_BYTES && log_len >= snapshot_len * COMPACT_RATIO
+}
+
+#[cfg(unix)]
+fn inode(m: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    m.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(m: &fs::Metadata) -> u64 {
+    // Without inodes, a replaced log is told by its modification time.
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// `<path>.damaged-YYYYMMDD-HHMMSS` (with a counter when that exists already).
+fn aside_path(path: &Path) -> PathBuf {
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
+    let base = format!("{}.damaged-{stamp}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut n = 1;
+    while candidate.exists() {
+        n += 1;
+        candidate = PathBuf::from(format!("{base}-{n}"));
+    }
+    candidate
+}
+
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let aside = aside_path(path);
+    fs::rename(path, &aside).map_err(io_err("move aside", path))?;
+    sync_dir(path)?;
+    Ok(aside)
+}
+
+#[derive(Debug, Default)]
 struct LogContents {
     records: Vec<Vec<u8>>,
+    /// Where the next append goes: after the last whole record.
     valid_len: u64,
     torn_tail: bool,
+    /// Bytes that were neither whole records nor a torn tail.
+    unreadable: usize,
+    /// Written in the first format (no header checksum).
+    v1: bool,
+    /// The file was empty or missing (it always holds at least the magic).
+    empty_file: bool,
 }
 
 fn checksum(data: &[u8]) -> [u8; 8] {
@@ -365,68 +586,179 @@ fn checksum(data: &[u8]) -> [u8; 8] {
     out
 }
 
-fn parse_log(bytes: &[u8]) -> std::result::Result<LogContents, String> {
-    if bytes.is_empty() {
-        return Ok(LogContents {
-            records: vec![],
-            valid_len: 0,
-            torn_tail: false,
-        });
-    }
-    if bytes.len() < LOG_MAGIC.len() {
-        // A crash while writing the header of a fresh log.
-        return Ok(LogContents {
-            records: vec![],
-            valid_len: 0,
-            torn_tail: true,
-        });
-    }
-    if &bytes[..LOG_MAGIC.len()] != LOG_MAGIC {
-        return Err("it is not a Samspill change log".to_owned());
-    }
-    let mut pos = LOG_MAGIC.len();
-    let mut records = Vec::new();
-    while pos < bytes.len() {
-        let rest = &bytes[pos..];
-        let torn = LogContents {
-            records: vec![],
-            valid_len: pos as u64,
-            torn_tail: true,
-        };
-        let Some(header) = rest.get(..RECORD_HEADER) else {
-            return Ok(LogContents { records, ..torn });
-        };
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let Some(data) = rest.get(RECORD_HEADER..RECORD_HEADER + len) else {
-            return Ok(LogContents { records, ..torn });
-        };
-        if checksum(data) != header[4..12] {
-            if pos + RECORD_HEADER + len == bytes.len() {
-                // The last record, written partly: a crash mid-append.
-                return Ok(LogContents { records, ..torn });
-            }
-            return Err(format!("the record at byte {pos} fails its checksum"));
-        }
-        records.push(data.to_vec());
-        pos += RECORD_HEADER + len;
-    }
-    Ok(LogContents {
-        records,
-        valid_len: pos as u64,
-        torn_tail: false,
-    })
+fn header_checksum(len: [u8; 4], data_checksum: &[u8]) -> [u8; 4] {
+    let mut h = blake3::Hasher::new();
+    h.update(&len);
+    h.update(data_checksum);
+    let mut out = [0u8; 4];
+    out.copy_from_slice(&h.finalize().as_bytes()[..4]);
+    out
 }
 
-/// Writes a file so that a crash leaves either the old or the new contents.
-pub fn atomic_write(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;
-        f.write_all(data).map_err(io_err("write", &tmp))?;
-        f.sync_all().map_err(io_err("sync", &tmp))?;
+fn encode_record(data: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let len = u32::try_from(data.len()).map_err(|_| StoreError::Io {
+        action: "append to",
+        path: path.to_owned(),
+        source: io::Error::other("a change larger than 4 GiB"),
+    })?;
+    let len = len.to_le_bytes();
+    let sum = checksum(data);
+    let mut record = Vec::with_capacity(HEADER + data.len());
+    record.extend_from_slice(&len);
+    record.extend_from_slice(&sum);
+    record.extend_from_slice(&header_checksum(len, &sum));
+    record.extend_from_slice(data);
+    Ok(record)
+}
+
+/// What starts at `pos` of a (current-format) log body.
+enum At<'a> {
+    Record(&'a [u8], usize),
+    /// An incomplete record that runs to the end: a crash mid-append.
+    Torn,
+    /// A header or record that does not check out.
+    Bad,
+}
+
+fn parse_at(bytes: &[u8], pos: usize) -> At<'_> {
+    let rest = &bytes[pos..];
+    let Some(header) = rest.get(..HEADER) else {
+        return At::Torn;
+    };
+    let len = [header[0], header[1], header[2], header[3]];
+    if header_checksum(len, &header[4..12]) != header[12..16] {
+        // A block of zeros at the end is space the file system allotted before the
+        // crash, not damage.
+        return if rest.iter().all(|b| *b == 0) {
+            At::Torn
+        } else {
+            At::Bad
+        };
     }
-    fs::rename(&tmp, path).map_err(io_err("replace", path))?;
+    let len = u32::from_le_bytes(len) as usize;
+    let Some(data) = rest.get(HEADER..HEADER + len) else {
+        return At::Torn;
+    };
+    if checksum(data) != header[4..12] {
+        return At::Bad;
+    }
+    At::Record(data, pos + HEADER + len)
+}
+
+fn record_at(bytes: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    if pos >= bytes.len() {
+        return None;
+    }
+    match parse_at(bytes, pos) {
+        At::Record(data, next) => Some((data, next)),
+        At::Torn | At::Bad => None,
+    }
+}
+
+fn parse_log(bytes: &[u8]) -> LogContents {
+    let mut out = LogContents::default();
+    if bytes.is_empty() {
+        out.empty_file = true;
+        return out;
+    }
+    if bytes.len() < LOG_MAGIC.len() {
+        out.unreadable = bytes.len();
+        return out;
+    }
+    let magic = &bytes[..LOG_MAGIC.len()];
+    if magic == LOG_MAGIC_V1 {
+        return parse_v1(bytes);
+    }
+    let mut pos = LOG_MAGIC.len();
+    if magic != LOG_MAGIC {
+        // Not our header: look for records anyway (a damaged first block).
+        out.unreadable += LOG_MAGIC.len();
+    }
+    out.valid_len = pos as u64;
+    while pos < bytes.len() {
+        match parse_at(bytes, pos) {
+            At::Record(data, next) => {
+                out.records.push(data.to_vec());
+                pos = next;
+                out.valid_len = pos as u64;
+            }
+            At::Torn => {
+                out.torn_tail = true;
+                break;
+            }
+            At::Bad => {
+                // Find the next header that checks out and whose record is whole.
+                let next = (pos + 1..bytes.len())
+                    .find(|p| matches!(parse_at(bytes, *p), At::Record(..)))
+                    .unwrap_or(bytes.len());
+                out.unreadable += next - pos;
+                pos = next;
+                out.valid_len = pos as u64;
+            }
+        }
+    }
+    out
+}
+
+/// The first format: `[len][checksum][data]`. Without a header checksum, damage in the
+/// middle cannot be skipped over: everything from it on is moved aside.
+fn parse_v1(bytes: &[u8]) -> LogContents {
+    let mut out = LogContents {
+        v1: true,
+        ..LogContents::default()
+    };
+    let mut pos = LOG_MAGIC_V1.len();
+    while pos < bytes.len() {
+        let rest = &bytes[pos..];
+        let Some(header) = rest.get(..HEADER_V1) else {
+            out.torn_tail = true;
+            break;
+        };
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let Some(data) = rest.get(HEADER_V1..HEADER_V1 + len) else {
+            out.torn_tail = true;
+            break;
+        };
+        if checksum(data) != header[4..12] {
+            if pos + HEADER_V1 + len == bytes.len() {
+                out.torn_tail = true;
+            } else {
+                out.unreadable = bytes.len() - pos;
+            }
+            break;
+        }
+        out.records.push(data.to_vec());
+        pos += HEADER_V1 + len;
+    }
+    out.valid_len = pos as u64;
+    out
+}
+
+/// Writes a file so that a crash leaves either the old or the new contents. The temp
+/// file's name is unique, so two processes never write the same one.
+pub fn atomic_write(path: &Path, data: &[u8]) -> Result<()> {
+    let mut suffix = [0u8; 6];
+    crate::device::fill_random(&mut suffix);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", hex::encode(suffix)));
+    if let Err(e) = write_synced(&tmp, data) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err("replace", path)(e));
+    }
     sync_dir(path)
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(io_err("create", path))?;
+    f.write_all(data).map_err(io_err("write", path))?;
+    f.sync_all().map_err(io_err("sync", path))
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
@@ -448,182 +780,21 @@ fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
     let mut f = opts.open(path).map_err(io_err("create", path))?;
     f.write_all(secret.as_bytes())
         .map_err(io_err("write", path))?;
-    f.sync_all().map_err(io_err("sync", path))?;
-    sync_dir(path)
+    f.sync_all().map_err(io_err("sync", path))
+}
+
+/// Puts a secret back (joining a project again after its key file was lost).
+pub fn restore_secret(files: &ProjectFiles, secret: &ProjectSecret) -> Result<()> {
+    let _lock = files.lock()?;
+    let path = files.secret_path();
+    match fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("replace", &path)(e)),
+    }
+    write_secret(&path, secret)?;
+    sync_dir(&path)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use automerge::transaction::Transactable;
-    use automerge::{ROOT, ReadDoc};
-
-    fn doc_with(n: i64) -> AutoCommit {
-        let mut doc = AutoCommit::new();
-        doc.put(ROOT, "n", n).unwrap();
-        doc.commit();
-        doc
-    }
-
-    fn value(doc: &AutoCommit) -> i64 {
-        match doc.get(ROOT, "n").unwrap() {
-            Some((automerge::Value::Scalar(s), _)) => s.as_i64().unwrap(),
-            _ => panic!("no n"),
-        }
-    }
-
-    fn store_with_project() -> (tempfile::TempDir, Store, ProjectFiles, AutoCommit) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let mut doc = doc_with(1);
-        let files = store
-            .create(&ProjectSecret::from_bytes([3; 32]), &mut doc)
-            .unwrap();
-        (dir, store, files, doc)
-    }
-
-    #[test]
-    fn appended_changes_are_there_after_reload() {
-        let (_dir, store, files, mut doc) = store_with_project();
-        for n in 2..5 {
-            doc.put(ROOT, "n", n).unwrap();
-            doc.commit();
-            files.append(&doc.save_incremental()).unwrap();
-        }
-        let loaded = store.project(files.id()).unwrap().load().unwrap();
-        assert_eq!(value(&loaded.doc), 4);
-        assert_eq!(loaded.records, 3);
-        assert!(!loaded.torn_tail);
-        assert_eq!(store.list().unwrap(), vec![*files.id()]);
-    }
-
-    #[test]
-    fn the_secret_file_is_private() {
-        let (_dir, _store, files, _doc) = store_with_project();
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(files.dir().join("secret"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(files.secret().unwrap(), ProjectSecret::from_bytes([3; 32]));
-    }
-
-    #[test]
-    fn a_write_torn_midway_leaves_the_previous_state_loadable_and_is_cut_off_next_time() {
-        let (_dir, _store, files, mut doc) = store_with_project();
-        doc.put(ROOT, "n", 2).unwrap();
-        doc.commit();
-        files.append(&doc.save_incremental()).unwrap();
-        // A crash halfway through writing the next record.
-        doc.put(ROOT, "n", 3).unwrap();
-        doc.commit();
-        let change = doc.save_incremental();
-        let mut record = (change.len() as u32).to_le_bytes().to_vec();
-        record.extend_from_slice(&checksum(&change));
-        record.extend_from_slice(&change[..change.len() / 2]);
-        let mut f = OpenOptions::new()
-            .append(true)
-            .open(files.log_path())
-            .unwrap();
-        f.write_all(&record).unwrap();
-        drop(f);
-
-        let loaded = files.load().unwrap();
-        assert!(loaded.torn_tail);
-        assert_eq!(value(&loaded.doc), 2, "the state before the torn write");
-
-        // The next append replaces the torn record.
-        let mut doc = loaded.doc;
-        doc.put(ROOT, "n", 5).unwrap();
-        doc.commit();
-        files.append(&doc.save_incremental()).unwrap();
-        let loaded = files.load().unwrap();
-        assert!(!loaded.torn_tail);
-        assert_eq!(value(&loaded.doc), 5);
-    }
-
-    #[test]
-    fn a_truncated_snapshot_is_reported_with_its_path_and_left_alone() {
-        let (_dir, _store, files, _doc) = store_with_project();
-        let path = files.snapshot_path();
-        let bytes = fs::read(&path).unwrap();
-        fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
-        let err = files.load().unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt { .. }));
-        assert!(err.to_string().contains("doc.automerge"), "{err}");
-        assert_eq!(
-            fs::read(&path).unwrap().len(),
-            bytes.len() - 7,
-            "not overwritten"
-        );
-    }
-
-    #[test]
-    fn a_damaged_record_in_the_middle_of_the_log_is_corruption() {
-        let (_dir, _store, files, mut doc) = store_with_project();
-        for n in 2..4 {
-            doc.put(ROOT, "n", n).unwrap();
-            doc.commit();
-            files.append(&doc.save_incremental()).unwrap();
-        }
-        let mut bytes = fs::read(files.log_path()).unwrap();
-        bytes[LOG_MAGIC.len() + RECORD_HEADER + 2] ^= 0xff;
-        fs::write(files.log_path(), &bytes).unwrap();
-        let err = files.load().unwrap_err();
-        assert!(err.to_string().contains("changes.log"), "{err}");
-        assert!(
-            matches!(files.append(b"x"), Err(StoreError::Corrupt { .. })),
-            "never written over"
-        );
-    }
-
-    #[test]
-    fn compaction_folds_the_log_into_the_snapshot_and_survives_a_stale_temp_file() {
-        let (_dir, _store, files, mut doc) = store_with_project();
-        for n in 2..10 {
-            doc.put(ROOT, "n", n).unwrap();
-            doc.commit();
-            files.append(&doc.save_incremental()).unwrap();
-        }
-        // Another process appended a change this one has not seen.
-        let mut other = files.load().unwrap().doc;
-        other.put(ROOT, "other", true).unwrap();
-        other.commit();
-        files.append(&other.save_incremental()).unwrap();
-
-        files.compact(&mut doc).unwrap();
-        assert!(
-            doc.get(ROOT, "other").unwrap().is_some(),
-            "folded in, not lost"
-        );
-        let loaded = files.load().unwrap();
-        assert_eq!(loaded.records, 0);
-        assert_eq!(value(&loaded.doc), 9);
-        // A crash while writing the next snapshot leaves a half-written temp file.
-        fs::write(files.snapshot_path().with_extension("tmp"), b"half").unwrap();
-        assert_eq!(value(&files.load().unwrap().doc), 9);
-    }
-
-    #[test]
-    fn background_appends_compact_on_disk_without_the_document() {
-        let (_dir, _store, files, mut doc) = store_with_project();
-        for n in 2..(COMPACT_RECORDS as i64 + 10) {
-            doc.put(ROOT, "n", n).unwrap();
-            doc.commit();
-            files
-                .append_and_maybe_compact(&doc.save_incremental())
-                .unwrap();
-        }
-        let loaded = files.load().unwrap();
-        assert!(loaded.records < COMPACT_RECORDS, "compacted on the way");
-        assert_eq!(value(&loaded.doc), COMPACT_RECORDS as i64 + 9);
-    }
-
-    #[test]
-    fn garbage_in_place_of_the_log_is_corruption() {
-        let (_dir, _store, files, _doc) = store_with_project();
-        fs::write(files.log_path(), b"this is not a log at all").unwrap();
-        assert!(matches!(files.load(), Err(StoreError::Corrupt { .. })));
-    }
-}
+mod tests;

@@ -175,7 +175,6 @@ fn tasks_are_added_ticked_and_the_tick_can_be_undone() {
     let saved = device
         .open_project(&id, samspill::device::Access::Read)
         .unwrap()
-        .doc
         .view();
     assert!(
         saved.phases[0]
@@ -277,7 +276,8 @@ fn a_remote_edit_while_typing_does_not_make_the_cursor_jump() {
     // Meanwhile Ola, on another machine, puts words in front of what Kari is typing.
     {
         let app = h.state_mut();
-        let doc = &mut app.state.session.as_mut().unwrap().project.doc;
+        let handle = app.state.session.as_ref().unwrap().project.clone();
+        handle.with(|doc| {
         let bytes = doc.automerge_mut().save();
         let ola = Editor {
             author: PersonId::random(&mut SeededEntropy::new(2)),
@@ -287,6 +287,7 @@ fn a_remote_edit_while_typing_does_not_make_the_cursor_jump() {
         let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
         remote.set_goal("I Lindvik: alle barn skal").unwrap();
         doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+        });
     }
     h.run();
     assert_eq!(
@@ -317,7 +318,7 @@ fn an_existing_project_opens_on_a_background_thread() {
             title: "Fra kommandolinjen",
             language: None,
         };
-        let mut p = device.create_project(&new).unwrap();
+        let p = device.create_project(&new).unwrap();
         p.save().unwrap();
     }
     let mut h = harness(new_app(dir.path()));

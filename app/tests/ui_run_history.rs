@@ -115,8 +115,7 @@ fn an_earlier_version_is_shown_read_only_and_restored_as_a_new_change() {
         .as_mut()
         .unwrap()
         .project
-        .doc
-        .history()
+        .with(|d| d.history())
         .len();
 
     // History: who (from the project's people) and what.
@@ -173,8 +172,7 @@ fn an_earlier_version_is_shown_read_only_and_restored_as_a_new_change() {
         .as_mut()
         .unwrap()
         .project
-        .doc
-        .history();
+        .with(|d| d.history());
     assert_eq!(history.len(), changes_before + 1);
     assert!(history.iter().any(|e| e.msg.contains("Ringe rådmannen")));
     h.get_by_label("🕘  Historikk").click();
@@ -317,7 +315,8 @@ fn a_co_facilitator_moving_the_agenda_on_shows_the_new_item_here() {
     // Ola, on his machine, starts the gathering; Kari's copy merges his change.
     let ola_moves = |h: &mut Harness<'_, SamspillApp>, start: bool| {
         let app = h.state_mut();
-        let doc = &mut app.state.session.as_mut().unwrap().project.doc;
+        let handle = app.state.session.as_ref().unwrap().project.clone();
+        handle.with(|doc| {
         let gid: GatheringId = doc.view().gatherings[0].id.parse().unwrap();
         let bytes = doc.automerge_mut().save();
         let ola = Editor {
@@ -332,6 +331,7 @@ fn a_co_facilitator_moving_the_agenda_on_shows_the_new_item_here() {
             remote.run_next(&gid).unwrap();
         }
         doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+        });
     };
     ola_moves(&mut h, true);
     step(&mut h);
@@ -402,7 +402,8 @@ fn a_due_date_set_on_two_machines_at_once_is_shown_with_the_other_value_on_offer
     // Kari and Ola both set the first task's due date while apart.
     {
         let app = h.state_mut();
-        let doc = &mut app.state.session.as_mut().unwrap().project.doc;
+        let handle = app.state.session.as_ref().unwrap().project.clone();
+        handle.with(|doc| {
         let task: samspill_shared::ids::TaskId = doc.view().phases[0].tasks[0].id.parse().unwrap();
         let bytes = doc.automerge_mut().save();
         let ola = Editor {
@@ -414,6 +415,7 @@ fn a_due_date_set_on_two_machines_at_once_is_shown_with_the_other_value_on_offer
         remote.set_task_due(&task, "2026-12-05").unwrap();
         doc.set_task_due(&task, "2026-12-01").unwrap();
         doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+        });
     }
     h.get_all_by_label_contains("1. Oppstart")
         .next()

@@ -6,11 +6,11 @@
 use samspill::device::{Access, Device};
 use samspill_tests::{Client, Relay, shared_project, task_titles};
 
-fn edit(client: &Client, id: &str, f: impl FnOnce(&mut samspill::device::LocalProject)) {
+fn edit(client: &Client, id: &str, f: impl FnOnce(&mut samspill_shared::model::ProjectDoc)) {
     let device = Device::open(client.data_dir()).unwrap();
     let id = device.resolve(id).unwrap();
-    let mut project = device.open_project(&id, Access::Edit).unwrap();
-    f(&mut project);
+    let project = device.open_project(&id, Access::Edit).unwrap();
+    project.with(f);
     project.save().unwrap();
 }
 
@@ -46,20 +46,20 @@ fn concurrent_offline_edits_merge_without_loss_or_duplication() {
     // Alice: edits the note text at its start, renames the second task, ticks an item.
     edit(&alice, &id, |p| {
         let phase = phase.parse().unwrap();
-        p.doc.set_notes(&phase, "Obs! Vi møtes i Bodø.").unwrap();
-        p.doc
+        p.set_notes(&phase, "Obs! Vi møtes i Bodø.").unwrap();
+        p
             .set_task_title(&tasks[1].parse().unwrap(), "Omdøpt av Alice")
             .unwrap();
-        p.doc.set_check_done(&item.parse().unwrap(), true).unwrap();
+        p.set_check_done(&item.parse().unwrap(), true).unwrap();
     });
     // Bob: edits the same note at its end, moves the second task first, deletes the item.
     edit(&bob, &id, |p| {
         let phase = phase.parse().unwrap();
-        p.doc
+        p
             .set_notes(&phase, "Vi møtes i Bodø. Ta med kaffe.")
             .unwrap();
-        p.doc.move_task(&tasks[1].parse().unwrap(), 0).unwrap();
-        p.doc.remove_check_item(&item.parse().unwrap()).unwrap();
+        p.move_task(&tasks[1].parse().unwrap(), 0).unwrap();
+        p.remove_check_item(&item.parse().unwrap()).unwrap();
     });
     // Offline, sync fails with one line and leaves the work alone.
     let out = alice.run(&["sync", &id]);

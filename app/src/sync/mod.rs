@@ -7,7 +7,11 @@
 //! - [`SyncHandle`]: a background engine for the desktop app, one task per relay, that
 //!   reconnects with jittered exponential backoff and reports [`SyncEvent`]s over a
 //!   channel that never blocks (the UI drains it once a frame with
-//!   [`SyncHandle::events`]; a repaint callback wakes it).
+//!   [`SyncHandle::events`]; a repaint callback wakes it). It works on the process's
+//!   [`DocHandle`]s, the same documents the UI edits: edits reach it as they happen,
+//!   and its remote changes reach the UI the same way.
+//! - [`SyncStatus`] ([`status`]): the one status model the header, the project list,
+//!   `samspill list` and `sync --watch` show.
 //!
 //! Ordering rules (see `docs/sync.md`): a local change is saved to the store before the
 //! state machine hears of it; `sync.json` is written before an entry is sent; remote
@@ -16,9 +20,9 @@
 pub mod conn;
 pub mod persist;
 mod session;
+pub mod status;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime};
@@ -36,6 +40,8 @@ pub use conn::{ConnError, Connection};
 pub use persist::SyncFile;
 use session::{Interrupt, SessionOutcome, Stop, Tracked, drive, now_ms};
 
+pub use status::SyncStatus;
+
 use crate::device::{Access, Device, OsEntropy};
 
 /// How long `share`, `join` and `sync` wait for the relay before giving up.
@@ -46,10 +52,11 @@ const ONCE_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum SyncEvent {
     /// Connected to a relay (hellos exchanged).
     Connected { relay: RelayUrl },
-    /// Catching up or pushing.
-    Syncing { project: DocumentId },
-    /// Everything acknowledged, nothing missing.
-    InSync { project: DocumentId },
+    /// A project's status changed (see [`SyncStatus`]).
+    Status {
+        project: DocumentId,
+        status: SyncStatus,
+    },
     /// The relay cannot be reached (since this time); changes wait on disk.
     Offline {
         relay: RelayUrl,
@@ -64,8 +71,7 @@ pub enum SyncEvent {
         project: DocumentId,
         presence: Presence,
     },
-    /// Someone else's changes were applied and saved; [`SyncHandle::pump`] brings them
-    /// into an open document.
+    /// Someone else's changes were applied to the project's document and saved.
     RemoteChange { project: DocumentId },
     /// Something went wrong; the text says what (never a secret).
     Error {
@@ -74,27 +80,12 @@ pub enum SyncEvent {
     },
 }
 
-/// A project's sync state, kept up to date from the events.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum ProjectSync {
-    /// Not (yet) heard of by the engine.
-    #[default]
-    Idle,
-    Syncing,
-    InSync,
-    Offline {
-        since: SystemTime,
-    },
-    Error(String),
-}
-
 type Repaint = Arc<Mutex<Option<Box<dyn Fn() + Send + Sync>>>>;
 
 #[derive(Default)]
 struct Shared {
-    status: BTreeMap<DocumentId, ProjectSync>,
+    status: BTreeMap<DocumentId, SyncStatus>,
     peers: BTreeMap<DocumentId, BTreeMap<String, Presence>>,
-    remote: BTreeMap<DocumentId, bool>,
     /// Projects of each relay (for `Offline`).
     by_relay: BTreeMap<String, Vec<DocumentId>>,
 }
@@ -119,24 +110,80 @@ impl Events {
         Self::default()
     }
 
+    /// Events sent to the returned receiver as well (`sync --watch` prints them).
+    pub fn channel() -> (Self, mpsc::Receiver<SyncEvent>) {
+        let (tx, rx) = mpsc::channel();
+        (
+            Self {
+                tx: Some(tx),
+                ..Self::default()
+            },
+            rx,
+        )
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets a project's status; an event goes out only when it changed.
+    fn set_status(&self, project: DocumentId, status: SyncStatus) {
+        let changed = self.shared().status.insert(project, status.clone()) != Some(status.clone());
+        if changed {
+            self.send(SyncEvent::Status { project, status });
+        }
+    }
+
+    /// The project's status now, from what the state machine says.
+    fn report(&self, t: &mut Tracked) {
+        let status = match t.sm.phase() {
+            Phase::Refused { message, .. } => SyncStatus::Stopped(message.clone()),
+            Phase::Offline | Phase::CatchingUp => SyncStatus::Connecting,
+            Phase::Live => {
+                let state = t.sm.state();
+                let (changes, entries) = t
+                    .handle
+                    .with_automerge(|doc| samspill_shared::sync::unsent(state, doc));
+                match changes + entries {
+                    0 => SyncStatus::Synced,
+                    n => SyncStatus::Waiting(n),
+                }
+            }
+        };
+        self.set_status(t.id(), status);
+    }
+
+    /// How many changes of a project wait, as of its last status.
+    fn waiting(&self, project: &DocumentId) -> usize {
+        match self.shared().status.get(project) {
+            Some(SyncStatus::Waiting(n) | SyncStatus::Offline { waiting: n, .. }) => *n,
+            _ => 0,
+        }
+    }
+
     fn emit(&self, event: SyncEvent) {
-        if let Ok(mut s) = self.shared.lock() {
+        {
+            let mut s = self.shared();
             match &event {
-                SyncEvent::Syncing { project } => {
-                    s.status.insert(*project, ProjectSync::Syncing);
-                }
-                SyncEvent::InSync { project } => {
-                    s.status.insert(*project, ProjectSync::InSync);
-                }
                 SyncEvent::Offline { relay, since, .. } => {
                     let ids = s
                         .by_relay
                         .get(&relay.to_string())
                         .cloned()
                         .unwrap_or_default();
+                    drop(s);
                     for id in ids {
-                        s.status.insert(id, ProjectSync::Offline { since: *since });
-                        s.peers.remove(&id);
+                        let waiting = self.waiting(&id);
+                        self.set_status(
+                            id,
+                            SyncStatus::Offline {
+                                since: *since,
+                                waiting,
+                            },
+                        );
+                        self.shared().peers.remove(&id);
                     }
                 }
                 SyncEvent::PeerJoined { project, presence } => {
@@ -150,22 +197,19 @@ impl Events {
                         p.remove(&presence.session);
                     }
                 }
-                SyncEvent::RemoteChange { project } => {
-                    s.remote.insert(*project, true);
-                }
-                SyncEvent::Error {
-                    project: Some(project),
-                    message,
-                } => {
-                    s.status
-                        .insert(*project, ProjectSync::Error(message.clone()));
-                }
-                SyncEvent::Connected { .. } | SyncEvent::Error { project: None, .. } => {}
+                SyncEvent::Status { .. }
+                | SyncEvent::RemoteChange { .. }
+                | SyncEvent::Connected { .. }
+                | SyncEvent::Error { .. } => {}
             }
         }
         if let SyncEvent::Error { message, .. } = &event {
             tracing::warn!("{message}");
         }
+        self.send(event);
+    }
+
+    fn send(&self, event: SyncEvent) {
         if let Some(tx) = &self.tx
             // The receiver is gone only when the UI has shut down.
             && tx.send(event).is_ok()
@@ -175,15 +219,23 @@ impl Events {
             r();
         }
     }
+
+    /// Syncing of these projects has stopped for good (until restarted).
+    fn stopped(&self, ids: &[DocumentId], reason: &str) {
+        for id in ids {
+            self.set_status(*id, SyncStatus::Stopped(reason.to_owned()));
+        }
+    }
 }
 
-/// Opens a shared project for syncing; `None` when it is not shared.
+/// Opens a shared project for syncing; `None` when it is not shared. Fails when its
+/// key is missing, damaged or foreign: no key, no sync.
 fn open_tracked(device: &Device, id: &DocumentId) -> anyhow::Result<Option<Tracked>> {
     let project = device.open_project(id, Access::Read)?;
-    let Some(file) = persist::load(&project.files)? else {
+    let Some(file) = persist::load(project.files())? else {
         return Ok(None);
     };
-    Ok(Some(Tracked::new(project, file)))
+    Ok(Some(Tracked::new(project, file)?))
 }
 
 fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
@@ -229,6 +281,7 @@ async fn once_on(
     let result = tokio::time::timeout(ONCE_TIMEOUT, work).await;
     for t in docs.iter_mut() {
         t.sm.disconnected();
+        events.report(t);
     }
     match result {
         Ok(r) => r,
@@ -247,9 +300,9 @@ pub async fn share(
     token: Option<&str>,
 ) -> anyhow::Result<Invite> {
     let project = device.open_project(id, Access::Read)?;
-    let secret = project.files.secret()?;
-    let sync_path = project.files.sync_path();
-    let (file, first_time) = match persist::load(&project.files)? {
+    let secret = project.files().secret()?;
+    let sync_path = project.files().sync_path();
+    let (file, first_time) = match persist::load(project.files())? {
         Some(f) if &f.relay != relay => bail!(
             "this project is already shared on {}; its link works there (a project lives on one relay)",
             f.relay
@@ -257,11 +310,11 @@ pub async fn share(
         Some(f) => (f, false),
         None => {
             let f = SyncFile::new(relay.clone());
-            persist::save(&project.files, &f)?;
+            persist::save(project.files(), &f)?;
             (f, true)
         }
     };
-    let mut docs = vec![Tracked::new(project, file)];
+    let mut docs = vec![Tracked::new(project, file)?];
     if let Err(e) = once_on(relay, token, &mut docs, &Events::discard()).await {
         // A first share that did not go through leaves the project local, so it can be
         // shared again, on this relay or another. (Anything the relay did store is
@@ -282,7 +335,12 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = invite.secret.keys();
     let id = keys.doc_id;
-    if device.store.project(&id).is_ok() {
+    if let Ok(files) = device.store.project(&id) {
+        if files.secret().is_err() {
+            // The link carries the key this device lost (the id proves it is this
+            // project's): put it back.
+            crate::store::restore_secret(&files, &invite.secret)?;
+        }
         if let Some(t) = open_tracked(device, &id)? {
             let relay = t.file.relay.clone();
             once_on(&relay, None, &mut [t], &Events::discard()).await?;
@@ -325,11 +383,7 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     if doc.get_heads().is_empty() {
         bail!("the relay at {relay} has this project but holds nothing readable in it");
     }
-    let actor = device
-        .profile
-        .actor_id()
-        .context("the profile's actor id is damaged")?;
-    let project_doc = ProjectDoc::open(doc, actor, device.editor())
+    let project_doc = ProjectDoc::open(doc, crate::device::fresh_actor(), device.editor())
         .context("the shared project is not a Samspill project")?;
     let project = device.adopt(&invite.secret, project_doc)?;
     let file = SyncFile {
@@ -337,7 +391,7 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
         state: sm.state().clone(),
         ..SyncFile::new(relay.clone())
     };
-    persist::save(&project.files, &file)?;
+    persist::save(project.files(), &file)?;
     Ok(id)
 }
 
@@ -355,30 +409,38 @@ pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
 
 /// Pulls what is missing and pushes what is unacknowledged, for `ids` (all shared
 /// projects when empty), and returns once everything is in sync (`samspill sync`).
+/// A project that cannot sync (its key is missing, say) fails the command after the
+/// others have synced.
 pub async fn sync_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<usize> {
-    let groups = group_by_relay(device, ids, true)?;
+    let (groups, failed) = group_by_relay(device, ids, true)?;
     let mut n = 0;
     for (relay, mut docs) in groups {
         n += docs.len();
         once_on(&relay, None, &mut docs, &Events::discard()).await?;
     }
+    if let Some((id, e)) = failed.into_iter().next() {
+        return Err(e.context(format!("project {id} was not synced")));
+    }
     Ok(n)
 }
+
+type Groups = Vec<(RelayUrl, Vec<Tracked>)>;
 
 fn group_by_relay(
     device: &Device,
     ids: &[DocumentId],
     explicit_must_be_shared: bool,
-) -> anyhow::Result<Vec<(RelayUrl, Vec<Tracked>)>> {
+) -> anyhow::Result<(Groups, Vec<(DocumentId, anyhow::Error)>)> {
     let all = if ids.is_empty() {
         shared_projects(device)?
     } else {
         ids.to_vec()
     };
     let mut groups: BTreeMap<String, (RelayUrl, Vec<Tracked>)> = BTreeMap::new();
+    let mut failed = Vec::new();
     for id in all {
-        match open_tracked(device, &id)? {
-            Some(t) => {
+        match open_tracked(device, &id) {
+            Ok(Some(t)) => {
                 let relay = t.file.relay.clone();
                 groups
                     .entry(relay.to_string())
@@ -386,43 +448,52 @@ fn group_by_relay(
                     .1
                     .push(t);
             }
-            None if explicit_must_be_shared && !ids.is_empty() => bail!(
+            Ok(None) if explicit_must_be_shared && !ids.is_empty() => bail!(
                 "project {id} is not shared; `samspill share {id} --relay URL` puts it on a relay"
             ),
-            None => {}
+            Ok(None) => {}
+            Err(e) => failed.push((id, e)),
         }
     }
-    Ok(groups.into_values().collect())
+    Ok((groups.into_values().collect(), failed))
 }
 
 /// Keeps `ids` (all shared projects when empty) in sync until `stop` is set, reconnecting
 /// with jittered exponential backoff (`samspill sync --watch`, and the app's engine).
+/// Works on `device`'s open documents (start a [`crate::watch::FileWatch`] beside it to
+/// pick up other processes' writes). A project that cannot sync is reported as
+/// stopped; the others go on.
 pub async fn watch(
-    data_dir: PathBuf,
+    device: Device,
     ids: Vec<DocumentId>,
     events: Events,
     stop: Arc<AtomicBool>,
     presence: Option<Presence>,
     commands: Arc<Mutex<mpsc::Receiver<(DocumentId, Command)>>>,
 ) -> anyhow::Result<()> {
-    let device = Device::open(&data_dir)?;
-    let groups = group_by_relay(&device, &ids, true)?;
+    let (groups, failed) = group_by_relay(&device, &ids, true)?;
+    for (id, e) in failed {
+        events.stopped(&[id], &format!("{e:#}"));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (relay, docs) in groups {
-        if let Ok(mut s) = events.shared.lock() {
-            s.by_relay
-                .insert(relay.to_string(), docs.iter().map(Tracked::id).collect());
-        }
+        let ids: Vec<DocumentId> = docs.iter().map(Tracked::id).collect();
+        events.shared().by_relay.insert(relay.to_string(), ids.clone());
         let (events, stop, presence, commands) = (
             events.clone(),
             stop.clone(),
             presence.clone(),
             commands.clone(),
         );
-        tasks.spawn(relay_task(relay, docs, events, stop, presence, commands));
+        tasks.spawn(async move {
+            if let Err(e) = relay_task(relay, docs, events.clone(), stop, presence, commands).await
+            {
+                events.stopped(&ids, &format!("{e:#}"));
+            }
+        });
     }
     while let Some(done) = tasks.join_next().await {
-        done.context("a sync task failed")??;
+        done.context("a sync task failed")?;
     }
     Ok(())
 }
@@ -430,7 +501,8 @@ pub async fn watch(
 /// What the app asks of a running engine.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// The project was saved by someone else in this process: push its changes.
+    /// The project changed in this process: push its changes now rather than at the
+    /// next tick.
     LocalChangesSaved,
     /// What this user is editing now.
     Editing(Option<String>),
@@ -513,11 +585,7 @@ async fn relay_task(
         match result {
             Ok(_) => {}
             Err(SessionOutcome::Failed(session::SessionError::Local(e))) => {
-                events.emit(SyncEvent::Error {
-                    project: None,
-                    message: format!("{e:#}"),
-                });
-                return Err(e);
+                return Err(e.context("saving to this device failed"));
             }
             Err(e) => {
                 let since = SystemTime::now();
@@ -596,9 +664,10 @@ impl std::fmt::Debug for SyncHandle {
 }
 
 impl SyncHandle {
-    /// Starts syncing every shared project in `data_dir` on a background thread,
-    /// announcing `presence` (give it a random `session`).
-    pub fn start(data_dir: PathBuf, presence: Option<Presence>) -> Self {
+    /// Starts syncing every shared project of `device` on a background thread,
+    /// announcing `presence` (give it a random `session`). The engine works on
+    /// `device`'s open documents: open projects through the same `device` (or a clone).
+    pub fn start(device: Device, presence: Option<Presence>) -> Self {
         let (tx, rx) = mpsc::channel();
         let events = Events {
             tx: Some(tx),
@@ -612,21 +681,26 @@ impl SyncHandle {
             std::thread::Builder::new()
                 .name("samspill-sync".to_owned())
                 .spawn(move || {
+                    let shared = shared_projects(&device).unwrap_or_default();
                     let run = watch(
-                        data_dir,
+                        device,
                         Vec::new(),
                         events.clone(),
-                        stop,
+                        stop.clone(),
                         presence,
                         commands,
                     );
                     let result = block_on(run).and_then(|r| r);
-                    if let Err(e) = result {
-                        events.emit(SyncEvent::Error {
-                            project: None,
-                            message: format!("sync stopped: {e:#}"),
-                        });
-                    }
+                    let reason = match result {
+                        Err(e) => format!("{e:#}"),
+                        Ok(()) if stop.load(Ordering::SeqCst) => return,
+                        Ok(()) => "the sync engine ended".to_owned(),
+                    };
+                    events.stopped(&shared, &reason);
+                    events.emit(SyncEvent::Error {
+                        project: None,
+                        message: reason,
+                    });
                 })
                 .ok()
         };
@@ -654,14 +728,17 @@ impl SyncHandle {
         }
     }
 
-    /// The project's state as of the last event.
-    pub fn status(&self, project: &DocumentId) -> ProjectSync {
-        self.events
-            .shared
-            .lock()
-            .ok()
-            .and_then(|s| s.status.get(project).cloned())
-            .unwrap_or_default()
+    /// The project's status as of now; `Connecting` for a project the engine has not
+    /// reported on yet, `Stopped` when the engine is gone.
+    pub fn status(&self, project: &DocumentId) -> SyncStatus {
+        let known = self.events.shared().status.get(project).cloned();
+        match known {
+            Some(s) => s,
+            None if self.thread.as_ref().is_some_and(|t| t.is_finished()) => {
+                SyncStatus::Stopped("the sync engine is not running".to_owned())
+            }
+            None => SyncStatus::Connecting,
+        }
     }
 
     /// Everyone else with the project open.
@@ -683,23 +760,6 @@ impl SyncHandle {
     /// What this user is editing now, announced to the others.
     pub fn set_editing(&self, project: &DocumentId, what: Option<String>) {
         let _ = self.commands.send((*project, Command::Editing(what)));
-    }
-
-    /// Brings remote changes the engine saved into an open project's document.
-    /// Returns whether anything changed.
-    pub fn pump(&self, project: &mut crate::device::LocalProject) -> anyhow::Result<bool> {
-        let changed = self
-            .events
-            .shared
-            .lock()
-            .ok()
-            .and_then(|mut s| s.remote.remove(&project.id))
-            .unwrap_or(false);
-        if changed {
-            let doc = project.doc.automerge_mut();
-            project.files.refresh(doc)?;
-        }
-        Ok(changed)
     }
 
     /// Stops the engine, waiting for it to say goodbye and save.

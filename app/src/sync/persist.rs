@@ -6,15 +6,16 @@
 //!   "shipped_heads": ["3f2a…"], "unacked": [{ "id": 4, "blob": "AQ…" }] }
 //! ```
 //!
-//! Written with [`store::atomic_write`], so a crash leaves the old or the new file. A
-//! project without the file has never been shared.
+//! Written with [`store::atomic_write`] under the project's lock (through a temp file
+//! of its own), so a crash leaves the old or the new file and two processes never mix
+//! theirs. A project without the file has never been shared.
 
 use anyhow::Context as _;
 use samspill_shared::link::RelayUrl;
 use samspill_shared::sync::SyncState;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{self, ProjectFiles};
+use crate::store::ProjectFiles;
 
 const FORMAT: u32 = 1;
 
@@ -68,6 +69,20 @@ pub fn load(files: &ProjectFiles) -> anyhow::Result<Option<SyncFile>> {
 /// Writes a project's `sync.json` atomically.
 pub fn save(files: &ProjectFiles, file: &SyncFile) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(file)?;
-    store::atomic_write(&files.sync_path(), &json)?;
+    files.write_locked(&files.sync_path(), &json)?;
     Ok(())
+}
+
+/// After local damage: subscribe from the start next time, so the relay sends the
+/// whole project again (what this device still has is ignored as duplicates), and push
+/// the whole local document again (so changes only this device had are not lost).
+/// Entries not yet acknowledged stay queued.
+pub fn refill_after_damage(files: &ProjectFiles) -> anyhow::Result<()> {
+    let Some(mut file) = load(files)? else {
+        return Ok(());
+    };
+    file.state.last_seq = 0;
+    file.state.snapshot_seq = 0;
+    file.state.shipped_heads.clear();
+    save(files, &file)
 }

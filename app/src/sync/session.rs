@@ -1,8 +1,8 @@
 //! Driving [`DocSync`] machines over one [`Connection`]: frames in, outputs carried out
 //! in order (documents and `sync.json` saved before anything is sent), local changes
-//! picked up from the store.
+//! picked up from the shared [`DocHandle`].
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt as _;
 use samspill_shared::crypto::DocumentId;
@@ -12,25 +12,24 @@ use samspill_shared::sync::{DocSync, Notice, Output, Phase, SyncConfig};
 use super::conn::{ConnError, Connection};
 use super::persist::{self, SyncFile};
 use super::{Events, SyncEvent};
-use crate::device::{LocalProject, OsEntropy};
+use crate::device::OsEntropy;
+use crate::handle::DocHandle;
 
 /// How often the machines are ticked (batching is 50 ms).
 const TICK: Duration = Duration::from_millis(25);
-/// How often the store is checked for changes other processes saved.
-const STORE_CHECK: Duration = Duration::from_millis(400);
 /// At most this many frames are taken at once before saving.
 const FRAME_BATCH: usize = 256;
 
 /// A shared project being synced.
 pub struct Tracked {
-    pub project: LocalProject,
+    /// The process's one copy of the document, shared with the UI.
+    pub handle: DocHandle,
     pub sm: DocSync,
     pub file: SyncFile,
-    fingerprint: Option<Fingerprint>,
-    checked: Instant,
+    /// The handle's durable counter as last seen: when it moves, changes reached the
+    /// disk (from this process or another) and may be pushed.
+    seen_durable: u64,
 }
-
-type Fingerprint = [(u64, Option<SystemTime>); 2];
 
 impl std::fmt::Debug for Tracked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,62 +60,36 @@ pub fn now_ms() -> u64 {
 }
 
 impl Tracked {
-    pub fn new(project: LocalProject, file: SyncFile) -> Self {
-        let keys = match project.files.secret() {
-            Ok(s) => s.keys(),
-            // Checked by the caller when it opened the project; a key file that vanished
-            // since is caught on the next save.
-            Err(_) => samspill_shared::crypto::ProjectSecret::from_bytes([0; 32]).keys(),
-        };
+    /// Fails when the project's key is missing, damaged or not this project's: no key,
+    /// no sync (never a fallback key).
+    pub fn new(handle: DocHandle, file: SyncFile) -> anyhow::Result<Self> {
+        let keys = handle.files().secret()?.keys();
         let mut sm = DocSync::new(keys, file.state.clone(), config());
         sm.set_create(!file.created);
         // Changes saved since the last cut (by this or another process) go out first.
         sm.local_change(now_ms());
-        let mut t = Self {
-            project,
+        Ok(Self {
+            seen_durable: handle.durable(),
+            handle,
             sm,
             file,
-            fingerprint: None,
-            checked: Instant::now(),
-        };
-        t.fingerprint = t.read_fingerprint();
-        t
+        })
     }
 
     pub fn id(&self) -> DocumentId {
-        self.project.id
+        self.handle.id()
     }
 
-    fn read_fingerprint(&self) -> Option<Fingerprint> {
-        let files = &self.project.files;
-        let meta = |p: std::path::PathBuf| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.len(), m.modified().ok()))
-                .unwrap_or((0, None))
-        };
-        Some([meta(files.log_path()), meta(files.snapshot_path())])
-    }
-
-    /// Picks up changes another process (the CLI, the UI) saved to the store.
-    pub fn check_store(&mut self, force: bool) -> anyhow::Result<()> {
-        if !force && self.checked.elapsed() < STORE_CHECK {
-            return Ok(());
+    /// Saves what anyone in this process changed (the UI's typing reaches the relay at
+    /// the batch rate, not when typing stops), and lets the state machine cut an entry
+    /// from changes that are on disk.
+    pub fn pick_up_local(&mut self) -> anyhow::Result<()> {
+        if self.handle.has_unsaved() {
+            self.handle.save()?;
         }
-        self.checked = Instant::now();
-        let fp = self.read_fingerprint();
-        if !force && fp == self.fingerprint {
-            return Ok(());
-        }
-        self.fingerprint = fp;
-        let doc = self.project.doc.automerge_mut();
-        let before = doc.get_heads();
-        self.project.files.refresh(doc)?;
-        if doc.get_heads() != before {
-            // What was merged is already on disk: move the incremental-save cursor past
-            // it rather than append it a second time. Nothing of ours is unsaved here
-            // (every batch ends with a save).
-            let _already_stored = doc.save_incremental();
+        let durable = self.handle.durable();
+        if durable != self.seen_durable {
+            self.seen_durable = durable;
             self.sm.local_change(now_ms());
         }
         Ok(())
@@ -157,17 +130,18 @@ impl Tracked {
             self.sm.set_create(false);
             dirty_state = true;
         }
-        self.flush(&mut dirty_doc, &mut dirty_state)
+        self.flush(&mut dirty_doc, &mut dirty_state)?;
+        events.report(self);
+        Ok(())
     }
 
     fn flush(&mut self, doc: &mut bool, state: &mut bool) -> Result<(), SessionError> {
         if std::mem::take(doc) {
-            self.project.save().map_err(SessionError::Local)?;
-            self.fingerprint = self.read_fingerprint();
+            self.handle.save().map_err(SessionError::Local)?;
         }
         if std::mem::take(state) {
             self.file.state = self.sm.state().clone();
-            persist::save(&self.project.files, &self.file).map_err(SessionError::Local)?;
+            persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
         }
         Ok(())
     }
@@ -175,8 +149,8 @@ impl Tracked {
     fn notice(&mut self, n: Notice, events: &Events) {
         let project = self.id();
         let event = match n {
-            Notice::InSync => SyncEvent::InSync { project },
-            Notice::Syncing => SyncEvent::Syncing { project },
+            // The status is worked out after every batch of outputs (`Events::report`).
+            Notice::InSync | Notice::Syncing => return,
             Notice::RemoteChange => SyncEvent::RemoteChange { project },
             Notice::PeerJoined(p) => SyncEvent::PeerJoined {
                 project,
@@ -245,10 +219,12 @@ where
     let challenge = conn.challenge;
     let now = now_ms();
     for t in docs.iter_mut() {
-        t.check_store(true)
+        t.pick_up_local()
             .map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
-        let mut outputs =
-            t.sm.flush(t.project.doc.automerge_mut(), now, &mut OsEntropy);
+        let sm = &mut t.sm;
+        let mut outputs = t
+            .handle
+            .with_automerge(|doc| sm.flush(doc, now, &mut OsEntropy));
         outputs.extend(t.sm.connected(challenge, now));
         t.run(outputs, Some(conn), events).await?;
     }
@@ -273,7 +249,7 @@ where
                 Interrupt::Stop => return Ok(false),
                 Interrupt::LocalChange(id) => {
                     if let Some(t) = docs.iter_mut().find(|t| t.id() == id) {
-                        t.check_store(true)
+                        t.pick_up_local()
                             .map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
                     }
                 }
@@ -300,8 +276,9 @@ where
             _ = ticker.tick() => {
                 let now = now_ms();
                 for t in docs.iter_mut() {
-                    t.check_store(false).map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
-                    let outputs = t.sm.tick(t.project.doc.automerge_mut(), now, &mut OsEntropy);
+                    t.pick_up_local().map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
+                    let sm = &mut t.sm;
+                    let outputs = t.handle.with_automerge(|doc| sm.tick(doc, now, &mut OsEntropy));
                     t.run(outputs, Some(conn), events).await?;
                 }
             }
@@ -323,8 +300,10 @@ async fn handle_frames(
             if target.is_some_and(|d| d != t.id()) {
                 continue;
             }
-            let outputs =
-                t.sm.handle(frame.clone(), t.project.doc.automerge_mut(), now);
+            let sm = &mut t.sm;
+            let outputs = t
+                .handle
+                .with_automerge(|doc| sm.handle(frame.clone(), doc, now));
             pending[i].extend(outputs);
         }
     }

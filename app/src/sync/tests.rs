@@ -94,11 +94,11 @@ fn setup(relay: &RelayUrl) -> Setup {
         created: true,
         ..SyncFile::new(relay.clone())
     };
-    persist::save(&project.files, &file).unwrap();
-    let before_doc = std::fs::read(project.files.snapshot_path()).unwrap();
-    let before_sync = std::fs::read(project.files.sync_path()).unwrap();
+    persist::save(&project.files(), &file).unwrap();
+    let before_doc = std::fs::read(project.files().snapshot_path()).unwrap();
+    let before_sync = std::fs::read(project.files().sync_path()).unwrap();
     Setup {
-        id: project.id,
+        id: project.id(),
         _dir: dir,
         device,
         before_doc,
@@ -122,7 +122,6 @@ async fn sync_fails_with(how: Misbehaviour) -> String {
         s.device
             .open_project(&s.id, Access::Read)
             .unwrap()
-            .doc
             .view()
             .meta
             .title,

@@ -10,7 +10,6 @@ use samspill_shared::crypto::DocumentId;
 use samspill_shared::model::NewProject;
 
 use super::edit::Edit;
-use super::saver::SaveReport;
 use super::state::{
     AppState, Command, Dialog, ExportFormat, ExportWhat, JobDone, Notice, Outbox, ProjectRow,
     RunUi, Screen, Section, Session, Viewing,
@@ -21,7 +20,8 @@ use super::{theme, tr};
 use crate::device::{Access, Device};
 use crate::export::Scope;
 
-/// How long after the last keystroke a project is saved.
+/// How long after the first unsaved change a project is saved, even while typing goes
+/// on (a shared project's engine saves sooner, at its batch rate).
 pub const SAVE_DELAY: Duration = Duration::from_millis(300);
 
 /// The desktop app: state plus the logic that changes it.
@@ -63,14 +63,14 @@ impl SamspillApp {
     }
 
     /// Whether background work is still running (tests wait for it): loading, or
-    /// saves not yet on disk.
+    /// changes not yet on disk.
     pub fn is_busy(&self) -> bool {
         !self.state.jobs.is_empty()
             || self
                 .state
                 .session
                 .as_ref()
-                .is_some_and(|s| s.saver.pending() > 0)
+                .is_some_and(|s| s.dirty_since.is_none() && s.project.has_unsaved())
     }
 
     /// One frame: take in what happened, draw, then apply what the user did.
@@ -87,7 +87,10 @@ impl SamspillApp {
         for reply in self.state.sync.replies() {
             self.sync_reply(&ctx, reply);
         }
-        self.take_remote_changes();
+        for row in &mut self.state.rows {
+            row.sync = self.state.sync.status(&row.id);
+        }
+        self.take_changes();
 
         let mut out = Outbox::default();
         super::keys::shortcuts(&ctx, &mut self.state, &mut out);
@@ -122,36 +125,38 @@ impl SamspillApp {
         }
     }
 
-    /// Hands unsaved changes to the saver thread; never waits for the disk.
+    /// Hands unsaved changes to the handle's saver thread; never waits for the disk.
     fn save_soon(&mut self) {
         if let Some(s) = &mut self.state.session
             && s.dirty_since.take().is_some()
         {
-            s.saver.save(s.project.take_unsaved());
+            s.project.save_in_background();
+            self.state.sync.local_changes_saved(&s.project.id());
         }
     }
 
     /// Saves everything now and waits until it is on disk (closing a project, exit).
     pub fn flush(&mut self) {
-        self.save_soon();
-        if let Some(s) = &self.state.session {
-            s.saver.flush();
+        if let Some(s) = &mut self.state.session {
+            s.dirty_since = None;
+            if let Err(e) = s.project.save() {
+                let lang = self.state.lang();
+                self.state.notice = Some(error_notice(format!(
+                    "{}: {e:#}",
+                    tr(lang, "save.failed")
+                )));
+            }
         }
         self.poll_saves();
     }
 
-    /// What the saver thread reported: tell the sync engine what is on disk, show errors.
+    /// What the person should hear of the open project: a save that failed (and will
+    /// be retried), damage that was repaired.
     fn poll_saves(&mut self) {
         let Some(s) = &self.state.session else { return };
-        for report in s.saver.reports() {
-            match report {
-                SaveReport::Saved(id) => self.state.sync.local_changes_saved(&id),
-                SaveReport::Failed(_, e) => {
-                    let lang = self.state.lang();
-                    self.state.notice =
-                        Some(error_notice(format!("{}: {e}", tr(lang, "save.failed"))));
-                }
-            }
+        let notices = s.project.take_notices();
+        if let Some(last) = notices.last() {
+            self.state.notice = Some(error_notice(last.clone()));
         }
     }
 
@@ -184,7 +189,7 @@ impl SamspillApp {
         };
         if now != self.state.editing {
             self.state.editing = now.clone();
-            self.state.sync.set_editing(&s.project.id, now);
+            self.state.sync.set_editing(&s.project.id(), now);
         }
     }
 
@@ -270,28 +275,17 @@ impl SamspillApp {
         self.state.screen = Screen::Project;
     }
 
-    /// Lets the sync engine apply remote changes, and rebuilds the view model when the
-    /// document's heads moved (whoever moved them).
-    fn take_remote_changes(&mut self) {
+    /// Rebuilds the view model when the document changed elsewhere (the sync engine,
+    /// another program): the handle's version moved.
+    fn take_changes(&mut self) {
         let Some(s) = &mut self.state.session else {
             return;
         };
-        let before = s.project.doc.automerge_mut().get_heads();
-        if let Err(e) = self.state.sync.pump(&mut s.project) {
-            self.state.notice = Some(error_notice(format!("{e:#}")));
-        }
-        let Some(s) = &mut self.state.session else {
-            return;
-        };
-        let heads = s.project.doc.automerge_mut().get_heads();
-        if heads != before && s.dirty_since.is_none() {
-            // What the engine merged in came from disk: move the incremental-save
-            // cursor past it instead of writing it a second time.
-            let _already_stored = s.project.take_unsaved();
-        }
-        if heads != s.heads {
-            s.heads = heads;
-            s.view = s.project.doc.view();
+        let version = s.project.version();
+        if version != s.version {
+            s.version = version;
+            s.view = s.project.view();
+            s.heads = s.project.with_automerge(|d| d.get_heads());
         }
     }
 
@@ -300,11 +294,13 @@ impl SamspillApp {
     /// Applies an edit to the open project; `record` puts its inverse on the undo stack.
     fn apply_edit(&mut self, edit: &Edit, record: bool) -> Option<Edit> {
         let s = self.state.session.as_mut()?;
-        match edit.apply(&mut s.project.doc, &s.view, library()) {
+        let view = &s.view;
+        match s.project.with(|doc| edit.apply(doc, view, library())) {
             Ok(applied) => {
-                s.view = s.project.doc.view();
-                s.heads = s.project.doc.automerge_mut().get_heads();
-                s.dirty_since = Some(Instant::now());
+                s.version = s.project.version();
+                s.view = s.project.view();
+                s.heads = s.project.with_automerge(|d| d.get_heads());
+                s.dirty_since.get_or_insert_with(Instant::now);
                 if matches!(edit, Edit::Restore { .. }) {
                     s.ui.viewing = None;
                 }
@@ -374,7 +370,7 @@ impl SamspillApp {
                     .state
                     .session
                     .as_ref()
-                    .is_some_and(|s| s.project.id == id)
+                    .is_some_and(|s| s.project.id() == id)
                 {
                     self.state.screen = Screen::Project;
                     return;
@@ -411,7 +407,7 @@ impl SamspillApp {
                     .state
                     .session
                     .as_ref()
-                    .is_some_and(|s| s.project.id == id);
+                    .is_some_and(|s| s.project.id() == id);
                 let edit = Edit::SetText {
                     field: super::edit::TextField::Title,
                     text: title,
@@ -424,8 +420,10 @@ impl SamspillApp {
             Command::SetArchived { id, archived } => {
                 self.change_project(ctx, id, move |app| {
                     if let Some(s) = &mut app.state.session {
-                        match s.project.doc.set_archived(archived) {
-                            Ok(()) => s.dirty_since = Some(Instant::now()),
+                        match s.project.with(|d| d.set_archived(archived)) {
+                            Ok(()) => {
+                                s.dirty_since.get_or_insert_with(Instant::now);
+                            }
                             Err(e) => app.state.notice = Some(error_notice(e.to_string())),
                         }
                     }
@@ -521,9 +519,11 @@ impl SamspillApp {
         let Some(s) = &mut self.state.session else {
             return;
         };
-        let result = s.project.doc.resolve_change(hash).and_then(|change| {
-            let view = s.project.doc.view_at(change)?;
-            Ok((change, view))
+        let result = s.project.with(|d| {
+            d.resolve_change(hash).and_then(|change| {
+                let view = d.view_at(change)?;
+                Ok((change, view))
+            })
         });
         match result {
             Ok((change, view)) => {
@@ -572,7 +572,7 @@ impl SamspillApp {
         let Some(change) = heads.last().copied() else {
             return;
         };
-        match s.project.doc.view_at_heads(&heads) {
+        match s.project.with(|d| d.view_at_heads(&heads)) {
             Ok(view) => {
                 s.ui.viewing = Some(Viewing {
                     change,
@@ -652,9 +652,9 @@ impl SamspillApp {
             title,
             language: Some(lang),
         };
-        let result = self.state.device.create_project(&new).and_then(|mut p| {
+        let result = self.state.device.create_project(&new).and_then(|p| {
             if !service.trim().is_empty() {
-                p.doc.set_service(service.trim())?;
+                p.with(|d| d.set_service(service.trim()))?;
             }
             p.save()?;
             Ok(p)
@@ -682,7 +682,7 @@ impl SamspillApp {
             .state
             .session
             .as_ref()
-            .is_none_or(|s| s.project.id != id)
+            .is_none_or(|s| s.project.id() != id)
         {
             match self.state.device.open_project(&id, Access::Edit) {
                 Ok(p) => {
@@ -724,7 +724,7 @@ fn load_rows(device: &Device) -> anyhow::Result<Vec<ProjectRow>> {
                 continue;
             }
         };
-        let v = project.doc.view();
+        let v = project.view();
         rows.push(ProjectRow {
             id,
             title: v.meta.title.clone(),

@@ -56,7 +56,7 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 out.send(Command::Navigate(Screen::Projects));
                 return;
             };
-            let presence = state.sync.presence(&session.project.id);
+            let presence = state.sync.presence(&session.project.id());
             session.ui.peers = presence_ui::marks(lang, &session.view, presence);
             let fields = &mut state.fields;
             if let Some(run) = &mut session.ui.run {
@@ -208,7 +208,7 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 }
                 ui.separator();
                 if let Some(s) = &state.session {
-                    let status = state.sync.status(&s.project.id);
+                    let status = state.sync.status(&s.project.id());
                     if status == SyncStatus::Local
                         && ui
                             .button(format!("🔗 {}", tr(lang, "sync.share")))
@@ -243,24 +243,28 @@ fn logo_ui(ui: &mut egui::Ui) {
         .circle_filled(c + egui::vec2(4.5, 0.0), 7.5, accent(ui));
 }
 
-/// The sync status: a coloured dot and a word. Always visible.
+/// The sync status: a coloured dot and what is true now (see [`SyncStatus`]). Always
+/// visible; a long reason is cut short, and shown whole on hover.
 fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &SyncStatus) {
-    let (key, colour) = match status {
-        SyncStatus::Local => ("sync.local", muted(ui)),
-        SyncStatus::Connecting => ("sync.connecting", theme::AMBER),
-        SyncStatus::Synced => ("sync.synced", accent(ui)),
-        SyncStatus::Pending(_) => ("sync.pending", theme::AMBER),
-        SyncStatus::Offline => ("sync.offline", theme::AMBER),
-        SyncStatus::Error(_) => ("sync.error", ui.visuals().error_fg_color),
+    let colour = match status {
+        SyncStatus::Local | SyncStatus::Shared => muted(ui),
+        SyncStatus::Synced => accent(ui),
+        SyncStatus::Connecting | SyncStatus::Waiting(_) | SyncStatus::Offline { .. } => {
+            theme::AMBER
+        }
+        SyncStatus::Stopped(_) => ui.visuals().error_fg_color,
     };
-    let text = match status {
-        SyncStatus::Pending(n) => format!("{} ({n})", tr(lang, key)),
-        _ => tr(lang, key).to_owned(),
+    let full = status.text(lang);
+    const SHOWN: usize = 48;
+    let text = if full.chars().count() > SHOWN {
+        format!("{}…", full.chars().take(SHOWN).collect::<String>())
+    } else {
+        full.clone()
     };
     let r = ui.label(RichText::new(text).color(colour));
     let r = match status {
-        SyncStatus::Error(e) => r.on_hover_text(e),
         SyncStatus::Local => r.on_hover_text(tr(lang, "sync.local-hint")),
+        _ if full.chars().count() > SHOWN => r.on_hover_text(full),
         _ => r,
     };
     let dot = egui::pos2(r.rect.left() - 8.0, r.rect.center().y);
@@ -273,7 +277,7 @@ fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &S
 fn presence_ui(ui: &mut egui::Ui, state: &AppState) {
     let Some(s) = &state.session else { return };
     let lang = state.lang();
-    let peers = presence_ui::marks(lang, &s.view, state.sync.presence(&s.project.id));
+    let peers = presence_ui::marks(lang, &s.view, state.sync.presence(&s.project.id()));
     for p in peers {
         let hover = match p.section {
             Some(sec) => format!("{} — {}", p.name, section_name(lang, &s.view, sec)),
@@ -717,7 +721,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 .labelled_by(l.id);
                 ui.horizontal(|ui| {
                     let ok = !relay.trim().is_empty();
-                    let project = state.session.as_ref().map(|s| s.project.id);
+                    let project = state.session.as_ref().map(|s| s.project.id());
                     if ui
                         .add_enabled(ok && project.is_some(), egui::Button::new(t("sync.share")))
                         .clicked()

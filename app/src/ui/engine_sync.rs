@@ -1,66 +1,40 @@
 //! The real sync engine ([`crate::sync::SyncHandle`]) behind the UI's [`SyncHook`].
 //!
-//! Sharing and joining talk to a relay for up to a minute, so they run on their own
-//! thread and report back through [`SyncHook::replies`]. After either, the background
-//! engine is restarted so it picks up the newly shared project.
+//! The engine runs on the app's own [`Device`], so it works on the same open documents
+//! as the UI (see [`crate::handle`]). Sharing and joining talk to a relay for up to a
+//! minute, so they run on their own thread and report back through
+//! [`SyncHook::replies`]. After either, the background engine is restarted so it picks
+//! up the newly shared project.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use samspill_shared::crypto::DocumentId;
 use samspill_shared::link::RelayUrl;
 
 use super::sync_hook::{Presence, SyncCommand, SyncHook, SyncReply, SyncStatus};
-use crate::device::{Device, LocalProject};
-use crate::sync::{self, ProjectSync, SyncHandle};
+use crate::device::Device;
+use crate::sync::{self, SyncHandle};
 
 pub struct EngineSync {
     device: Device,
-    data_dir: PathBuf,
     handle: Option<SyncHandle>,
     shared: BTreeSet<DocumentId>,
     replies_tx: mpsc::Sender<SyncReply>,
     replies_rx: mpsc::Receiver<SyncReply>,
     repaint: egui::Context,
-    /// After a remote change: until when to look again, and the files as last seen.
-    recheck: Option<(Instant, Fingerprint)>,
-}
-
-/// Sizes and modification times of a project's snapshot and log.
-type Fingerprint = [(u64, Option<std::time::SystemTime>); 2];
-
-/// How long after a remote-change notice the files are watched: the engine announces
-/// a remote change before its save of it reaches the disk, so the first look can
-/// come too early.
-const RECHECK_FOR: Duration = Duration::from_secs(2);
-
-fn fingerprint(project: &LocalProject) -> Fingerprint {
-    let meta = |p: std::path::PathBuf| {
-        std::fs::metadata(p)
-            .ok()
-            .map(|m| (m.len(), m.modified().ok()))
-            .unwrap_or((0, None))
-    };
-    [
-        meta(project.files.log_path()),
-        meta(project.files.snapshot_path()),
-    ]
 }
 
 impl EngineSync {
-    pub fn start(device: Device, data_dir: PathBuf, repaint: egui::Context) -> Self {
+    pub fn start(device: Device, repaint: egui::Context) -> Self {
         let (replies_tx, replies_rx) = mpsc::channel();
         let mut this = Self {
             device,
-            data_dir,
             handle: None,
             shared: BTreeSet::new(),
             replies_tx,
             replies_rx,
             repaint,
-            recheck: None,
         };
         this.restart();
         this
@@ -80,16 +54,16 @@ impl EngineSync {
         };
         let p = &self.device.profile;
         let mut session = [0u8; 8];
-        samspill_shared::ids::Entropy::fill(&mut crate::device::OsEntropy, &mut session);
+        crate::device::fill_random(&mut session);
         let presence = samspill_shared::sync::Presence {
-            session: session.iter().map(|b| format!("{b:02x}")).collect(),
+            session: hex::encode(session),
             person: p.person_id.to_string(),
             name: p.display_name().to_owned(),
             colour: p.colour.clone(),
             editing: None,
             leaving: false,
         };
-        let handle = SyncHandle::start(self.data_dir.clone(), Some(presence));
+        let handle = SyncHandle::start(self.device.clone(), Some(presence));
         let ctx = self.repaint.clone();
         handle.set_repaint(Box::new(move || ctx.request_repaint()));
         self.handle = Some(handle);
@@ -143,20 +117,18 @@ impl SyncHook for EngineSync {
                 SyncReply::Started
             }
             SyncCommand::InviteLink { project } => {
-                match self.device.store.project(&project).and_then(|f| f.secret()) {
-                    Ok(secret) => match self
-                        .device
-                        .store
-                        .project(&project)
+                let link = self.device.store.project(&project).and_then(|f| {
+                    let secret = f.secret()?;
+                    Ok(sync::persist::load(&f)
                         .ok()
-                        .and_then(|f| sync::persist::load(&f).ok().flatten())
-                    {
-                        Some(file) => SyncReply::Invite {
-                            link: samspill_shared::link::Invite::new(file.relay, secret)
-                                .to_string(),
-                        },
-                        None => SyncReply::Failed("this project is not shared yet".to_owned()),
+                        .flatten()
+                        .map(|file| samspill_shared::link::Invite::new(file.relay, secret)))
+                });
+                match link {
+                    Ok(Some(invite)) => SyncReply::Invite {
+                        link: invite.to_string(),
                     },
+                    Ok(None) => SyncReply::Failed("this project is not shared yet".to_owned()),
                     Err(e) => SyncReply::Failed(e.to_string()),
                 }
             }
@@ -183,17 +155,9 @@ impl SyncHook for EngineSync {
         if !self.shared.contains(project) {
             return SyncStatus::Local;
         }
-        match self
-            .handle
-            .as_ref()
-            .map(|h| h.status(project))
-            .unwrap_or_default()
-        {
-            ProjectSync::Idle => SyncStatus::Connecting,
-            ProjectSync::Syncing => SyncStatus::Pending(0),
-            ProjectSync::InSync => SyncStatus::Synced,
-            ProjectSync::Offline { .. } => SyncStatus::Offline,
-            ProjectSync::Error(e) => SyncStatus::Error(e),
+        match &self.handle {
+            Some(h) => h.status(project),
+            None => SyncStatus::Stopped("the sync engine is not running".to_owned()),
         }
     }
 
@@ -210,29 +174,6 @@ impl SyncHook for EngineSync {
                 editing: p.editing,
             })
             .collect()
-    }
-
-    fn pump(&mut self, project: &mut LocalProject) -> anyhow::Result<()> {
-        let Some(h) = &self.handle else {
-            return Ok(());
-        };
-        if h.pump(project)? {
-            self.recheck = Some((Instant::now() + RECHECK_FOR, fingerprint(project)));
-        }
-        if let Some((until, seen)) = self.recheck {
-            let now = fingerprint(project);
-            if now != seen {
-                project.files.refresh(project.doc.automerge_mut())?;
-            }
-            if Instant::now() < until {
-                self.recheck = Some((until, now));
-                self.repaint
-                    .request_repaint_after(Duration::from_millis(100));
-            } else {
-                self.recheck = None;
-            }
-        }
-        Ok(())
     }
 
     fn local_changes_saved(&mut self, project: &DocumentId) {

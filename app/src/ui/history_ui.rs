@@ -25,7 +25,7 @@ pub fn refresh(s: &mut Session) {
     if !fresh {
         s.ui.history = Some(HistoryCache {
             heads: s.heads.clone(),
-            entries: s.project.doc.history(),
+            entries: s.project.with(|d| d.history()),
         });
     }
 }

@@ -6,7 +6,6 @@
 //! - [`edit`]: every change the UI makes to a project, with its inverse for undo;
 //! - [`text_bind`]: text fields bound to the document, with cursors that survive
 //!   remote edits;
-//! - [`saver`]: writes changes on a thread of its own, so typing never waits for the disk;
 //! - [`sync_hook`]: the seam where the sync engine plugs in;
 //! - `*_ui.rs`: drawing only. Panels read state and push [`state::Command`]s and
 //!   [`edit::Edit`]s into an [`state::Outbox`], which the app drains once per frame.
@@ -25,7 +24,6 @@ mod presence_ui;
 mod project_ui;
 mod projects_ui;
 mod run_ui;
-pub mod saver;
 mod settings_ui;
 pub mod state;
 pub mod sync_hook;
@@ -58,6 +56,8 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         None => default_data_dir()?,
     };
     let device = Device::open(&data_dir)?;
+    // Other programs' writes (the CLI, `sync --watch`) reach the open documents.
+    let _files = crate::watch::FileWatch::start(&device);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 820.0])
@@ -69,11 +69,7 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         "Samspill",
         options,
         Box::new(move |cc| {
-            let sync = engine_sync::EngineSync::start(
-                device.clone(),
-                data_dir.clone(),
-                cc.egui_ctx.clone(),
-            );
+            let sync = engine_sync::EngineSync::start(device.clone(), cc.egui_ctx.clone());
             Ok(Box::new(SamspillApp::with_sync(
                 device,
                 data_dir,

@@ -87,7 +87,7 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
     let is_open = state
         .session
         .as_ref()
-        .is_some_and(|s| s.project.id == row.id);
+        .is_some_and(|s| s.project.id() == row.id);
     let frame = egui::Frame::new()
         .fill(card_fill(ui))
         .corner_radius(8)
@@ -135,13 +135,12 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
                 if ui.button(t("projects.open")).clicked() {
                     out.send(Command::OpenProject(row.id));
                 }
-                let status = match &row.sync {
-                    SyncStatus::Local => t("sync.local"),
-                    SyncStatus::Synced => t("sync.synced"),
-                    SyncStatus::Offline => t("sync.offline"),
-                    _ => t("sync.shared"),
+                let status = row.sync.text(lang);
+                let colour = match &row.sync {
+                    SyncStatus::Stopped(_) => ui.visuals().error_fg_color,
+                    _ => muted(ui),
                 };
-                ui.label(RichText::new(status).small().color(muted(ui)));
+                ui.label(RichText::new(status).small().color(colour));
             });
         });
         ui.add_space(4.0);

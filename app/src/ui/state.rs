@@ -13,10 +13,10 @@ use samspill_shared::model::history::HistoryEntry;
 
 use super::edit::{Edit, UndoStack};
 use super::presence_ui::PeerMark;
-use super::saver::Saver;
 use super::sync_hook::{SyncCommand, SyncHook, SyncStatus};
 use super::text_bind::Fields;
-use crate::device::{Device, LocalProject};
+use crate::device::Device;
+use crate::handle::DocHandle;
 use crate::profile::Theme;
 
 /// The top-level places in the app.
@@ -276,29 +276,35 @@ pub struct RunUi {
 
 /// The open project.
 pub struct Session {
-    pub project: LocalProject,
+    /// The process's one copy of the document, shared with the sync engine.
+    pub project: DocHandle,
     /// Rebuilt when the document changes, never per frame.
     pub view: Project,
+    /// The handle's version the view was built at.
+    pub version: u64,
     pub heads: Vec<ChangeHash>,
-    /// Unsaved local changes since (saved ~300 ms after the last one).
+    /// The first local change not yet handed to the saver (saved at most
+    /// [`super::app::SAVE_DELAY`] later, even while typing goes on).
     pub dirty_since: Option<Instant>,
-    /// Writes the changes on its own thread.
-    pub saver: Saver,
     pub ui: SessionUi,
 }
 
 impl Session {
-    /// `repaint` wakes the UI when the saver has written something.
-    pub fn new(mut project: LocalProject, repaint: Option<egui::Context>) -> Self {
-        let view = project.doc.view();
-        let heads = project.doc.automerge_mut().get_heads();
-        let saver = Saver::start(project.files.clone(), repaint);
+    /// `repaint` wakes the UI when the document changes on another thread (the sync
+    /// engine, another program's write, a failed save).
+    pub fn new(project: DocHandle, repaint: Option<egui::Context>) -> Self {
+        if let Some(ctx) = repaint {
+            project.on_change("ui", std::sync::Arc::new(move || ctx.request_repaint()));
+        }
+        let version = project.version();
+        let view = project.view();
+        let heads = project.with_automerge(|d| d.get_heads());
         Self {
             project,
             view,
+            version,
             heads,
             dirty_since: None,
-            saver,
             ui: SessionUi {
                 section: Some(Section::Overview),
                 ..Default::default()

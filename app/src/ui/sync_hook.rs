@@ -1,15 +1,16 @@
 //! Where the sync engine plugs into the UI.
 //!
 //! The UI never talks to sockets. It sends [`SyncCommand`]s to a [`SyncHook`] and, once a
-//! frame, asks it for the project's [`SyncStatus`] and who else is present, and lets it
-//! [`SyncHook::pump`] remote changes into the open project's document (the app notices
-//! the document's heads moved and rebuilds its view model). Until the engine lands,
-//! [`NoSync`] answers every command with a clear "not available yet" message and reports
-//! every project as local.
+//! frame, asks it for the project's [`SyncStatus`] and who else is present. Documents
+//! are not passed through here: the UI and the engine share the process's
+//! [`crate::handle::DocHandle`]s, so remote changes show up in the open project's
+//! handle (its version moves and the app rebuilds its view model). Without an engine
+//! ([`NoSync`], in tests), every command answers "not available" and every project is
+//! local.
 
 use samspill_shared::crypto::DocumentId;
 
-use crate::device::LocalProject;
+pub use crate::sync::SyncStatus;
 
 /// What the UI asks the sync engine to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,22 +42,6 @@ pub enum SyncReply {
     Failed(String),
 }
 
-/// A project's sync state, as the status area shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum SyncStatus {
-    /// Not shared: lives on this device only.
-    #[default]
-    Local,
-    Connecting,
-    /// Everything acknowledged by the relay.
-    Synced,
-    /// Local changes the relay has not acknowledged yet.
-    Pending(usize),
-    /// Shared, but the relay cannot be reached; changes wait on disk.
-    Offline,
-    Error(String),
-}
-
 /// Someone else who has the project open, as their own machine announces them. The UI
 /// shows them by `person` from the project's people; `name` and `colour` are what they
 /// claim, and are not trusted for display.
@@ -79,16 +64,13 @@ pub trait SyncHook {
     fn replies(&mut self) -> Vec<SyncReply>;
     fn status(&self, project: &DocumentId) -> SyncStatus;
     fn presence(&self, project: &DocumentId) -> Vec<Presence>;
-    /// Applies remote changes that arrived for this project to its document (and saves
-    /// them). Called once a frame while the project is open.
-    fn pump(&mut self, project: &mut LocalProject) -> anyhow::Result<()>;
-    /// The UI saved local changes of this project; the engine may push them.
+    /// The UI changed this project; the engine may push at once.
     fn local_changes_saved(&mut self, project: &DocumentId);
     /// What this user is editing now (for presence), or `None`.
     fn set_editing(&mut self, project: &DocumentId, what: Option<String>);
 }
 
-/// The stand-in until the sync engine lands: every project is local.
+/// No engine (tests of the UI alone): every project is local.
 #[derive(Debug, Default)]
 pub struct NoSync;
 
@@ -104,9 +86,6 @@ impl SyncHook for NoSync {
     }
     fn presence(&self, _project: &DocumentId) -> Vec<Presence> {
         Vec::new()
-    }
-    fn pump(&mut self, _project: &mut LocalProject) -> anyhow::Result<()> {
-        Ok(())
     }
     fn local_changes_saved(&mut self, _project: &DocumentId) {}
     fn set_editing(&mut self, _project: &DocumentId, _what: Option<String>) {}

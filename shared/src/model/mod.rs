@@ -43,6 +43,10 @@ pub enum ModelError {
         "this project was made by a newer version of Samspill (schema {0}); it is open read-only — update Samspill to edit it"
     )]
     ReadOnly(u64),
+    #[error(
+        "this copy of the project is incomplete after damage on this device; it is read-only until the rest arrives from the relay"
+    )]
+    Incomplete,
     #[error("no {what} with id “{id}” in this project")]
     NotFound { what: &'static str, id: String },
     #[error("“{0}” is not a date; use YYYY-MM-DD")]
@@ -259,6 +263,50 @@ impl ProjectDoc {
         Ok(this)
     }
 
+    /// Opens what is left of a damaged document: one without a schema (its first
+    /// changes were lost) opens read-only and empty, and becomes a project again once
+    /// the missing changes arrive (see [`Self::recheck`]).
+    pub fn open_incomplete(doc: AutoCommit, actor: ActorId, editor: Editor) -> Result<Self> {
+        match Self::read_schema(&doc)? {
+            0 => {
+                let mut doc = doc;
+                doc.set_actor(actor);
+                Ok(Self {
+                    doc,
+                    editor,
+                    schema: 0,
+                })
+            }
+            _ => Self::open(doc, actor, editor),
+        }
+    }
+
+    /// After changes arrived: an incomplete document that has its schema now is a
+    /// project again.
+    pub fn recheck(&mut self) {
+        if self.schema == 0
+            && let Ok(n) = Self::read_schema(&self.doc)
+        {
+            self.schema = n;
+        }
+    }
+
+    /// Whether this is a damaged copy still waiting for its first changes.
+    pub fn is_incomplete(&self) -> bool {
+        self.schema == 0
+    }
+
+    fn read_schema(doc: &AutoCommit) -> Result<u64> {
+        Ok(match doc.get(ROOT, "schema")? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Uint(n) => *n,
+                ScalarValue::Int(n) => u64::try_from(*n).unwrap_or(0),
+                _ => 0,
+            },
+            _ => 0,
+        })
+    }
+
     /// Loads a document from bytes (a `save()` or a `.automerge` export).
     pub fn load(bytes: &[u8], actor: ActorId, editor: Editor) -> Result<Self> {
         let doc = AutoCommit::load(bytes).map_err(|e| ModelError::NotAProject(e.to_string()))?;
@@ -335,7 +383,7 @@ impl ProjectDoc {
 
     /// A document from a newer Samspill is read-only here.
     pub fn is_read_only(&self) -> bool {
-        self.schema > SCHEMA_VERSION
+        self.schema > SCHEMA_VERSION || self.schema == 0
     }
 
     pub fn author(&self) -> &PersonId {
@@ -846,7 +894,9 @@ impl ProjectDoc {
     }
 
     fn writable(&self) -> Result<()> {
-        if self.is_read_only() {
+        if self.schema == 0 {
+            Err(ModelError::Incomplete)
+        } else if self.is_read_only() {
             Err(ModelError::ReadOnly(self.schema))
         } else {
             Ok(())
