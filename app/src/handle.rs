@@ -46,6 +46,7 @@ impl std::fmt::Debug for DocHandle {
     }
 }
 
+/// Locks are taken in one order only: `disk` before `doc`.
 struct Inner {
     id: DocumentId,
     files: ProjectFiles,
@@ -180,9 +181,13 @@ impl DocHandle {
 
     /// Whether the document holds changes that are not on disk yet.
     pub fn has_unsaved(&self) -> bool {
-        let mut state = lock(&self.inner.doc);
-        let heads = state.doc.automerge_mut().get_heads();
-        heads != state.saved || !lock(&self.inner.disk).backlog.is_empty()
+        // Lock order is disk, then doc (see `save_locked`): never the other way round.
+        let unsaved = {
+            let mut state = lock(&self.inner.doc);
+            let heads = state.doc.automerge_mut().get_heads();
+            heads != state.saved
+        };
+        unsaved || !lock(&self.inner.disk).backlog.is_empty()
     }
 
     /// Appends every change not yet on disk (fsynced) and returns once it is there.
@@ -359,5 +364,73 @@ impl Drop for Inner {
         {
             tracing::error!(project = %self.id, "could not save the last changes: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::device::{Access, Device};
+    use samspill_shared::model::NewProject;
+
+    fn project(device: &Device) -> DocHandle {
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        device
+            .create_project(&NewProject {
+                template,
+                title: "Delt",
+                language: None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn another_processes_append_is_merged_by_a_refresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Device::open(dir.path()).unwrap();
+        let mine = project(&app);
+        let id = mine.id();
+        // The CLI, another process: its own device, its own load.
+        let cli = Device::open(dir.path()).unwrap();
+        let theirs = cli.open_project(&id, Access::Edit).unwrap();
+        let phase = theirs.view().phases[0].id.parse().unwrap();
+        theirs.with(|d| d.add_task(&phase, "Fra CLI")).unwrap();
+        theirs.save().unwrap();
+        let before = mine.version();
+        assert!(mine.refresh_from_disk().unwrap(), "merged");
+        assert_ne!(mine.version(), before);
+        assert!(mine.view().phases[0].tasks.iter().any(|t| t.title == "Fra CLI"));
+        assert!(!mine.refresh_from_disk().unwrap(), "nothing new the second time");
+    }
+
+    #[test]
+    fn unsaved_local_changes_survive_a_refresh_and_are_appended_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Device::open(dir.path()).unwrap();
+        let mine = project(&app);
+        let phase = mine.view().phases[0].id.parse().unwrap();
+        mine.with(|d| d.add_task(&phase, "I minnet")).unwrap();
+        let cli = Device::open(dir.path()).unwrap();
+        let theirs = cli.open_project(&mine.id(), Access::Edit).unwrap();
+        theirs.with(|d| d.add_task(&phase, "Fra CLI")).unwrap();
+        theirs.save().unwrap();
+        mine.refresh_from_disk().unwrap();
+        assert!(!mine.has_unsaved(), "written in the same step");
+        let fresh = Device::open(dir.path()).unwrap();
+        let titles: Vec<String> = fresh
+            .open_project(&mine.id(), Access::Read)
+            .unwrap()
+            .view()
+            .phases[0]
+            .tasks
+            .iter()
+            .map(|t| t.title.clone())
+            .collect();
+        assert!(titles.contains(&"I minnet".to_owned()), "{titles:?}");
+        assert!(titles.contains(&"Fra CLI".to_owned()), "{titles:?}");
     }
 }

@@ -39,13 +39,16 @@ impl FileWatch {
             let device = device.clone();
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
                 match event {
-                    Ok(event) => {
+                    // Reading a file is an event too: only writes, creations and
+                    // renames can bring changes (and our own reads must not loop).
+                    Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
                         for path in &event.paths {
                             if let Some(id) = project_of(path) {
                                 refresh(&device, &id);
                             }
                         }
                     }
+                    Ok(_) => {}
                     Err(e) => tracing::debug!("file watcher: {e}"),
                 }
             })
@@ -105,7 +108,49 @@ fn refresh(device: &Device, id: &DocumentId) {
     let Some(handle) = device.open_handle(id) else {
         return;
     };
-    if let Err(e) = handle.refresh_from_disk() {
-        tracing::warn!(project = %id, "could not read another program's changes: {e:#}");
+    match handle.refresh_from_disk() {
+        Ok(changed) => tracing::trace!(project = %id, changed, "looked for other programs' changes"),
+        Err(e) => tracing::warn!(project = %id, "could not read another program's changes: {e:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::device::Access;
+    use samspill_shared::model::NewProject;
+
+    #[test]
+    fn another_programs_write_reaches_an_open_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Device::open(dir.path()).unwrap();
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        let id = app
+            .create_project(&NewProject {
+                template,
+                title: "Overvåket",
+                language: None,
+            })
+            .unwrap()
+            .id();
+        let mine = app.open_project(&id, Access::Read).unwrap();
+        let _watch = FileWatch::start(&app);
+        let before = mine.version();
+        let cli = Device::open(dir.path()).unwrap();
+        let theirs = cli.open_project(&id, Access::Edit).unwrap();
+        let phase = theirs.view().phases[0].id.parse().unwrap();
+        theirs.with(|d| d.add_task(&phase, "Fra CLI")).unwrap();
+        theirs.save().unwrap();
+        drop(theirs);
+        let start = std::time::Instant::now();
+        while mine.version() == before {
+            assert!(start.elapsed() < Duration::from_secs(30), "picked up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(mine.view().phases[0].tasks.iter().any(|t| t.title == "Fra CLI"));
     }
 }

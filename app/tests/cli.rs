@@ -366,15 +366,27 @@ fn a_damaged_project_file_is_reported_with_its_path_and_left_alone() {
         .join("doc.automerge");
     let bytes = std::fs::read(&snapshot).unwrap();
     std::fs::write(&snapshot, &bytes[..bytes.len() / 2]).unwrap();
-    let err = s.fails(&["show", &id, "--json"], 1);
+    // The person is told, the unreadable file is kept aside, the project stays listed
+    // (read-only until its relay, if any, refills it).
+    let out = s.run(&["show", &id, "--json"]);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("doc.automerge") && err.contains("damaged"),
+        err.contains("doc.automerge") && err.contains("moved to"),
         "{err}"
     );
+    assert!(s.ok(&["list"]).contains(&id), "still listed");
     let err = s.fails(&["task", "add", &id, "--phase", "1", "x"], 1);
-    assert!(err.contains("damaged"), "{err}");
-    assert_eq!(std::fs::read(&snapshot).unwrap().len(), bytes.len() / 2);
-    assert!(Path::new(&snapshot).exists());
+    assert!(err.contains("incomplete"), "{err}");
+    let dir = snapshot.parent().unwrap();
+    let aside: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("doc.automerge.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "moved aside once");
+    assert_eq!(std::fs::read(&aside[0]).unwrap().len(), bytes.len() / 2, "kept as it was");
+    assert!(Path::new(&snapshot).exists(), "a fresh (empty) snapshot in its place");
 }
 
 #[test]
@@ -538,7 +550,7 @@ fn a_share_that_cannot_reach_the_relay_leaves_the_project_local() {
         1,
     );
     assert!(err.contains("could not reach the relay"), "{err}");
-    assert!(s.ok(&["list"]).contains("\tlocal"), "still local");
+    assert!(s.ok(&["list"]).contains("\tLocal"), "still local");
     // Sharing again, on another relay, is allowed: the first attempt left nothing behind.
     let err = s.fails(
         &["share", &id, "--relay", &format!("wss://127.0.0.1:{port}")],

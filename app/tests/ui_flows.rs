@@ -343,3 +343,114 @@ fn norwegian_letters_survive_a_bound_field() {
     }
     assert_eq!(view(&h).meta.goal, "På øya");
 }
+
+#[test]
+fn after_enter_in_new_task_the_focus_stays_there_and_the_next_space_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Fokus");
+    h.get_all_by_label_contains("1. Oppstart")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    let new_task = h.get_by_label("Ny oppgave");
+    new_task.focus();
+    new_task.type_text("Første");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert!(h.get_by_label("Ny oppgave").is_focused(), "focus stays in the field");
+    // The person goes on typing without clicking: a space, then words.
+    h.key_press(Key::Space);
+    h.event(egui::Event::Text(" Andre oppgave".to_owned()));
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    let v = view(&h);
+    let titles: Vec<&str> = v.phases[0].tasks.iter().map(|t| t.title.as_str()).collect();
+    assert!(titles.contains(&"Første"), "{titles:?}");
+    assert!(titles.contains(&"Andre oppgave"), "{titles:?}");
+    assert!(
+        v.phases[0].tasks.iter().all(|t| !t.done),
+        "the space ticked nothing"
+    );
+}
+
+#[test]
+fn a_task_added_from_the_command_line_shows_up_in_the_open_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = new_app(dir.path());
+    // The app watches its files for other programs' writes.
+    let _watch = samspill::watch::FileWatch::start(&app.state.device);
+    let mut h = harness(app);
+    settle(&mut h);
+    create_project(&mut h, "Side om side");
+    let id = h.state().state.session.as_ref().unwrap().project.id().to_string();
+    let data = dir.path().to_owned();
+    let cli = move |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_samspill"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // Kari types in the app while a script adds tasks to the same project.
+    let script = std::thread::spawn({
+        let id = id.clone();
+        move || {
+            for i in 0..5 {
+                cli(&["task", "add", &id, "--phase", "1", &format!("Fra skriptet {i}")]);
+            }
+        }
+    });
+    h.get_all_by_label_contains("1. Oppstart")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    for i in 0..5 {
+        let new_task = h.get_by_label("Ny oppgave");
+        new_task.focus();
+        new_task.type_text(&format!("Fra appen {i}"));
+        h.run();
+        h.key_press(Key::Enter);
+        h.run();
+    }
+    script.join().unwrap();
+    let all_there = |h: &Harness<'_, SamspillApp>| {
+        let v = view(h);
+        (0..5).all(|i| {
+            v.phases[0].tasks.iter().any(|t| t.title == format!("Fra skriptet {i}"))
+                && v.phases[0].tasks.iter().any(|t| t.title == format!("Fra appen {i}"))
+        })
+    };
+    for _ in 0..400 {
+        if all_there(&h) {
+            break;
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(all_there(&h), "the script's tasks reached the open app");
+    h.state_mut().flush();
+    // On disk, as another program reads it: all ten, once each.
+    let device = Device::open(dir.path()).unwrap();
+    let saved = device
+        .open_project(&id.parse().unwrap(), samspill::device::Access::Read)
+        .unwrap()
+        .view();
+    let mut titles: Vec<String> = saved.phases[0]
+        .tasks
+        .iter()
+        .filter(|t| t.title.starts_with("Fra "))
+        .map(|t| t.title.clone())
+        .collect();
+    titles.sort();
+    assert_eq!(titles.len(), 10, "{titles:?}");
+    titles.dedup();
+    assert_eq!(titles.len(), 10, "nothing twice");
+}

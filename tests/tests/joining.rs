@@ -52,7 +52,7 @@ fn a_newcomer_joining_after_compaction_gets_the_whole_project() {
     for i in 0..12 {
         assert!(all_notes(&b).contains(&format!("avsnitt {i}")));
     }
-    assert_eq!(bob.sync_column(&id), "synced");
+    assert_eq!(bob.sync_column(&id), "Shared, nothing waiting");
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn edits_from_each_of_three_clients_reach_the_others() {
                 .iter()
                 .all(|(_, t)| titles.iter().filter(|x| x == t).count() == 1)
         });
-        assert_eq!(client.sync_column(&id), "synced");
+        assert_eq!(client.sync_column(&id), "Shared, nothing waiting");
     }
     let views: Vec<_> = clients.iter().map(|(c, _)| c.show(&id)).collect();
     assert_eq!(views[0]["phases"], views[1]["phases"]);

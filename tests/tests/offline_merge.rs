@@ -67,7 +67,7 @@ fn concurrent_offline_edits_merge_without_loss_or_duplication() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("could not reach the relay"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(alice.sync_column(&id).ends_with("unsent"));
+    assert!(alice.sync_column(&id).ends_with("waiting"));
 
     relay.restart();
     for _ in 0..2 {

@@ -43,5 +43,5 @@ fn a_client_killed_mid_sync_resumes_without_loss_or_duplicates() {
         }
     }
     assert_eq!(alice.show(&id)["phases"], bob.show(&id)["phases"]);
-    assert_eq!(alice.sync_column(&id), "synced");
+    assert_eq!(alice.sync_column(&id), "Shared, nothing waiting");
 }

@@ -36,7 +36,7 @@ impl SyncStatus {
         let s = |key: &str| library().strings.get(lang, key).to_owned();
         match self {
             Self::Local => s("sync.local"),
-            Self::Shared => s("sync.shared"),
+            Self::Shared => s("sync.idle"),
             Self::Connecting => s("sync.connecting"),
             Self::Synced => s("sync.synced"),
             Self::Waiting(n) => waiting(lang, *n),

@@ -58,6 +58,7 @@ pub fn gatherings_ui(
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut sui.new_gathering)
+                    .id_salt("new-gathering")
                     .hint_text(t("gatherings.new-hint"))
                     .desired_width(180.0),
             )
@@ -260,6 +261,7 @@ fn gathering_ui(
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_work)
+                    .id_salt("new-work-a")
                         .hint_text(t("work.new-hint"))
                         .desired_width(ui.available_width() - 150.0),
                 )
@@ -505,6 +507,7 @@ fn agenda_ui(
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut sui.new_agenda)
+                    .id_salt("new-agenda")
                     .hint_text(t("agenda.new-hint"))
                     .desired_width(260.0),
             )
@@ -690,6 +693,7 @@ pub fn between_work_ui(
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut sui.new_work)
+                            .id_salt("new-work-b")
                                 .hint_text(t("work.new-hint"))
                                 .desired_width(ui.available_width() - 150.0),
                         )

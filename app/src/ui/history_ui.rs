@@ -77,6 +77,7 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(new_checkpoint)
+                                .id_salt("new-checkpoint")
                                 .hint_text(t("history.checkpoint-hint"))
                                 .desired_width(320.0),
                         )

@@ -527,6 +527,8 @@ fn phase_ui(
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_task)
+                        // A stable id: the new row above must not take the focus.
+                        .id_salt("new-task")
                         .hint_text(t("project.new-task-hint"))
                         .desired_width(ui.available_width() - 130.0),
                 )
@@ -609,6 +611,7 @@ fn phase_ui(
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_check)
+                        .id_salt("new-check")
                         .hint_text(t("project.new-check-hint"))
                         .desired_width(ui.available_width() - 130.0),
                 )

@@ -102,6 +102,7 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut run.note)
+                                .id_salt("run-note")
                                 .hint_text(t("run.note-hint"))
                                 .desired_width(ui.available_width() - 160.0),
                         )

@@ -1,0 +1,69 @@
+//! Continuous typing reaches a co-facilitator while it goes on, at the engine's batch
+//! rate, not when typing stops: the app's own engine (`SyncHandle`) on both sides,
+//! working on the same in-memory documents a UI would edit, through a real relay.
+
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use samspill::device::{Access, Device};
+use samspill::sync::SyncHandle;
+use samspill_tests::{Client, DEADLINE, Relay, shared_project};
+
+#[test]
+fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(relay_dir.path());
+    let alice = Client::new("Alice");
+    let bob = Client::new("Bob");
+    let (id, link) = shared_project(&alice, &relay, "Skriver");
+    bob.last_line(&["join", &link]);
+
+    let alice_device = Device::open(alice.data_dir()).unwrap();
+    let bob_device = Device::open(bob.data_dir()).unwrap();
+    let id = alice_device.resolve(&id).unwrap();
+    // The documents are opened first, as the UI does; the engines share them.
+    let alice_doc = alice_device.open_project(&id, Access::Edit).unwrap();
+    let bob_doc = bob_device.open_project(&id, Access::Read).unwrap();
+    let alice_engine = SyncHandle::start(alice_device.clone(), None);
+    let bob_engine = SyncHandle::start(bob_device.clone(), None);
+
+    let start = Instant::now();
+    while !matches!(
+        (alice_engine.status(&id), bob_engine.status(&id)),
+        (samspill::sync::SyncStatus::Synced, samspill::sync::SyncStatus::Synced)
+    ) {
+        assert!(start.elapsed() < DEADLINE, "both engines live");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Alice types a sentence, one keystroke every 15 ms, never pausing; Bob's copy is
+    // looked at between her keystrokes.
+    let sentence = "Alle barn i Lindvik skal ha en voksen de stoler på, hver dag.";
+    let mut typed = String::new();
+    let mut seen_while_typing = BTreeSet::new();
+    for c in sentence.chars() {
+        typed.push(c);
+        alice_doc.with(|d| d.set_goal(&typed)).unwrap();
+        std::thread::sleep(Duration::from_millis(15));
+        let goal = bob_doc.view().meta.goal;
+        if !goal.is_empty() && goal.len() < sentence.len() {
+            assert!(sentence.starts_with(&goal), "{goal:?}");
+            seen_while_typing.insert(goal.len());
+        }
+    }
+    assert!(
+        seen_while_typing.len() >= 3,
+        "Bob saw the text grow while Alice typed ({} steps: {seen_while_typing:?})",
+        seen_while_typing.len()
+    );
+    let start = Instant::now();
+    while bob_doc.view().meta.goal != sentence {
+        assert!(start.elapsed() < DEADLINE, "the whole sentence arrives");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    alice_engine.shutdown();
+    bob_engine.shutdown();
+}
