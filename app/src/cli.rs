@@ -19,10 +19,10 @@ use samspill_shared::link::RelayUrl;
 use samspill_shared::crypto::DocumentId;
 
 use crate::device::{Access, Device, OsEntropy, default_data_dir};
-use crate::handle::DocHandle;
-use crate::sync::SyncStatus;
 use crate::export;
+use crate::handle::DocHandle;
 use crate::sync;
+use crate::sync::SyncStatus;
 
 #[derive(Debug, Parser)]
 #[command(name = "samspill", version, about = "Plan and run development processes together — local-first, end-to-end encrypted.", long_about = None)]
@@ -429,6 +429,13 @@ fn open(device: &Device, id: &DocumentId, access: Access) -> anyhow::Result<DocH
     for notice in project.take_notices() {
         eprintln!("warning: {notice}");
     }
+    if access == Access::Edit && project.read(ProjectDoc::is_incomplete) {
+        bail!(
+            "{}; `samspill sync {}` fetches it again if the project is shared",
+            samspill_shared::model::ModelError::Incomplete,
+            &id.to_string()[..8]
+        );
+    }
     if access == Access::Edit
         && project.files().sync_path().exists()
         && let Err(e) = project.files().secret()
@@ -448,8 +455,8 @@ pub fn sync_status(project: &DocHandle) -> SyncStatus {
             if let Err(e) = files.secret() {
                 return SyncStatus::Stopped(e.to_string());
             }
-            let (changes, entries) = project
-                .with_automerge(|d| samspill_shared::sync::unsent(&file.state, d));
+            let (changes, entries) =
+                project.with_automerge(|d| samspill_shared::sync::unsent(&file.state, d));
             match changes + entries {
                 0 => SyncStatus::Shared,
                 n => SyncStatus::Waiting(n),
@@ -488,7 +495,15 @@ fn watch_until_signal(
             wait_for_signal().await;
             flag.store(true, Ordering::SeqCst);
         });
-        sync::watch(device, ids, events, stop, None, Arc::new(Mutex::new(cmd_rx))).await
+        sync::watch(
+            device,
+            ids,
+            events,
+            stop,
+            None,
+            Arc::new(Mutex::new(cmd_rx)),
+        )
+        .await
     })?;
     // The engine dropped its sender: the printer ends after the last line.
     let _ = printer.join();

@@ -139,20 +139,29 @@ impl Device {
     }
 
     fn register(&self, handle: &DocHandle) {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         open.retain(|_, w| w.upgrade().is_some());
         open.insert(handle.id(), handle.downgrade());
     }
 
     /// The handle of a project this process has open already, if any.
     pub fn open_handle(&self, id: &DocumentId) -> Option<DocHandle> {
-        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         open.get(id).and_then(WeakHandle::upgrade)
     }
 
     /// Every project this process has open.
     pub fn open_handles(&self) -> Vec<DocHandle> {
-        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         open.values().filter_map(WeakHandle::upgrade).collect()
     }
 
@@ -169,22 +178,25 @@ impl Device {
                 if loaded.torn_tail {
                     tracing::warn!(path = %files.log_path().display(), "the last change was cut short by a crash and is dropped");
                 }
-                let doc = if loaded.recovered.is_empty() {
-                    ProjectDoc::open(loaded.doc, fresh_actor(), self.editor())
-                } else {
+                if !loaded.recovered.is_empty() {
                     crate::sync::persist::refill_after_damage(&files)?;
-                    ProjectDoc::open_incomplete(loaded.doc, fresh_actor(), self.editor())
                 }
-                .with_context(|| {
-                    format!(
-                        "{} is not a Samspill project",
-                        files.snapshot_path().display()
-                    )
-                })?;
+                // A document without its first changes (lost to damage) opens
+                // read-only until sync brings them back.
+                let doc = ProjectDoc::open_incomplete(loaded.doc, fresh_actor(), self.editor())
+                    .with_context(|| {
+                        format!(
+                            "{} is not a Samspill project",
+                            files.snapshot_path().display()
+                        )
+                    })?;
                 let handle = DocHandle::new(files, doc, loaded.tail);
                 handle.add_notices(loaded.recovered);
                 // Another thread may have opened it meanwhile: there is one handle.
-                let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut open = self
+                    .open
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match open.get(id).and_then(WeakHandle::upgrade) {
                     Some(existing) => existing,
                     None => {
@@ -210,7 +222,9 @@ impl Device {
         }
         let view = doc.view();
         let existing = view.person(p.person_id.as_str());
-        if existing.is_some_and(|x| x.name == p.name && x.centre == p.centre && x.colour == p.colour) {
+        if existing
+            .is_some_and(|x| x.name == p.name && x.centre == p.centre && x.colour == p.colour)
+        {
             return Ok(());
         }
         let role = existing.map(|x| x.role.clone()).unwrap_or_default();

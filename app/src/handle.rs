@@ -272,7 +272,11 @@ impl DocHandle {
             Some((records, tail)) => (Incoming::Records(records), tail, Vec::new()),
             None => {
                 let loaded = files.load()?;
-                (Incoming::Doc(Box::new(loaded.doc)), loaded.tail, loaded.recovered)
+                (
+                    Incoming::Doc(Box::new(loaded.doc)),
+                    loaded.tail,
+                    loaded.recovered,
+                )
             }
         };
         if !recovered.is_empty() {
@@ -352,9 +356,13 @@ enum Incoming {
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last holder is gone: whatever is still in memory goes to disk now.
-        let Ok(state) = self.doc.get_mut() else { return };
+        let Ok(state) = self.doc.get_mut() else {
+            return;
+        };
         let heads = state.doc.automerge_mut().get_heads();
-        let Ok(disk) = self.disk.get_mut() else { return };
+        let Ok(disk) = self.disk.get_mut() else {
+            return;
+        };
         if heads != state.saved {
             let bytes = state.doc.automerge_mut().save_after(&state.saved);
             disk.backlog.extend_from_slice(&bytes);
@@ -403,8 +411,16 @@ mod tests {
         let before = mine.version();
         assert!(mine.refresh_from_disk().unwrap(), "merged");
         assert_ne!(mine.version(), before);
-        assert!(mine.view().phases[0].tasks.iter().any(|t| t.title == "Fra CLI"));
-        assert!(!mine.refresh_from_disk().unwrap(), "nothing new the second time");
+        assert!(
+            mine.view().phases[0]
+                .tasks
+                .iter()
+                .any(|t| t.title == "Fra CLI")
+        );
+        assert!(
+            !mine.refresh_from_disk().unwrap(),
+            "nothing new the second time"
+        );
     }
 
     #[test]

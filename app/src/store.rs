@@ -158,10 +158,11 @@ impl Store {
             id,
         };
         if files.dir.exists() {
-            if is_project_dir(&files.dir) {
+            if files.has_document() {
                 return Err(StoreError::AlreadyExists(id.to_string()));
             }
-            // An empty leftover (older versions created the directory first).
+            // A leftover with no document (older versions wrote the secret first, so a
+            // crash could leave just that): joining again replaces it.
             fs::remove_dir_all(&files.dir).map_err(io_err("remove", &files.dir))?;
         }
         let mut suffix = [0u8; 8];
@@ -263,6 +264,11 @@ impl ProjectFiles {
         self.dir.join("secret")
     }
 
+    /// Whether any of the document's files is there (not just a key).
+    pub fn has_document(&self) -> bool {
+        self.snapshot_path().exists() || self.log_path().exists()
+    }
+
     /// Takes the project's lock (blocking while another process holds it).
     pub fn lock(&self) -> Result<Lock> {
         let path = self.dir.join("lock");
@@ -350,7 +356,10 @@ impl ProjectFiles {
         let mut damaged = log.unreadable > 0 || log.v1;
         for record in &log.records {
             if let Err(e) = doc.load_incremental(record) {
-                recovered.push(format!("a change in {} was unreadable ({e})", self.log_path().display()));
+                recovered.push(format!(
+                    "a change in {} was unreadable ({e})",
+                    self.log_path().display()
+                ));
                 damaged = true;
             }
         }

@@ -109,7 +109,9 @@ fn refresh(device: &Device, id: &DocumentId) {
         return;
     };
     match handle.refresh_from_disk() {
-        Ok(changed) => tracing::trace!(project = %id, changed, "looked for other programs' changes"),
+        Ok(changed) => {
+            tracing::trace!(project = %id, changed, "looked for other programs' changes");
+        }
         Err(e) => tracing::warn!(project = %id, "could not read another program's changes: {e:#}"),
     }
 }
@@ -151,6 +153,11 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(30), "picked up");
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(mine.view().phases[0].tasks.iter().any(|t| t.title == "Fra CLI"));
+        assert!(
+            mine.view().phases[0]
+                .tasks
+                .iter()
+                .any(|t| t.title == "Fra CLI")
+        );
     }
 }

@@ -385,8 +385,15 @@ fn a_damaged_project_file_is_reported_with_its_path_and_left_alone() {
         .filter(|p| p.to_string_lossy().contains("doc.automerge.damaged-"))
         .collect();
     assert_eq!(aside.len(), 1, "moved aside once");
-    assert_eq!(std::fs::read(&aside[0]).unwrap().len(), bytes.len() / 2, "kept as it was");
-    assert!(Path::new(&snapshot).exists(), "a fresh (empty) snapshot in its place");
+    assert_eq!(
+        std::fs::read(&aside[0]).unwrap().len(),
+        bytes.len() / 2,
+        "kept as it was"
+    );
+    assert!(
+        Path::new(&snapshot).exists(),
+        "a fresh (empty) snapshot in its place"
+    );
 }
 
 #[test]

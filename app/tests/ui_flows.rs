@@ -278,15 +278,15 @@ fn a_remote_edit_while_typing_does_not_make_the_cursor_jump() {
         let app = h.state_mut();
         let handle = app.state.session.as_ref().unwrap().project.clone();
         handle.with(|doc| {
-        let bytes = doc.automerge_mut().save();
-        let ola = Editor {
-            author: PersonId::random(&mut SeededEntropy::new(2)),
-            clock: Box::new(FixedClock(1_750_000_000_000)),
-            entropy: Box::new(SeededEntropy::new(3)),
-        };
-        let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
-        remote.set_goal("I Lindvik: alle barn skal").unwrap();
-        doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+            let bytes = doc.automerge_mut().save();
+            let ola = Editor {
+                author: PersonId::random(&mut SeededEntropy::new(2)),
+                clock: Box::new(FixedClock(1_750_000_000_000)),
+                entropy: Box::new(SeededEntropy::new(3)),
+            };
+            let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
+            remote.set_goal("I Lindvik: alle barn skal").unwrap();
+            doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
         });
     }
     h.run();
@@ -361,7 +361,10 @@ fn after_enter_in_new_task_the_focus_stays_there_and_the_next_space_is_typed() {
     h.run();
     h.key_press(Key::Enter);
     h.run();
-    assert!(h.get_by_label("Ny oppgave").is_focused(), "focus stays in the field");
+    assert!(
+        h.get_by_label("Ny oppgave").is_focused(),
+        "focus stays in the field"
+    );
     // The person goes on typing without clicking: a space, then words.
     h.key_press(Key::Space);
     h.event(egui::Event::Text(" Andre oppgave".to_owned()));
@@ -387,7 +390,15 @@ fn a_task_added_from_the_command_line_shows_up_in_the_open_app() {
     let mut h = harness(app);
     settle(&mut h);
     create_project(&mut h, "Side om side");
-    let id = h.state().state.session.as_ref().unwrap().project.id().to_string();
+    let id = h
+        .state()
+        .state
+        .session
+        .as_ref()
+        .unwrap()
+        .project
+        .id()
+        .to_string();
     let data = dir.path().to_owned();
     let cli = move |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_samspill"))
@@ -396,14 +407,25 @@ fn a_task_added_from_the_command_line_shows_up_in_the_open_app() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     // Kari types in the app while a script adds tasks to the same project.
     let script = std::thread::spawn({
         let id = id.clone();
         move || {
             for i in 0..5 {
-                cli(&["task", "add", &id, "--phase", "1", &format!("Fra skriptet {i}")]);
+                cli(&[
+                    "task",
+                    "add",
+                    &id,
+                    "--phase",
+                    "1",
+                    &format!("Fra skriptet {i}"),
+                ]);
             }
         }
     });
@@ -424,8 +446,14 @@ fn a_task_added_from_the_command_line_shows_up_in_the_open_app() {
     let all_there = |h: &Harness<'_, SamspillApp>| {
         let v = view(h);
         (0..5).all(|i| {
-            v.phases[0].tasks.iter().any(|t| t.title == format!("Fra skriptet {i}"))
-                && v.phases[0].tasks.iter().any(|t| t.title == format!("Fra appen {i}"))
+            v.phases[0]
+                .tasks
+                .iter()
+                .any(|t| t.title == format!("Fra skriptet {i}"))
+                && v.phases[0]
+                    .tasks
+                    .iter()
+                    .any(|t| t.title == format!("Fra appen {i}"))
         })
     };
     for _ in 0..400 {

@@ -317,20 +317,20 @@ fn a_co_facilitator_moving_the_agenda_on_shows_the_new_item_here() {
         let app = h.state_mut();
         let handle = app.state.session.as_ref().unwrap().project.clone();
         handle.with(|doc| {
-        let gid: GatheringId = doc.view().gatherings[0].id.parse().unwrap();
-        let bytes = doc.automerge_mut().save();
-        let ola = Editor {
-            author: PersonId::random(&mut SeededEntropy::new(7)),
-            clock: Box::new(FixedClock(1_750_000_000_000)),
-            entropy: Box::new(SeededEntropy::new(8)),
-        };
-        let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
-        if start {
-            remote.run_start(&gid).unwrap();
-        } else {
-            remote.run_next(&gid).unwrap();
-        }
-        doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+            let gid: GatheringId = doc.view().gatherings[0].id.parse().unwrap();
+            let bytes = doc.automerge_mut().save();
+            let ola = Editor {
+                author: PersonId::random(&mut SeededEntropy::new(7)),
+                clock: Box::new(FixedClock(1_750_000_000_000)),
+                entropy: Box::new(SeededEntropy::new(8)),
+            };
+            let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
+            if start {
+                remote.run_start(&gid).unwrap();
+            } else {
+                remote.run_next(&gid).unwrap();
+            }
+            doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
         });
     };
     ola_moves(&mut h, true);
@@ -404,17 +404,18 @@ fn a_due_date_set_on_two_machines_at_once_is_shown_with_the_other_value_on_offer
         let app = h.state_mut();
         let handle = app.state.session.as_ref().unwrap().project.clone();
         handle.with(|doc| {
-        let task: samspill_shared::ids::TaskId = doc.view().phases[0].tasks[0].id.parse().unwrap();
-        let bytes = doc.automerge_mut().save();
-        let ola = Editor {
-            author: PersonId::random(&mut SeededEntropy::new(7)),
-            clock: Box::new(FixedClock(1_750_000_000_000)),
-            entropy: Box::new(SeededEntropy::new(8)),
-        };
-        let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
-        remote.set_task_due(&task, "2026-12-05").unwrap();
-        doc.set_task_due(&task, "2026-12-01").unwrap();
-        doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
+            let task: samspill_shared::ids::TaskId =
+                doc.view().phases[0].tasks[0].id.parse().unwrap();
+            let bytes = doc.automerge_mut().save();
+            let ola = Editor {
+                author: PersonId::random(&mut SeededEntropy::new(7)),
+                clock: Box::new(FixedClock(1_750_000_000_000)),
+                entropy: Box::new(SeededEntropy::new(8)),
+            };
+            let mut remote = ProjectDoc::load(&bytes, ActorId::random(), ola).unwrap();
+            remote.set_task_due(&task, "2026-12-05").unwrap();
+            doc.set_task_due(&task, "2026-12-01").unwrap();
+            doc.automerge_mut().merge(remote.automerge_mut()).unwrap();
         });
     }
     h.get_all_by_label_contains("1. Oppstart")

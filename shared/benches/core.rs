@@ -2,8 +2,8 @@
 //! load, entry encryption, frame encoding, merging diverged replicas, and reading the view
 //! model of a large project.
 //!
-//! The trace is automerge-paper from Joseph Gentle's editing-traces (CC BY 4.0), read
-//! from `../shared/data` beside the repository. Run: `cargo bench -p samspill-shared`.
+//! The trace is automerge-paper from Joseph Gentle's editing-traces (CC BY 4.0), vendored
+//! in `tests/data` (see its README). Run: `cargo bench -p samspill-shared`.
 
 // Benchmarks are test code: a missing trace or a failed setup should stop them loudly.
 #![allow(clippy::expect_used)]
@@ -25,10 +25,9 @@ use samspill_shared::protocol::{
 fn trace(limit: usize) -> Vec<(usize, usize, String)> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/automerge-paper.json.gz"
+        "/../tests/data/automerge-paper.json.gz"
     );
-    let file =
-        std::fs::File::open(path).expect("the trace is in ../shared/data beside the repository");
+    let file = std::fs::File::open(path).expect("the trace is vendored in tests/data");
     let mut json = String::new();
     flate2::read::GzDecoder::new(file)
         .read_to_string(&mut json)

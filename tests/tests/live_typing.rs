@@ -33,7 +33,10 @@ fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
     let start = Instant::now();
     while !matches!(
         (alice_engine.status(&id), bob_engine.status(&id)),
-        (samspill::sync::SyncStatus::Synced, samspill::sync::SyncStatus::Synced)
+        (
+            samspill::sync::SyncStatus::Synced,
+            samspill::sync::SyncStatus::Synced
+        )
     ) {
         assert!(start.elapsed() < DEADLINE, "both engines live");
         std::thread::sleep(Duration::from_millis(20));

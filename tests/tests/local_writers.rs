@@ -87,7 +87,11 @@ fn writers_killed_at_random_moments_keep_every_change_they_reported() {
         }
     });
     let reported = reported.lock().unwrap().clone();
-    assert!(reported.len() >= 100, "the unkilled half at least: {}", reported.len());
+    assert!(
+        reported.len() >= 100,
+        "the unkilled half at least: {}",
+        reported.len()
+    );
     let kept = titles(&alice, &id);
     for t in &reported {
         assert!(kept.contains(t), "{t} was reported saved and must be there");
@@ -176,7 +180,10 @@ fn a_damaged_change_log_is_repaired_and_sync_refills_what_it_lost() {
     let out = alice.run(&["show", &id, "--json"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unreadable") && err.contains("copied to"), "{err}");
+    assert!(
+        err.contains("unreadable") && err.contains("copied to"),
+        "{err}"
+    );
     assert!(alice.ok(&["list"]).contains(&id), "still listed");
     // The next edit appends after the good records; it never cuts them off.
     alice.ok(&["task", "add", &id, "--phase", "1", "etter skaden"]);
@@ -198,7 +205,10 @@ fn a_deleted_snapshot_or_an_emptied_log_leaves_the_project_listed_and_sync_refil
 
     std::fs::remove_file(project_dir(&alice, &id).join("doc.automerge")).unwrap();
     let list = alice.ok(&["list"]);
-    assert!(list.contains(&id), "a project never vanishes from the list: {list}");
+    assert!(
+        list.contains(&id),
+        "a project never vanishes from the list: {list}"
+    );
     alice.sync_until_ok(&id);
     assert_eq!(titles(&alice, &id), want, "refilled");
     assert_eq!(alice.show(&id)["meta"]["title"], "Borte");
@@ -235,7 +245,10 @@ fn no_key_no_sync_and_joining_again_puts_the_key_back() {
     let err = String::from_utf8_lossy(&alice.run(&["sync", &id]).stderr).into_owned();
     assert!(err.contains("another project"), "{err}");
     bob.sync_until_ok(&id);
-    assert!(!titles(&bob, &id).contains("uten nøkkel"), "nothing was pushed");
+    assert!(
+        !titles(&bob, &id).contains("uten nøkkel"),
+        "nothing was pushed"
+    );
 
     // Joining the link again puts the key back; the change made meanwhile goes out.
     std::fs::remove_file(&secret).unwrap();

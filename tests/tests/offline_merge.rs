@@ -47,16 +47,14 @@ fn concurrent_offline_edits_merge_without_loss_or_duplication() {
     edit(&alice, &id, |p| {
         let phase = phase.parse().unwrap();
         p.set_notes(&phase, "Obs! Vi møtes i Bodø.").unwrap();
-        p
-            .set_task_title(&tasks[1].parse().unwrap(), "Omdøpt av Alice")
+        p.set_task_title(&tasks[1].parse().unwrap(), "Omdøpt av Alice")
             .unwrap();
         p.set_check_done(&item.parse().unwrap(), true).unwrap();
     });
     // Bob: edits the same note at its end, moves the second task first, deletes the item.
     edit(&bob, &id, |p| {
         let phase = phase.parse().unwrap();
-        p
-            .set_notes(&phase, "Vi møtes i Bodø. Ta med kaffe.")
+        p.set_notes(&phase, "Vi møtes i Bodø. Ta med kaffe.")
             .unwrap();
         p.move_task(&tasks[1].parse().unwrap(), 0).unwrap();
         p.remove_check_item(&item.parse().unwrap()).unwrap();

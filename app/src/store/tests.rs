@@ -156,9 +156,18 @@ fn a_flipped_length_byte_in_a_middle_record_loses_only_that_record() {
     assert_eq!(key(&loaded.doc, "k1"), Some(1), "before the damage: there");
     // Every later change depends on the lost one, so Automerge holds them until it
     // arrives (from the relay); they are all kept in the repaired log meanwhile.
-    assert_eq!(parse_log(&fs::read(files.log_path()).unwrap()).records.len(), 5);
+    assert_eq!(
+        parse_log(&fs::read(files.log_path()).unwrap())
+            .records
+            .len(),
+        5
+    );
     assert_eq!(loaded.recovered.len(), 1, "{:?}", loaded.recovered);
-    assert!(loaded.recovered[0].contains("copied to"), "{:?}", loaded.recovered);
+    assert!(
+        loaded.recovered[0].contains("copied to"),
+        "{:?}",
+        loaded.recovered
+    );
     // The original bytes are kept aside, whole.
     let aside = asides(&files, "changes.log");
     assert_eq!(aside.len(), 1);
@@ -168,7 +177,11 @@ fn a_flipped_length_byte_in_a_middle_record_loses_only_that_record() {
     let mut other = doc_with(7);
     files.append(&other.save()).unwrap();
     let mut again = files.load().unwrap();
-    assert!(again.recovered.is_empty(), "repaired once: {:?}", again.recovered);
+    assert!(
+        again.recovered.is_empty(),
+        "repaired once: {:?}",
+        again.recovered
+    );
     // The relay refills the lost change: everything is there again.
     again.doc.merge(&mut doc).unwrap();
     for i in 0..6 {
@@ -186,7 +199,12 @@ fn a_flipped_data_byte_in_a_middle_record_is_damage_not_a_torn_tail() {
     let loaded = files.load().unwrap();
     assert!(!loaded.torn_tail);
     assert!(!loaded.recovered.is_empty());
-    assert_eq!(parse_log(&fs::read(files.log_path()).unwrap()).records.len(), 2);
+    assert_eq!(
+        parse_log(&fs::read(files.log_path()).unwrap())
+            .records
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -218,8 +236,15 @@ fn a_missing_snapshot_keeps_the_project_listed_and_opens_what_the_log_holds() {
     fs::remove_file(files.snapshot_path()).unwrap();
     assert_eq!(store.list().unwrap(), vec![*files.id()], "still listed");
     let loaded = store.project(files.id()).unwrap().load().unwrap();
-    assert!(loaded.recovered.iter().any(|r| r.contains("missing")), "{:?}", loaded.recovered);
-    assert!(files.snapshot_path().exists(), "an empty snapshot was put back");
+    assert!(
+        loaded.recovered.iter().any(|r| r.contains("missing")),
+        "{:?}",
+        loaded.recovered
+    );
+    assert!(
+        files.snapshot_path().exists(),
+        "an empty snapshot was put back"
+    );
 }
 
 #[test]
@@ -236,7 +261,11 @@ fn a_truncated_snapshot_is_moved_aside_and_reported_with_its_path() {
     );
     let aside = asides(&files, "doc.automerge");
     assert_eq!(aside.len(), 1);
-    assert_eq!(fs::read(&aside[0]).unwrap().len(), bytes.len() - 7, "kept as it was");
+    assert_eq!(
+        fs::read(&aside[0]).unwrap().len(),
+        bytes.len() - 7,
+        "kept as it was"
+    );
 }
 
 #[test]
@@ -319,7 +348,10 @@ fn reading_since_a_tail_returns_only_what_others_appended() {
     let (none, _) = files.read_since(tail2).unwrap().unwrap();
     assert!(none.is_empty());
     files.compact().unwrap();
-    assert!(files.read_since(tail2).unwrap().is_none(), "replaced: load again");
+    assert!(
+        files.read_since(tail2).unwrap().is_none(),
+        "replaced: load again"
+    );
 }
 
 #[test]
@@ -329,4 +361,21 @@ fn a_stale_new_project_directory_or_temp_file_is_ignored() {
     fs::write(files.dir().join(".doc.automerge.abc.tmp"), b"half").unwrap();
     assert_eq!(store.list().unwrap(), vec![*files.id()]);
     assert_eq!(value(&files.load().unwrap().doc), 1);
+}
+
+#[test]
+fn a_leftover_with_only_a_key_does_not_block_creating_the_project_again() {
+    // What a crash between the key and the snapshot left in older versions.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let secret = ProjectSecret::from_bytes([5; 32]);
+    let leftover = store.projects_dir().join(secret.keys().doc_id.to_string());
+    fs::create_dir(&leftover).unwrap();
+    fs::write(leftover.join("secret"), [5u8; 32]).unwrap();
+    let files = store.create(&secret, &mut doc_with(4)).unwrap();
+    assert_eq!(value(&files.load().unwrap().doc), 4);
+    assert!(matches!(
+        store.create(&secret, &mut doc_with(5)),
+        Err(StoreError::AlreadyExists(_))
+    ));
 }

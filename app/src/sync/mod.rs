@@ -335,7 +335,9 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = invite.secret.keys();
     let id = keys.doc_id;
-    if let Ok(files) = device.store.project(&id) {
+    if let Ok(files) = device.store.project(&id)
+        && files.has_document()
+    {
         if files.secret().is_err() {
             // The link carries the key this device lost (the id proves it is this
             // project's): put it back.
@@ -478,7 +480,10 @@ pub async fn watch(
     let mut tasks = tokio::task::JoinSet::new();
     for (relay, docs) in groups {
         let ids: Vec<DocumentId> = docs.iter().map(Tracked::id).collect();
-        events.shared().by_relay.insert(relay.to_string(), ids.clone());
+        events
+            .shared()
+            .by_relay
+            .insert(relay.to_string(), ids.clone());
         let (events, stop, presence, commands) = (
             events.clone(),
             stop.clone(),

@@ -94,7 +94,7 @@ fn setup(relay: &RelayUrl) -> Setup {
         created: true,
         ..SyncFile::new(relay.clone())
     };
-    persist::save(&project.files(), &file).unwrap();
+    persist::save(project.files(), &file).unwrap();
     let before_doc = std::fs::read(project.files().snapshot_path()).unwrap();
     let before_sync = std::fs::read(project.files().sync_path()).unwrap();
     Setup {

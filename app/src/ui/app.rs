@@ -141,10 +141,8 @@ impl SamspillApp {
             s.dirty_since = None;
             if let Err(e) = s.project.save() {
                 let lang = self.state.lang();
-                self.state.notice = Some(error_notice(format!(
-                    "{}: {e:#}",
-                    tr(lang, "save.failed")
-                )));
+                self.state.notice =
+                    Some(error_notice(format!("{}: {e:#}", tr(lang, "save.failed"))));
             }
         }
         self.poll_saves();
@@ -240,6 +238,10 @@ impl SamspillApp {
                 JobDone::Rows(Ok(mut rows)) => {
                     for row in &mut rows {
                         row.sync = self.state.sync.status(&row.id);
+                    }
+                    // Damage found (and repaired) while listing: say so, once.
+                    if let Some(n) = rows.iter().flat_map(|r| r.notices.iter()).next() {
+                        self.state.notice = Some(error_notice(n.clone()));
                     }
                     self.state.rows = rows;
                     self.state.rows_loading = false;
@@ -727,6 +729,7 @@ fn load_rows(device: &Device) -> anyhow::Result<Vec<ProjectRow>> {
         let v = project.view();
         rows.push(ProjectRow {
             id,
+            notices: project.take_notices(),
             title: v.meta.title.clone(),
             service: v.meta.service.clone(),
             archived: v.meta.archived,

@@ -261,7 +261,7 @@ fn gathering_ui(
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_work)
-                    .id_salt("new-work-a")
+                        .id_salt("new-work-a")
                         .hint_text(t("work.new-hint"))
                         .desired_width(ui.available_width() - 150.0),
                 )
@@ -693,7 +693,7 @@ pub fn between_work_ui(
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut sui.new_work)
-                            .id_salt("new-work-b")
+                                .id_salt("new-work-b")
                                 .hint_text(t("work.new-hint"))
                                 .desired_width(ui.available_width() - 150.0),
                         )

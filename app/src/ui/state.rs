@@ -49,6 +49,8 @@ pub struct ProjectRow {
     /// Each phase's name, done and total.
     pub phases: Vec<(String, usize, usize)>,
     pub sync: SyncStatus,
+    /// Damage found and repaired when the project was read, in words for the person.
+    pub notices: Vec<String>,
 }
 
 /// What a panel asks the app to do; drained once per frame, after drawing.

@@ -5,7 +5,7 @@
 //! run, so every latency also comes as a ratio to that baseline.
 //!
 //! Writers replay a real editing trace keystroke by keystroke: automerge-paper from Joseph
-//! Gentle's editing-traces (CC BY 4.0), read from `../shared/data` beside the repository.
+//! Gentle's editing-traces (CC BY 4.0), vendored in `tests/data` (see its README).
 //! Each keystroke is a real Automerge change (one `splice_text` + `commit` on the writer's
 //! own `AutoCommit`), encrypted with the project's content key behind an 8-byte send
 //! timestamp, and pushed as `ClientFrame::Push`. Every client does the real handshake
@@ -49,10 +49,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const DEFAULT_TRACE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/automerge-paper.json.gz"
-);
+const DEFAULT_TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/automerge-paper.json.gz");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
