@@ -292,9 +292,7 @@ impl DocHandle {
             }
             let am = state.doc.automerge_mut();
             let merged = match incoming {
-                Incoming::Records(records) => records
-                    .iter()
-                    .try_for_each(|r| am.load_incremental(r).map(drop)),
+                Incoming::Records(records) => am.load_incremental(&records.concat()).map(drop),
                 Incoming::Doc(mut other) => am.merge(&mut other).map(drop),
             };
             let after = am.get_heads();
