@@ -134,7 +134,8 @@ pub enum Command {
         #[arg(long, env = "SAMSPILL_RELAY_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
-    /// Fetch a shared project from an invite link; prints its id
+    /// Fetch a shared project from an invite link; prints its id. Give `-` to read the
+    /// link from standard input, so the key in it never shows in `ps` or shell history
     Join { link: String },
     /// Pull what is missing and push what is unacknowledged (all shared projects without ID)
     Sync {
@@ -398,6 +399,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Join { link } => {
+            let link = if link == "-" {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("could not read the invite link from standard input")?;
+                line.trim().to_owned()
+            } else {
+                link
+            };
             let id = sync::block_on(sync::join(&device, &link))??;
             writeln!(out, "{id}")?;
             Ok(())

@@ -422,11 +422,9 @@ pub fn html(p: &Project, lib: &Library) -> String {
 }
 
 fn render_html(p: &Project, title: &str, blocks: Vec<Block>) -> String {
-    let lang = if p.meta.language.is_empty() {
-        "nb"
-    } else {
-        p.meta.language.as_str()
-    };
+    // Only a language this build knows goes into the page: the field comes from the
+    // document, which any co-editor (or an imported file) may have filled with markup.
+    let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
     let mut body = String::new();
     for block in blocks {
         match block {
@@ -522,6 +520,27 @@ mod tests {
     #[test]
     fn html_escapes_what_people_type() {
         assert_eq!(esc("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn a_language_field_carrying_markup_never_reaches_the_page() {
+        let p = Project {
+            schema: 3,
+            meta: samspill_shared::model::Meta {
+                title: "Plan".to_owned(),
+                language: "nb\"><script>alert(1)</script>".to_owned(),
+                ..Default::default()
+            },
+            people: vec![],
+            phases: vec![],
+            gatherings: vec![],
+            between_work: vec![],
+            log: vec![],
+            checkpoints: vec![],
+        };
+        let page = render_html(&p, "Plan", Vec::new());
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("<html lang=\"nb\">"));
     }
 
     #[test]
