@@ -70,3 +70,32 @@ fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
     alice_engine.shutdown();
     bob_engine.shutdown();
 }
+
+#[test]
+fn an_engine_that_cannot_sync_a_project_says_so_instead_of_synced() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(relay_dir.path());
+    let alice = Client::new("Alice");
+    let (id, _link) = shared_project(&alice, &relay, "Uten nøkkel");
+    std::fs::remove_file(alice.data_dir().join("projects").join(&id).join("secret")).unwrap();
+    let device = Device::open(alice.data_dir()).unwrap();
+    let id = device.resolve(&id).unwrap();
+    let engine = SyncHandle::start(device, None);
+    let start = Instant::now();
+    loop {
+        match engine.status(&id) {
+            samspill::sync::SyncStatus::Stopped(reason) => {
+                assert!(reason.contains("key"), "{reason}");
+                let text = samspill::sync::SyncStatus::Stopped(reason)
+                    .text(samspill_shared::content::Lang::Nb);
+                assert!(text.starts_with("Synkronisering stoppet: "), "{text}");
+                break;
+            }
+            samspill::sync::SyncStatus::Synced => panic!("never synced without its key"),
+            _ => {}
+        }
+        assert!(start.elapsed() < DEADLINE, "the engine reports the stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    engine.shutdown();
+}

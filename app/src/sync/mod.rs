@@ -226,6 +226,17 @@ impl Events {
             self.set_status(*id, SyncStatus::Stopped(reason.to_owned()));
         }
     }
+
+    /// Like [`Self::stopped`], but a project that already says why it stopped keeps
+    /// its own reason (a missing key says more than "the engine ended").
+    fn stopped_unless_said(&self, ids: &[DocumentId], reason: &str) {
+        for id in ids {
+            let said = matches!(self.shared().status.get(id), Some(SyncStatus::Stopped(_)));
+            if !said {
+                self.set_status(*id, SyncStatus::Stopped(reason.to_owned()));
+            }
+        }
+    }
 }
 
 /// Opens a shared project for syncing; `None` when it is not shared. Fails when its
@@ -738,10 +749,10 @@ impl SyncHandle {
                     let result = block_on(run).and_then(|r| r);
                     let reason = match result {
                         Err(e) => format!("{e:#}"),
-                        Ok(()) if stop.load(Ordering::SeqCst) => return,
+                        Ok(()) if stop.load(Ordering::SeqCst) || shared.is_empty() => return,
                         Ok(()) => "the sync engine ended".to_owned(),
                     };
-                    events.stopped(&shared, &reason);
+                    events.stopped_unless_said(&shared, &reason);
                     events.emit(SyncEvent::Error {
                         project: None,
                         message: reason,
