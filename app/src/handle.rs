@@ -214,7 +214,7 @@ impl DocHandle {
                 disk.backlog.clear();
                 self.inner.durable.fetch_add(1, Ordering::SeqCst);
                 if !outcome.recovered.is_empty() {
-                    lock(&self.inner.notices).extend(outcome.recovered);
+                    self.after_repair(outcome.recovered);
                 }
                 Ok(())
             }
@@ -279,8 +279,9 @@ impl DocHandle {
                 )
             }
         };
-        if !recovered.is_empty() {
-            lock(&self.inner.notices).extend(recovered);
+        let repaired = !recovered.is_empty();
+        if repaired {
+            self.after_repair(recovered);
         }
         let changed = {
             let mut state = lock(&self.inner.doc);
@@ -296,7 +297,9 @@ impl DocHandle {
                 Incoming::Doc(mut other) => am.merge(&mut other).map(drop),
             };
             let after = am.get_heads();
-            state.saved = after.clone();
+            // After a repair the log may lack changes this document holds: write it
+            // whole again (duplicates are harmless).
+            state.saved = if repaired { Vec::new() } else { after.clone() };
             if after != before {
                 state.doc.recheck();
             }
@@ -312,6 +315,17 @@ impl DocHandle {
             self.changed();
         }
         Ok(changed)
+    }
+
+    /// The files were repaired: what this document holds that the log may have lost is
+    /// written again with the next save, the relay is asked to refill the rest, and the
+    /// person is told.
+    fn after_repair(&self, notices: Vec<String>) {
+        lock(&self.inner.doc).saved.clear();
+        if let Err(e) = crate::sync::persist::refill_after_damage(&self.inner.files) {
+            lock(&self.inner.notices).push(format!("{e:#}"));
+        }
+        lock(&self.inner.notices).extend(notices);
     }
 
     fn notice(&self, text: String) {
@@ -354,13 +368,15 @@ enum Incoming {
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last holder is gone: whatever is still in memory goes to disk now.
-        let Ok(state) = self.doc.get_mut() else {
-            return;
-        };
+        let state = self
+            .doc
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let heads = state.doc.automerge_mut().get_heads();
-        let Ok(disk) = self.disk.get_mut() else {
-            return;
-        };
+        let disk = self
+            .disk
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if heads != state.saved {
             let bytes = state.doc.automerge_mut().save_after(&state.saved);
             disk.backlog.extend_from_slice(&bytes);

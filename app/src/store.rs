@@ -354,25 +354,31 @@ impl ProjectFiles {
             ));
         }
         let mut damaged = log.unreadable > 0 || log.v1;
+        let mut unloadable = false;
+        let mut records = log.records;
         // Incremental saves concatenate: one load for the whole log is much faster than
-        // one per record. Only if that fails is each record tried on its own.
-        if doc.load_incremental(&log.records.concat()).is_err() {
-            for record in &log.records {
-                if let Err(e) = doc.load_incremental(record) {
+        // one per record. Only if that fails is each record tried on its own; one that
+        // Automerge cannot load leaves the log (the original is copied aside below).
+        if doc.load_incremental(&records.concat()).is_err() {
+            records.retain(|record| match doc.load_incremental(record) {
+                Ok(_) => true,
+                Err(e) => {
                     recovered.push(format!(
-                        "a change in {} was unreadable ({e})",
+                        "a change in {} could not be read ({e})",
                         self.log_path().display()
                     ));
-                    damaged = true;
+                    unloadable = true;
+                    false
                 }
-            }
+            });
+            damaged |= unloadable;
         }
-        if log.unreadable > 0 {
+        if log.unreadable > 0 || unloadable || (log.v1 && (log.valid_len as usize) < raw.len()) {
             let aside = aside_path(&self.log_path());
             write_synced(&aside, &raw)?;
             recovered.push(format!(
                 "{} bytes of {} were unreadable; every whole change was kept and the original file was copied to {}",
-                log.unreadable,
+                log.unreadable.max(raw.len() - log.valid_len as usize),
                 self.log_path().display(),
                 aside.display()
             ));
@@ -380,13 +386,17 @@ impl ProjectFiles {
         if damaged || log.empty_file {
             // Rewrite the log with the good records only (and in the current format), so
             // the damage is not met again and appends go after whole records.
-            self.rewrite_log(&log.records)?;
+            self.rewrite_log(&records)?;
         }
         if !recovered.is_empty() && !self.snapshot_path().exists() {
             // A project always has a snapshot, even an empty one; the log stays as it is.
             atomic_write(&self.snapshot_path(), &AutoCommit::new().save())?;
         }
-        let tail = self.tail_now()?;
+        let mut tail = self.tail_now()?;
+        if !(damaged || log.empty_file) {
+            // Appends go after the last whole record (a torn tail is cut then).
+            tail.offset = log.valid_len;
+        }
         Ok(Loaded {
             doc,
             tail,
@@ -456,6 +466,10 @@ impl ProjectFiles {
             .map_err(io_err("read", &path))?;
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(io_err("read", &path))?;
+        if !bytes.is_empty() && matches!(parse_at(&bytes, 0, zeros_from(&bytes)), At::Bad) {
+            // Not at a record boundary (the log was repaired or rewritten): load again.
+            return Ok(None);
+        }
         let mut records = Vec::new();
         let mut pos = 0;
         // A record still being written by another process ends the read; the rest is
@@ -507,7 +521,12 @@ impl ProjectFiles {
         let log_len = start + record.len() as u64;
         let snapshot_len = fs::metadata(self.snapshot_path()).map_or(0, |m| m.len());
         if should_compact(log_len, snapshot_len) {
-            outcome.compacted = self.compact_locked()?;
+            // The record is on disk: a compaction that fails (a full disk) is tried
+            // again with the next append, never reported as a failed save.
+            match self.compact_locked() {
+                Ok(c) => outcome.compacted = c,
+                Err(e) => tracing::warn!("could not compact {}: {e}", path.display()),
+            }
         }
         Ok(outcome)
     }
@@ -516,7 +535,9 @@ impl ProjectFiles {
     /// Returns whether it compacted (it does not while changes miss dependencies).
     fn compact_locked(&self) -> Result<bool> {
         let mut loaded = self.load_locked()?;
-        if !loaded.doc.get_missing_deps(&[]).is_empty() {
+        // Never fold away what could not be read, nor changes still waiting for their
+        // dependencies: `save()` would drop them.
+        if !loaded.recovered.is_empty() || !loaded.doc.get_missing_deps(&[]).is_empty() {
             return Ok(false);
         }
         atomic_write(&self.snapshot_path(), &loaded.doc.save())?;
@@ -633,7 +654,8 @@ enum At<'a> {
     Bad,
 }
 
-fn parse_at(bytes: &[u8], pos: usize) -> At<'_> {
+/// `zeros_from`: where the trailing run of zero bytes starts (`bytes.len()` if none).
+fn parse_at(bytes: &[u8], pos: usize, zeros_from: usize) -> At<'_> {
     let rest = &bytes[pos..];
     let Some(header) = rest.get(..HEADER) else {
         return At::Torn;
@@ -642,27 +664,36 @@ fn parse_at(bytes: &[u8], pos: usize) -> At<'_> {
     if header_checksum(len, &header[4..12]) != header[12..16] {
         // A block of zeros at the end is space the file system allotted before the
         // crash, not damage.
-        return if rest.iter().all(|b| *b == 0) {
+        return if pos >= zeros_from { At::Torn } else { At::Bad };
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    let Some(data) = HEADER
+        .checked_add(len)
+        .and_then(|end| rest.get(HEADER..end))
+    else {
+        return At::Torn;
+    };
+    if checksum(data) != header[4..12] {
+        // The last record, its data not (all) written before a crash.
+        return if pos + HEADER + len == bytes.len() {
             At::Torn
         } else {
             At::Bad
         };
     }
-    let len = u32::from_le_bytes(len) as usize;
-    let Some(data) = rest.get(HEADER..HEADER + len) else {
-        return At::Torn;
-    };
-    if checksum(data) != header[4..12] {
-        return At::Bad;
-    }
     At::Record(data, pos + HEADER + len)
+}
+
+/// Where the trailing run of zero bytes of `bytes` starts.
+fn zeros_from(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1)
 }
 
 fn record_at(bytes: &[u8], pos: usize) -> Option<(&[u8], usize)> {
     if pos >= bytes.len() {
         return None;
     }
-    match parse_at(bytes, pos) {
+    match parse_at(bytes, pos, zeros_from(bytes)) {
         At::Record(data, next) => Some((data, next)),
         At::Torn | At::Bad => None,
     }
@@ -688,8 +719,9 @@ fn parse_log(bytes: &[u8]) -> LogContents {
         out.unreadable += LOG_MAGIC.len();
     }
     out.valid_len = pos as u64;
+    let zeros = zeros_from(bytes);
     while pos < bytes.len() {
-        match parse_at(bytes, pos) {
+        match parse_at(bytes, pos, zeros) {
             At::Record(data, next) => {
                 out.records.push(data.to_vec());
                 pos = next;
@@ -702,7 +734,7 @@ fn parse_log(bytes: &[u8]) -> LogContents {
             At::Bad => {
                 // Find the next header that checks out and whose record is whole.
                 let next = (pos + 1..bytes.len())
-                    .find(|p| matches!(parse_at(bytes, *p), At::Record(..)))
+                    .find(|p| matches!(parse_at(bytes, *p, zeros), At::Record(..)))
                     .unwrap_or(bytes.len());
                 out.unreadable += next - pos;
                 pos = next;

@@ -379,3 +379,41 @@ fn a_leftover_with_only_a_key_does_not_block_creating_the_project_again() {
         Err(StoreError::AlreadyExists(_))
     ));
 }
+
+#[test]
+fn after_a_torn_tail_another_processes_append_is_read_from_the_right_place() {
+    let (_dir, _store, files, mut doc) = store_with_project();
+    append_keys(&files, &mut doc, 0..1);
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(files.log_path())
+        .unwrap();
+    f.write_all(&[7, 0, 0, 0, 1, 2]).unwrap();
+    drop(f);
+    let tail = files.load().unwrap().tail;
+    // Another process appends: the torn bytes are cut and its record goes in their place.
+    append_keys(&files, &mut doc, 1..2);
+    let (records, _) = files.read_since(tail).unwrap().unwrap();
+    assert_eq!(records.len(), 1, "the new record, read from its start");
+}
+
+#[test]
+fn a_long_run_of_zeros_in_the_middle_is_skipped_and_later_records_kept() {
+    let (_dir, _store, files, mut doc) = store_with_project();
+    append_keys(&files, &mut doc, 0..2);
+    let mut bytes = fs::read(files.log_path()).unwrap();
+    bytes.extend(std::iter::repeat_n(0u8, 1 << 20));
+    fs::write(files.log_path(), &bytes).unwrap();
+    append_keys(&files, &mut doc, 2..3);
+    // The append above repaired nothing (zeros at the end are a torn tail) and wrote
+    // after the good records; now put zeros in the middle by hand.
+    let mut bytes = fs::read(files.log_path()).unwrap();
+    let at = bytes.len() - 200.min(bytes.len() / 2);
+    let tail = bytes.split_off(at);
+    bytes.extend(std::iter::repeat_n(0u8, 1 << 20));
+    bytes.extend(tail);
+    fs::write(files.log_path(), &bytes).unwrap();
+    let loaded = files.load().unwrap();
+    assert!(!loaded.recovered.is_empty());
+    assert_eq!(key(&loaded.doc, "k0"), Some(0));
+}

@@ -78,11 +78,15 @@ pub fn save(files: &ProjectFiles, file: &SyncFile) -> anyhow::Result<()> {
 /// the whole local document again (so changes only this device had are not lost).
 /// Entries not yet acknowledged stay queued.
 pub fn refill_after_damage(files: &ProjectFiles) -> anyhow::Result<()> {
+    // Read and written under one hold of the lock.
+    let _lock = files.lock()?;
     let Some(mut file) = load(files)? else {
         return Ok(());
     };
     file.state.last_seq = 0;
     file.state.snapshot_seq = 0;
     file.state.shipped_heads.clear();
-    save(files, &file)
+    let json = serde_json::to_vec_pretty(&file)?;
+    crate::store::atomic_write(&files.sync_path(), &json)?;
+    Ok(())
 }
