@@ -253,3 +253,70 @@ pub fn shared_project(alice: &Client, relay: &Relay, title: &str) -> (String, St
     assert!(link.starts_with("samspill+ws://127.0.0.1:"), "{link}");
     (id, link)
 }
+
+/// A loopback TCP forwarder that can go silent: while paused it moves no bytes but
+/// keeps both sockets open (no FIN, no RST), as a network does in a train tunnel.
+pub struct Forwarder {
+    pub port: u16,
+    paused: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Forwarder {
+    /// Forwards `127.0.0.1:<new port>` to `127.0.0.1:target`.
+    pub fn start(target: u16) -> Self {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the forwarder");
+        let port = listener.local_addr().expect("its address").port();
+        let paused = Arc::new(AtomicBool::new(false));
+        let flag = paused.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        use std::io::Write as _;
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            while flag.load(Ordering::SeqCst) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            // Bytes read just before a pause are held until it ends.
+                            while flag.load(Ordering::SeqCst) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Self { port, paused }
+    }
+
+    /// `ws://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops moving bytes (or starts again), keeping every connection open.
+    pub fn pause(&self, paused: bool) {
+        self.paused
+            .store(paused, std::sync::atomic::Ordering::SeqCst);
+    }
+}

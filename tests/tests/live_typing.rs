@@ -99,3 +99,67 @@ fn an_engine_that_cannot_sync_a_project_says_so_instead_of_synced() {
     }
     engine.shutdown();
 }
+
+#[test]
+fn a_network_that_goes_silent_is_noticed_and_edits_made_meanwhile_arrive_after_it() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(relay_dir.path());
+    let tunnel = samspill_tests::Forwarder::start(relay.port);
+    let alice = Client::new("Alice");
+    let bob = Client::new("Bob");
+    // Alice reaches the relay through the tunnel; Bob directly.
+    let id = alice.last_line(&["new", "--template", "four-phase", "--title", "Tunnel"]);
+    let link = alice.last_line(&["share", &id, "--relay", &tunnel.url()]);
+    let direct = link.replace(&tunnel.port.to_string(), &relay.port.to_string());
+    bob.last_line(&["join", &direct]);
+
+    let alice_device = Device::open(alice.data_dir()).unwrap();
+    let bob_device = Device::open(bob.data_dir()).unwrap();
+    let id = alice_device.resolve(&id).unwrap();
+    let alice_doc = alice_device.open_project(&id, Access::Edit).unwrap();
+    let bob_doc = bob_device.open_project(&id, Access::Read).unwrap();
+    let alice_engine = SyncHandle::start(alice_device.clone(), None);
+    let bob_engine = SyncHandle::start(bob_device.clone(), None);
+    let live = |h: &SyncHandle| matches!(h.status(&id), samspill::sync::SyncStatus::Synced);
+    let start = Instant::now();
+    while !(live(&alice_engine) && live(&bob_engine)) {
+        assert!(start.elapsed() < DEADLINE, "both engines live");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The train enters the tunnel: no bytes move, nothing closes.
+    tunnel.pause(true);
+    let silent_at = Instant::now();
+    alice_doc
+        .with(|d| d.set_goal("Skrevet i tunnelen"))
+        .unwrap();
+    while !matches!(
+        alice_engine.status(&id),
+        samspill::sync::SyncStatus::Offline { .. }
+    ) {
+        assert!(silent_at.elapsed() < DEADLINE, "the silence is noticed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("silence noticed after {:?}", silent_at.elapsed());
+    assert_eq!(
+        bob_doc.view().meta.goal,
+        "",
+        "nothing got through meanwhile"
+    );
+
+    tunnel.pause(false);
+    let back_at = Instant::now();
+    while bob_doc.view().meta.goal != "Skrevet i tunnelen" {
+        assert!(
+            back_at.elapsed() < DEADLINE,
+            "the edit arrives after the tunnel"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "edit arrived {:?} after the network came back",
+        back_at.elapsed()
+    );
+    alice_engine.shutdown();
+    bob_engine.shutdown();
+}

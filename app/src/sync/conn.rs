@@ -18,6 +18,11 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the client pings a connection that is otherwise quiet.
+pub const PING_EVERY: Duration = Duration::from_secs(5);
+/// A connection on which nothing (not even a pong) arrived for this long is dead: a
+/// network that went silent without closing (a train tunnel) is noticed this soon.
+pub const SILENCE: Duration = Duration::from_secs(10);
 
 /// Why a connection could not be used. The messages are for people and carry no secret.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +37,8 @@ pub enum ConnError {
     Closed { relay: RelayUrl, reason: String },
     #[error("the relay at {relay} sent a frame this Samspill cannot read: {reason}")]
     BadFrame { relay: RelayUrl, reason: String },
+    #[error("nothing was heard from the relay at {relay} for {} s; the network is down", SILENCE.as_secs())]
+    Silent { relay: RelayUrl },
 }
 
 impl ConnError {
@@ -46,6 +53,10 @@ pub struct Connection {
     relay: RelayUrl,
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub challenge: [u8; CHALLENGE_LEN],
+    /// When anything last arrived (a frame, a pong, a ping).
+    heard: tokio::time::Instant,
+    /// When this side last pinged.
+    pinged: tokio::time::Instant,
 }
 
 impl std::fmt::Debug for Connection {
@@ -91,6 +102,8 @@ impl Connection {
             relay: relay.clone(),
             ws,
             challenge: [0; CHALLENGE_LEN],
+            heard: tokio::time::Instant::now(),
+            pinged: tokio::time::Instant::now(),
         };
         conn.send(&ClientFrame::Hello {
             version: PROTOCOL_VERSION,
@@ -129,10 +142,32 @@ impl Connection {
             .map_err(|e| self.closed_by(&e))
     }
 
+    /// Pings the relay when nothing was sent its way for [`PING_EVERY`] (call it now and
+    /// then; the engine does on every tick).
+    pub async fn keepalive(&mut self) -> Result<(), ConnError> {
+        if self.pinged.elapsed() < PING_EVERY {
+            return Ok(());
+        }
+        self.pinged = tokio::time::Instant::now();
+        self.ws
+            .send(Message::Ping(Vec::new().into()))
+            .await
+            .map_err(|e| self.closed_by(&e))
+    }
+
     /// The next frame. Pings are answered by the websocket layer; text frames ignored.
+    /// Fails with [`ConnError::Silent`] once nothing at all has arrived for [`SILENCE`].
+    /// Cancel-safe: dropping the future loses nothing.
     pub async fn recv(&mut self) -> Result<ServerFrame, ConnError> {
         loop {
-            match self.ws.next().await {
+            let next = tokio::time::timeout_at(self.heard + SILENCE, self.ws.next()).await;
+            let Ok(next) = next else {
+                return Err(ConnError::Silent {
+                    relay: self.relay.clone(),
+                });
+            };
+            self.heard = tokio::time::Instant::now();
+            match next {
                 None => {
                     return Err(ConnError::Closed {
                         relay: self.relay.clone(),

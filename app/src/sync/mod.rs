@@ -671,7 +671,8 @@ async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Jittered exponential backoff: 0.5 s doubling to 30 s, each wait 50–100 % of that.
+/// Jittered exponential backoff: 0.25 s doubling to 5 s, each wait 50–100 % of that
+/// (a facilitator back from a tunnel waits at most 5 s for the relay).
 #[derive(Debug)]
 struct Backoff {
     next_ms: u64,
@@ -679,14 +680,14 @@ struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { next_ms: 500 }
+        Self { next_ms: 250 }
     }
 }
 
 impl Backoff {
     fn next(&mut self) -> Duration {
         let base = self.next_ms;
-        self.next_ms = (self.next_ms * 2).min(30_000);
+        self.next_ms = (self.next_ms * 2).min(5_000);
         let mut b = [0u8; 8];
         OsEntropy.fill(&mut b);
         let jitter = u64::from_le_bytes(b) % (base / 2 + 1);

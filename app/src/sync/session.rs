@@ -274,6 +274,7 @@ where
                 handle_frames(conn, docs, events, frames).await?;
             }
             _ = ticker.tick() => {
+                conn.keepalive().await?;
                 let now = now_ms();
                 for t in docs.iter_mut() {
                     t.pick_up_local().map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
