@@ -44,7 +44,11 @@ fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
 
     // Alice types a sentence, one keystroke every 15 ms, never pausing; Bob's copy is
     // looked at between her keystrokes.
-    let sentence = "Alle barn i Lindvik skal ha en voksen de stoler på, hver dag.";
+    // About three seconds of typing: long enough to see several batches go by even on
+    // a loaded machine whose disk stalls now and then.
+    let sentence = "Alle barn i Lindvik skal ha en voksen de stoler på, hver dag. \
+        Vi bygger på det som virker i barnehagen, på skolen og i helsestasjonen, \
+        og vi måler om barna selv merker forskjell i løpet av det første året.";
     let mut typed = String::new();
     let mut seen_while_typing = BTreeSet::new();
     for c in sentence.chars() {
@@ -57,6 +61,10 @@ fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
             seen_while_typing.insert(goal.len());
         }
     }
+    println!(
+        "Bob saw {} steps while Alice typed",
+        seen_while_typing.len()
+    );
     assert!(
         seen_while_typing.len() >= 3,
         "Bob saw the text grow while Alice typed ({} steps: {seen_while_typing:?})",
