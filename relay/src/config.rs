@@ -57,6 +57,12 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub send_queue: u32,
 
+    /// Seconds between the relay's websocket pings; a connection silent for three of
+    /// them is closed.
+    #[arg(long, env = "SAMSPILL_RELAY_PING_SECS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ping_secs: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -87,6 +93,8 @@ pub struct Limits {
     pub max_subscriptions: usize,
     pub max_pushes_per_sec: u32,
     pub send_queue: usize,
+    /// How often the relay pings each connection (silent for three: closed).
+    pub ping_every: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -96,6 +104,7 @@ impl Default for Limits {
             max_subscriptions: 100,
             max_pushes_per_sec: 200,
             send_queue: 256,
+            ping_every: std::time::Duration::from_secs(15),
         }
     }
 }
@@ -145,6 +154,7 @@ impl Config {
                 max_subscriptions: args.max_subscriptions as usize,
                 max_pushes_per_sec: args.max_pushes_per_sec,
                 send_queue: args.send_queue as usize,
+                ping_every: std::time::Duration::from_secs(args.ping_secs),
             },
         })
     }

@@ -50,6 +50,8 @@ pub(crate) enum Outbound {
     },
     /// Close the websocket with this code and reason after what is queued before it.
     Close(u16, &'static str),
+    /// A websocket ping (keepalive).
+    Ping,
 }
 
 /// One connection, as the hub sees it.

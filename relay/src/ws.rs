@@ -206,17 +206,34 @@ impl Connection {
 
     async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
         let shutdown = self.state.shutdown_token();
+        // Keepalive: ping every interval; a peer silent for three intervals (a network
+        // that went away without closing) is dropped and catches up when it returns.
+        let every = self.state.config().limits.ping_every;
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut heard = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 biased;
                 () = self.conn.kill.cancelled() => return,
                 () = shutdown.cancelled() => break,
+                _ = ping.tick() => {
+                    if heard.elapsed() >= every * 3 {
+                        tracing::debug!(conn = self.conn.id, "silent for three ping intervals; dropped");
+                        let _ = self.send(Outbound::Close(1001, "no answer to pings")).await;
+                        return;
+                    }
+                    if self.send(Outbound::Ping).await.is_err() {
+                        return;
+                    }
+                }
                 Some(done) = self.pending.next(), if !self.pending.is_empty() => {
                     if self.send(Outbound::Frame(done)).await.is_err() {
                         return;
                     }
                 }
                 msg = stream.next(), if self.pending.len() < MAX_IN_FLIGHT => {
+                    heard = tokio::time::Instant::now();
                     let keep_going = match msg {
                         None | Some(Ok(Message::Close(_))) => {
                             // The client left: finish its pending writes (they are
@@ -660,6 +677,18 @@ async fn write_loop(
             Outbound::Close(code, reason) => {
                 close(&mut sink, code, reason).await;
                 return;
+            }
+            Outbound::Ping => {
+                let sent = tokio::select! {
+                    biased;
+                    () = conn.kill.cancelled() => break,
+                    r = sink.send(Message::Ping(Bytes::new())) => r,
+                };
+                if sent.is_err() {
+                    conn.kill.cancel();
+                    return;
+                }
+                Vec::new()
             }
         };
         for bytes in frames {
