@@ -9,8 +9,29 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use samspill::device::{Access, Device};
-use samspill::sync::SyncHandle;
+use samspill::handle::DocHandle;
+use samspill::sync::{SyncHandle, SyncStatus};
 use samspill_tests::{Client, DEADLINE, Relay, shared_project};
+
+/// Alice's and Bob's documents, opened first as the UI does, and an engine for each
+/// working on them; returns once both engines are live.
+fn live_pair(alice: &Client, bob: &Client, id: &str) -> [(DocHandle, SyncHandle); 2] {
+    let pair = [(alice, Access::Edit), (bob, Access::Read)].map(|(client, access)| {
+        let device = Device::open(client.data_dir()).unwrap();
+        let id = device.resolve(id).unwrap();
+        let doc = device.open_project(&id, access).unwrap();
+        (doc, SyncHandle::start(device, None))
+    });
+    let start = Instant::now();
+    while !pair
+        .iter()
+        .all(|(doc, engine)| engine.status(&doc.id()) == SyncStatus::Synced)
+    {
+        assert!(start.elapsed() < DEADLINE, "both engines live");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pair
+}
 
 #[test]
 fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
@@ -21,26 +42,7 @@ fn a_co_facilitator_sees_the_text_grow_while_it_is_being_typed() {
     let (id, link) = shared_project(&alice, &relay, "Skriver");
     bob.last_line(&["join", &link]);
 
-    let alice_device = Device::open(alice.data_dir()).unwrap();
-    let bob_device = Device::open(bob.data_dir()).unwrap();
-    let id = alice_device.resolve(&id).unwrap();
-    // The documents are opened first, as the UI does; the engines share them.
-    let alice_doc = alice_device.open_project(&id, Access::Edit).unwrap();
-    let bob_doc = bob_device.open_project(&id, Access::Read).unwrap();
-    let alice_engine = SyncHandle::start(alice_device.clone(), None);
-    let bob_engine = SyncHandle::start(bob_device.clone(), None);
-
-    let start = Instant::now();
-    while !matches!(
-        (alice_engine.status(&id), bob_engine.status(&id)),
-        (
-            samspill::sync::SyncStatus::Synced,
-            samspill::sync::SyncStatus::Synced
-        )
-    ) {
-        assert!(start.elapsed() < DEADLINE, "both engines live");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let [(alice_doc, alice_engine), (bob_doc, bob_engine)] = live_pair(&alice, &bob, &id);
 
     // Alice types a sentence, one keystroke every 15 ms, never pausing; Bob's copy is
     // looked at between her keystrokes.
@@ -121,19 +123,8 @@ fn a_network_that_goes_silent_is_noticed_and_edits_made_meanwhile_arrive_after_i
     let direct = link.replace(&tunnel.port.to_string(), &relay.port.to_string());
     bob.last_line(&["join", &direct]);
 
-    let alice_device = Device::open(alice.data_dir()).unwrap();
-    let bob_device = Device::open(bob.data_dir()).unwrap();
-    let id = alice_device.resolve(&id).unwrap();
-    let alice_doc = alice_device.open_project(&id, Access::Edit).unwrap();
-    let bob_doc = bob_device.open_project(&id, Access::Read).unwrap();
-    let alice_engine = SyncHandle::start(alice_device.clone(), None);
-    let bob_engine = SyncHandle::start(bob_device.clone(), None);
-    let live = |h: &SyncHandle| matches!(h.status(&id), samspill::sync::SyncStatus::Synced);
-    let start = Instant::now();
-    while !(live(&alice_engine) && live(&bob_engine)) {
-        assert!(start.elapsed() < DEADLINE, "both engines live");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let [(alice_doc, alice_engine), (bob_doc, bob_engine)] = live_pair(&alice, &bob, &id);
+    let id = alice_doc.id();
 
     // The train enters the tunnel: no bytes move, nothing closes.
     tunnel.pause(true);
