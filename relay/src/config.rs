@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -52,10 +53,52 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pushes_per_sec: u32,
 
-    /// Frames queued for one connection before it counts as too slow and is disconnected.
-    #[arg(long, env = "SAMSPILL_RELAY_SEND_QUEUE", default_value_t = 256,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub send_queue: u32,
+    /// Subscribes one connection may send per second (bursts up to the same number).
+    #[arg(long, env = "SAMSPILL_RELAY_MAX_SUBSCRIBES_PER_SEC", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_subscribes_per_sec: u32,
+
+    /// Bytes queued for one connection (live entries, catch-up, parked entries) before
+    /// it counts as too slow and is disconnected; it catches up when it reconnects.
+    #[arg(long, env = "SAMSPILL_RELAY_SEND_BUFFER_BYTES", default_value_t = 16 << 20,
+          value_parser = clap::value_parser!(u64).range(65_536..=(4 << 30)))]
+    pub send_buffer_bytes: u64,
+
+    /// Seconds a write to one connection may take (or it waits for room in its send
+    /// buffer) before the connection counts as too slow.
+    #[arg(long, env = "SAMSPILL_RELAY_WRITE_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_secs: u64,
+
+    /// Seconds a connection has to send its Hello after the websocket opens.
+    #[arg(long, env = "SAMSPILL_RELAY_HELLO_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub hello_secs: u64,
+
+    /// Seconds a client has to send the HTTP request headers (an idle keep-alive
+    /// connection is closed after as long).
+    #[arg(long, env = "SAMSPILL_RELAY_HEADER_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_secs: u64,
+
+    /// Bytes a connection may send before its Hello.
+    #[arg(long, env = "SAMSPILL_RELAY_MAX_BYTES_BEFORE_HELLO", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1024..=(16 << 20)))]
+    pub max_bytes_before_hello: u64,
+
+    /// Open TCP connections in total; more are refused at once.
+    #[arg(long, env = "SAMSPILL_RELAY_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Open TCP connections from one IP address (0: no limit; behind a proxy every
+    /// connection comes from the proxy's address).
+    #[arg(
+        long,
+        env = "SAMSPILL_RELAY_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: u32,
 
     /// Seconds between the relay's websocket pings; a connection silent for three of
     /// them is closed.
@@ -86,15 +129,28 @@ pub enum TokenCommand {
     Revoke { name: String },
 }
 
-/// Per-connection limits.
+/// Per-connection and per-relay limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     pub max_frame_bytes: usize,
     pub max_subscriptions: usize,
     pub max_pushes_per_sec: u32,
-    pub send_queue: usize,
+    pub max_subscribes_per_sec: u32,
+    /// Bytes queued for one connection before it is too slow.
+    pub send_buffer_bytes: usize,
+    /// How long one write (or the wait for room in the send buffer) may take.
+    pub write_timeout: Duration,
     /// How often the relay pings each connection (silent for three: closed).
-    pub ping_every: std::time::Duration,
+    pub ping_every: Duration,
+    /// How long a websocket may take to send Hello.
+    pub hello_timeout: Duration,
+    /// How long a client may take to send its HTTP request headers.
+    pub header_timeout: Duration,
+    /// Bytes a connection may send before its Hello.
+    pub max_bytes_before_hello: usize,
+    pub max_connections: usize,
+    /// Per IP address; `None`: no limit.
+    pub max_connections_per_ip: Option<usize>,
 }
 
 impl Default for Limits {
@@ -103,8 +159,15 @@ impl Default for Limits {
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             max_subscriptions: 100,
             max_pushes_per_sec: 200,
-            send_queue: 256,
-            ping_every: std::time::Duration::from_secs(15),
+            max_subscribes_per_sec: 100,
+            send_buffer_bytes: 16 << 20,
+            write_timeout: Duration::from_secs(30),
+            ping_every: Duration::from_secs(15),
+            hello_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            max_bytes_before_hello: 65_536,
+            max_connections: 10_000,
+            max_connections_per_ip: Some(256),
         }
     }
 }
@@ -153,8 +216,18 @@ impl Config {
                 max_frame_bytes,
                 max_subscriptions: args.max_subscriptions as usize,
                 max_pushes_per_sec: args.max_pushes_per_sec,
-                send_queue: args.send_queue as usize,
-                ping_every: std::time::Duration::from_secs(args.ping_secs),
+                max_subscribes_per_sec: args.max_subscribes_per_sec,
+                send_buffer_bytes: usize::try_from(args.send_buffer_bytes)?,
+                write_timeout: Duration::from_secs(args.write_timeout_secs),
+                ping_every: Duration::from_secs(args.ping_secs),
+                hello_timeout: Duration::from_secs(args.hello_secs),
+                header_timeout: Duration::from_secs(args.header_secs),
+                max_bytes_before_hello: usize::try_from(args.max_bytes_before_hello)?,
+                max_connections: args.max_connections as usize,
+                max_connections_per_ip: match args.max_connections_per_ip {
+                    0 => None,
+                    n => Some(n as usize),
+                },
             },
         })
     }

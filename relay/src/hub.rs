@@ -4,11 +4,14 @@
 //! subscription is in one of three modes:
 //!
 //! - **catching up**: the connection is still sending the log from the store; live
-//!   entries for it are parked in a small buffer (bounded; overflowing it is "too slow");
-//! - **live**: entries go straight onto the connection's bounded send queue; a full queue
-//!   means the client does not keep up, and it is disconnected (it catches up from the
-//!   log when it returns) rather than allowed to grow the relay's memory;
+//!   entries for it are parked, taking room in the connection's send buffer;
+//! - **live**: entries go straight onto the connection's send queue;
 //! - **closed**: unsubscribed; anything still queued for it is dropped.
+//!
+//! In every mode the connection's send buffer is bounded in bytes (`--send-buffer-bytes`):
+//! an entry that finds no room means the client does not keep up, and it is disconnected
+//! (it catches up from the log when it returns) rather than allowed to grow the relay's
+//! memory.
 //!
 //! Entries arrive through [`CommitListener`] on the store's writer thread, one batch at a
 //! time in commit order, which keeps every subscriber's stream in sequence. The
@@ -21,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use axum::body::Bytes;
 use samspill_shared::crypto::DocumentId;
 use samspill_shared::protocol::{ServerFrame, close_code, encode_server};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics as m;
@@ -54,29 +57,88 @@ pub(crate) enum Outbound {
     Ping,
 }
 
+impl Outbound {
+    /// The bytes this message takes in the connection's send buffer.
+    pub(crate) fn cost(&self) -> usize {
+        match self {
+            Self::Frame(bytes) => bytes.len(),
+            Self::Live { frame, .. } | Self::Ephemeral { frame, .. } => frame.len(),
+            Self::CatchUpDone { subscribed, .. } => subscribed.len(),
+            Self::Close(..) | Self::Ping => 0,
+        }
+    }
+}
+
+/// A message on a connection's queue with the room it holds in the send buffer; the
+/// room is given back when the writer has written it (or drops it).
+pub(crate) struct Queued {
+    pub msg: Outbound,
+    _room: Option<OwnedSemaphorePermit>,
+}
+
+/// Room in a connection's send buffer, taken before a message is queued.
+pub(crate) type Room = OwnedSemaphorePermit;
+
 /// One connection, as the hub sees it.
+///
+/// Its queue is unbounded in messages but bounded in bytes: every message first takes
+/// its size from `room` (a semaphore of `send_buffer_bytes` permits), and the writer
+/// gives it back once the bytes are on the socket. Live entries that find no room
+/// mark the client as too slow; the connection's own handler waits for room (catch-up),
+/// at most the write timeout.
 pub(crate) struct Conn {
     pub id: u64,
-    pub tx: mpsc::Sender<Outbound>,
+    tx: mpsc::UnboundedSender<Queued>,
+    room: Arc<Semaphore>,
+    capacity: usize,
     /// Cancelled to drop the connection at once (too slow).
     pub kill: CancellationToken,
     kill_reason: OnceLock<(u16, &'static str)>,
-    /// Live entries a catching-up subscription may park before the client counts as slow.
-    pub buffer_limit: usize,
 }
 
 impl Conn {
-    pub fn new(id: u64, tx: mpsc::Sender<Outbound>, buffer_limit: usize) -> Self {
-        Self {
+    /// A connection whose queue holds at most `capacity` bytes, and its receiving end.
+    pub fn new(id: u64, capacity: usize) -> (Self, mpsc::UnboundedReceiver<Queued>) {
+        let capacity = capacity.clamp(1, u32::MAX as usize);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let conn = Self {
             id,
             tx,
+            room: Arc::new(Semaphore::new(capacity)),
+            capacity,
             kill: CancellationToken::new(),
             kill_reason: OnceLock::new(),
-            buffer_limit,
-        }
+        };
+        (conn, rx)
     }
 
-    /// Disconnects a client whose queue is full.
+    /// Permits for `bytes`: a message larger than the whole buffer takes all of it.
+    fn permits(&self, bytes: usize) -> u32 {
+        // `capacity` is at most u32::MAX (see `new`).
+        u32::try_from(bytes.min(self.capacity)).unwrap_or(u32::MAX)
+    }
+
+    /// Room for `bytes` if the buffer has it now.
+    pub fn try_room(&self, bytes: usize) -> Option<Room> {
+        Arc::clone(&self.room)
+            .try_acquire_many_owned(self.permits(bytes))
+            .ok()
+    }
+
+    /// Waits for room for `bytes`; `None` when the connection is being dropped.
+    pub async fn room(&self, bytes: usize) -> Option<Room> {
+        Arc::clone(&self.room)
+            .acquire_many_owned(self.permits(bytes))
+            .await
+            .ok()
+    }
+
+    /// Puts a message whose room is already taken on the queue.
+    pub fn queue(&self, msg: Outbound, room: Option<Room>) -> Result<(), ()> {
+        self.tx.send(Queued { msg, _room: room }).map_err(|_| ())
+    }
+
+    /// Disconnects a client that does not keep up.
     pub fn too_slow(&self) {
         if self
             .kill_reason
@@ -93,24 +155,31 @@ impl Conn {
             metrics::counter!(m::SLOW_DISCONNECTS_TOTAL).increment(1);
         }
         self.kill.cancel();
+        // Wake a handler waiting for room.
+        self.room.close();
     }
 
     pub fn kill_reason(&self) -> Option<(u16, &'static str)> {
         self.kill_reason.get().copied()
     }
 
+    /// Queues a live message if there is room; no room means the client is too slow.
     fn offer(&self, msg: Outbound) {
-        match self.tx.try_send(msg) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.too_slow(),
-            // The connection is ending; nothing to deliver to.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        match self.try_room(msg.cost()) {
+            // A closed queue: the connection is ending; nothing to deliver to.
+            Some(room) => {
+                let _ = self.queue(msg, Some(room));
+            }
+            None => self.too_slow(),
         }
     }
 }
 
+/// A live entry parked while its subscription catches up, with its room.
+pub(crate) type Parked = (u64, Bytes, Room);
+
 pub(crate) enum Mode {
-    CatchingUp(Vec<(u64, Bytes)>),
+    CatchingUp(Vec<Parked>),
     Live { last: u64 },
     Closed,
 }
@@ -142,14 +211,13 @@ impl Subscription {
     fn offer_live(self: &Arc<Self>, seq: u64, frame: &Bytes) {
         let mut mode = self.mode();
         match &mut *mode {
-            Mode::CatchingUp(parked) => {
-                if parked.len() >= self.conn.buffer_limit {
+            Mode::CatchingUp(parked) => match self.conn.try_room(frame.len()) {
+                Some(room) => parked.push((seq, frame.clone(), room)),
+                None => {
                     drop(mode);
                     self.conn.too_slow();
-                } else {
-                    parked.push((seq, frame.clone()));
                 }
-            }
+            },
             Mode::Live { .. } => {
                 drop(mode);
                 self.conn.offer(Outbound::Live {
@@ -162,12 +230,19 @@ impl Subscription {
         }
     }
 
+    /// Presence is best effort: with no room in the buffer it is dropped, not a reason
+    /// to disconnect.
     fn offer_ephemeral(self: &Arc<Self>, frame: &Bytes) {
-        if matches!(*self.mode(), Mode::Live { .. }) {
-            self.conn.offer(Outbound::Ephemeral {
-                sub: Arc::clone(self),
-                frame: frame.clone(),
-            });
+        if matches!(*self.mode(), Mode::Live { .. })
+            && let Some(room) = self.conn.try_room(frame.len())
+        {
+            let _ = self.conn.queue(
+                Outbound::Ephemeral {
+                    sub: Arc::clone(self),
+                    frame: frame.clone(),
+                },
+                Some(room),
+            );
         }
     }
 

@@ -12,9 +12,12 @@
 //! - [`server`]: [`router`] (`GET /v1/sync`, `/healthz`, `/metrics`), [`RelayState`],
 //!   [`serve`](server::serve) with graceful shutdown (cancel, then wait for connections to
 //!   finish their pending commits, then close the store).
+//! - `accept` (private): the accept loop — connection caps in total and per address, a
+//!   deadline for request headers, surviving EMFILE.
+//! - `upgrade` (private): the websocket handshake, and the byte budget before Hello.
 //! - `ws` (private): one connection — hello and challenge, subscribe with proof and
 //!   catch-up, pushes acknowledged once durable, limits.
-//! - [`hub`]: subscribers per document and live fan-out with bounded queues.
+//! - [`hub`]: subscribers per document and live fan-out; send buffers bounded in bytes.
 //! - [`store`]: the [`Store`](store::Store) trait and the SQLite implementation (WAL,
 //!   group commit on a writer thread, reads off the runtime).
 //! - [`tokens`]: bearer tokens for `--require-token`, stored hashed.
@@ -25,17 +28,19 @@
 //!
 //! ## Testing
 //!
-//! Tests serve [`router`] on `127.0.0.1:0` with a temporary data directory and talk to it
+//! Tests [`serve`](server::serve) on `127.0.0.1:0` with a temporary data directory and talk to it
 //! with a real websocket client (`relay/tests/`); the durability test kills the real
 //! binary with SIGKILL.
 
+mod accept;
 pub mod config;
 pub mod hub;
 pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod tokens;
+mod upgrade;
 mod ws;
 
 pub use config::Config;
-pub use server::{RelayState, router};
+pub use server::{RelayState, router, serve};

@@ -46,7 +46,8 @@ fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
             let token = tokens::create(data, name, random)?;
             writeln!(
                 out,
-                "Token {name} created. It is shown only this once; give it to whoever may create projects:"
+                "Token {} created. It is shown only this once; give it to whoever may create projects:",
+                name.trim()
             )?;
             writeln!(out, "{token}")?;
         }
@@ -65,7 +66,7 @@ fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { name } => {
             tokens::revoke(data, name)?;
-            writeln!(out, "Token {name} revoked.")?;
+            writeln!(out, "Token {} revoked.", name.trim())?;
         }
     }
     out.flush()?;

@@ -22,6 +22,12 @@ pub const SLOW_DISCONNECTS_TOTAL: &str = "samspill_relay_slow_disconnects_total"
 pub const COMMIT_SECONDS: &str = "samspill_relay_commit_seconds";
 pub const COMMIT_BATCH_OPS: &str = "samspill_relay_commit_batch_ops";
 pub const COMMIT_FAILURES: &str = "samspill_relay_commit_failures_total";
+pub const CONNECTIONS_REFUSED_TOTAL: &str = "samspill_relay_connections_refused_total";
+pub const ACCEPT_ERRORS_TOTAL: &str = "samspill_relay_accept_errors_total";
+pub const BUILD_INFO: &str = "samspill_relay_build_info";
+
+/// Error labels besides the protocol's error codes: closes the relay decides on itself.
+const OTHER_ERRORS: [&str; 2] = ["websocket", "hello_timeout"];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -57,7 +63,48 @@ fn install() -> PrometheusHandle {
         tracing::warn!("another metrics recorder is installed; /metrics will be empty");
     }
     describe();
+    start_at_zero();
     handle
+}
+
+/// Registers every series with its starting value, so a fresh relay's `/metrics` lists
+/// them all (a dashboard or alert then sees zeros, not missing data).
+fn start_at_zero() {
+    use samspill_shared::protocol::{ErrorCode, PROTOCOL_VERSION};
+    for name in [
+        CONNECTIONS_TOTAL,
+        SUBSCRIBES_TOTAL,
+        DOCUMENTS_CREATED_TOTAL,
+        PUSHES_TOTAL,
+        SNAPSHOTS_TOTAL,
+        EPHEMERAL_TOTAL,
+        BYTES_RECEIVED_TOTAL,
+        BYTES_SENT_TOTAL,
+        SLOW_DISCONNECTS_TOTAL,
+        COMMIT_FAILURES,
+        ACCEPT_ERRORS_TOTAL,
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
+    for code in ErrorCode::ALL
+        .map(ErrorCode::as_str)
+        .into_iter()
+        .chain(OTHER_ERRORS)
+    {
+        metrics::counter!(ERRORS_TOTAL, "code" => code).absolute(0);
+    }
+    for reason in ["total", "per_ip"] {
+        metrics::counter!(CONNECTIONS_REFUSED_TOTAL, "reason" => reason).absolute(0);
+    }
+    for name in [CONNECTIONS, SUBSCRIPTIONS] {
+        metrics::gauge!(name).set(0.0);
+    }
+    metrics::gauge!(
+        BUILD_INFO,
+        "version" => env!("CARGO_PKG_VERSION"),
+        "protocol" => PROTOCOL_VERSION.to_string(),
+    )
+    .set(1.0);
 }
 
 fn describe() {
@@ -95,4 +142,16 @@ fn describe() {
         "Writes committed together in one transaction"
     );
     describe_counter!(COMMIT_FAILURES, "Group commits that failed and rolled back");
+    describe_counter!(
+        CONNECTIONS_REFUSED_TOTAL,
+        "TCP connections refused by the connection caps, by cap"
+    );
+    describe_counter!(
+        ACCEPT_ERRORS_TOTAL,
+        "Failed accepts (such as running out of file descriptors)"
+    );
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the labels say the version and protocol"
+    );
 }

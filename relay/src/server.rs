@@ -6,21 +6,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use hyper::upgrade::OnUpgrade;
 use metrics_exporter_prometheus::PrometheusHandle;
 use samspill_shared::link::SYNC_PATH;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::accept::{ConnLimiter, Held};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::store::{CommitListener, SqliteStore, Store, StoreError};
 use crate::tokens::Presented;
+use crate::upgrade::{self, Budget};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long shutdown waits for connections to finish their pending commits.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,6 +37,7 @@ pub struct RelayState {
     tracker: TaskTracker,
     metrics: PrometheusHandle,
     next_connection: AtomicU64,
+    limiter: Arc<ConnLimiter>,
 }
 
 impl RelayState {
@@ -53,6 +57,7 @@ impl RelayState {
     ) -> Result<Arc<Self>, StoreError> {
         let hub = Arc::new(Hub::new());
         let store = make_store(Arc::clone(&hub) as Arc<dyn CommitListener>)?;
+        let limiter = ConnLimiter::new(&config.limits);
         Ok(Arc::new(Self {
             config,
             store,
@@ -61,6 +66,7 @@ impl RelayState {
             tracker: TaskTracker::new(),
             metrics: crate::metrics::handle(),
             next_connection: AtomicU64::new(1),
+            limiter,
         }))
     }
 
@@ -79,6 +85,11 @@ impl RelayState {
     /// Cancelled when the relay begins to shut down.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// Open TCP connections (for tests and diagnostics).
+    pub fn open_connections(&self) -> usize {
+        self.limiter.open_connections()
     }
 
     pub(crate) fn next_connection_id(&self) -> u64 {
@@ -115,26 +126,43 @@ pub fn router(state: Arc<RelayState>) -> Router {
         .with_state(state)
 }
 
-async fn sync(
-    State(state): State<Arc<RelayState>>,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
+async fn sync(State(state): State<Arc<RelayState>>, mut request: Request) -> Response {
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "relay shutting down\n").into_response();
     }
-    let presented =
-        Presented::from_header(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
-    let max = state.config.limits.max_frame_bytes;
+    let held = request.extensions_mut().remove::<Held>();
+    let on_upgrade = request.extensions_mut().remove::<OnUpgrade>();
+    let upgrade = match upgrade::check(request.method(), request.headers(), on_upgrade) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let presented = Presented::from_header(
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+    );
+    let limits = &state.config.limits;
+    let max = limits.max_frame_bytes;
     // Frames up to twice the limit are read and refused with a TooLarge error frame, so
     // the connection survives; beyond that the websocket itself closes with 1009.
-    let tracker = state.tracker.clone();
     // tungstenite keeps its whole read buffer resident (it zero-fills it before reads):
     // 4 KiB instead of the default 128 KiB per connection; larger frames take more reads.
-    ws.read_buffer_size(4096)
-        .max_message_size(max.saturating_mul(2))
-        .max_frame_size(max.saturating_mul(2))
-        .on_upgrade(move |socket| tracker.track_future(crate::ws::run(state, socket, presented)))
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .max_message_size(Some(max.saturating_mul(2)))
+        .max_frame_size(Some(max.saturating_mul(2)));
+    let budget = Budget::new(limits.max_bytes_before_hello);
+    let response = upgrade.response();
+    let tracker = state.tracker.clone();
+    tracker.spawn(async move {
+        // The slot stays taken while the websocket lives.
+        let _held = held;
+        if let Some(socket) = upgrade.socket(config, budget.clone()).await {
+            crate::ws::run(state, socket, presented, budget).await;
+        }
+    });
+    response
 }
 
 async fn healthz() -> &'static str {
@@ -161,19 +189,18 @@ pub async fn serve(
         signal.await;
         token.cancel();
     });
-    let token = state.shutdown_token();
-    // Frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm holds
-    // a frame written while the previous one is unacknowledged for up to 40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(async move { token.cancelled().await })
-        .await;
+    let limits = state.config.limits.clone();
+    crate::accept::accept_loop(
+        listener,
+        router(Arc::clone(&state)),
+        &limits,
+        Arc::clone(&state.limiter),
+        state.shutdown_token(),
+        state.tracker.clone(),
+    )
+    .await;
     state.shutdown().await;
-    result
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -53,20 +53,27 @@ impl Presented {
     }
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+/// Longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A token name as stored: any printable text (a centre's or a person's name, "KORUS
+/// Sør"), trimmed, 1 to 64 characters; no control characters (they would break `token
+/// list`'s columns and a terminal).
+fn checked_name(name: &str) -> anyhow::Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        bail!("a token name is 1 to {MAX_NAME_CHARS} characters");
+    }
+    if name.chars().any(char::is_control) {
+        bail!("a token name cannot hold tabs, line breaks or other control characters");
+    }
+    Ok(name)
 }
 
 /// Issues a token named `name` from 32 random bytes; returns the token (shown once).
 /// A revoked token's name may be reused.
 pub fn create(data_dir: &Path, name: &str, random: [u8; 32]) -> anyhow::Result<String> {
-    if !valid_name(name) {
-        bail!("a token name is 1 to 64 letters, digits, '-', '_', '.' or '@'");
-    }
+    let name = checked_name(name)?;
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
     let conn = open_database(data_dir)?;
     let active: Option<Option<String>> = conn
@@ -124,6 +131,7 @@ pub fn list(data_dir: &Path) -> anyhow::Result<Vec<TokenInfo>> {
 }
 
 pub fn revoke(data_dir: &Path, name: &str) -> anyhow::Result<()> {
+    let name = name.trim();
     let conn = open_database(data_dir)?;
     let changed = conn
         .execute(
@@ -173,7 +181,9 @@ mod tests {
             create(dir.path(), "alice", [2; 32]).is_err(),
             "duplicate active name"
         );
-        assert!(create(dir.path(), "bad name", [2; 32]).is_err());
+        for bad in ["", "   ", "tab\there", "line\nbreak", &"x".repeat(65)] {
+            assert!(create(dir.path(), bad, [2; 32]).is_err(), "{bad:?}");
+        }
         let listed = list(dir.path()).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].name, "alice");
@@ -183,6 +193,20 @@ mod tests {
         assert!(list(dir.path()).unwrap()[0].revoked_at.is_some());
         let again = create(dir.path(), "alice", [3; 32]).unwrap();
         assert_ne!(again, token);
+    }
+
+    #[test]
+    fn names_are_printable_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["KORUS Sør", "RVTS Nord – Tromsø", "Máret Čoavddáš", &"ø".repeat(64)];
+        for (n, name) in (4..).zip(names) {
+            create(dir.path(), name, [n; 32]).unwrap();
+        }
+        create(dir.path(), "  RBUP Øst  ", [9; 32]).unwrap();
+        let names: Vec<String> = list(dir.path()).unwrap().into_iter().map(|t| t.name).collect();
+        assert!(names.contains(&"KORUS Sør".to_owned()));
+        assert!(names.contains(&"RBUP Øst".to_owned()), "trimmed: {names:?}");
+        revoke(dir.path(), "KORUS Sør").unwrap();
     }
 
     #[test]

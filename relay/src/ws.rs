@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
 use samspill_shared::crypto::{CHALLENGE_LEN, DocumentId, verify_subscribe};
@@ -29,13 +28,17 @@ use samspill_shared::protocol::{
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 
 use crate::config::Access;
-use crate::hub::{Conn, Mode, Outbound, Subscription};
+use crate::hub::{Conn, Mode, Outbound, Queued, Subscription};
 use crate::metrics as m;
 use crate::server::RelayState;
 use crate::store::StoreError;
 use crate::tokens::Presented;
+use crate::upgrade::{Budget, Socket};
 
 /// Writes one connection may have waiting for commit before the relay stops reading
 /// from it.
@@ -109,17 +112,29 @@ struct Connection {
     subs: BTreeMap<DocumentId, Arc<Subscription>>,
     pending: FuturesOrdered<Pending>,
     bucket: Bucket,
+    subscribe_bucket: Bucket,
+    budget: Budget,
     greeted: bool,
 }
 
 /// Serves one upgraded websocket until it closes.
-pub(crate) async fn run(state: Arc<RelayState>, socket: WebSocket, presented: Presented) {
+pub(crate) async fn run(
+    state: Arc<RelayState>,
+    socket: Socket,
+    presented: Presented,
+    budget: Budget,
+) {
     let id = state.next_connection_id();
     let limits = state.config().limits.clone();
-    let (tx, rx) = mpsc::channel(limits.send_queue);
-    let conn = Arc::new(Conn::new(id, tx, limits.send_queue));
+    let (conn, rx) = Conn::new(id, limits.send_buffer_bytes);
+    let conn = Arc::new(conn);
     let (sink, mut stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, rx, Arc::clone(&conn)));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        rx,
+        Arc::clone(&conn),
+        limits.write_timeout,
+    ));
     metrics::gauge!(m::CONNECTIONS).increment(1.0);
     metrics::counter!(m::CONNECTIONS_TOTAL).increment(1);
     tracing::debug!(conn = id, "connected");
@@ -133,6 +148,8 @@ pub(crate) async fn run(state: Arc<RelayState>, socket: WebSocket, presented: Pr
         subs: BTreeMap::new(),
         pending: FuturesOrdered::new(),
         bucket: Bucket::new(limits.max_pushes_per_sec),
+        subscribe_bucket: Bucket::new(limits.max_subscribes_per_sec),
+        budget,
         greeted: false,
     };
     if let Err(e) = getrandom::fill(&mut challenge) {
@@ -184,13 +201,24 @@ pub(crate) async fn run(state: Arc<RelayState>, socket: WebSocket, presented: Pr
 }
 
 impl Connection {
-    /// Queues a frame, waiting for room; gives up if the connection is being dropped.
+    /// Queues a frame, waiting for room in the send buffer (at most the write timeout:
+    /// a client that does not read during catch-up is as slow as one that does not read
+    /// live); gives up if the connection is being dropped.
     async fn send(&mut self, msg: Outbound) -> Result<(), Gone> {
-        tokio::select! {
+        let timeout = self.state.config().limits.write_timeout;
+        let room = tokio::select! {
             biased;
-            () = self.conn.kill.cancelled() => Err(Gone),
-            r = self.conn.tx.send(msg) => r.map_err(|_| Gone),
-        }
+            () = self.conn.kill.cancelled() => return Err(Gone),
+            room = tokio::time::timeout(timeout, self.conn.room(msg.cost())) => match room {
+                Ok(Some(room)) => room,
+                Ok(None) => return Err(Gone),
+                Err(_) => {
+                    self.conn.too_slow();
+                    return Err(Gone);
+                }
+            },
+        };
+        self.conn.queue(msg, Some(room)).map_err(|()| Gone)
     }
 
     async fn error(
@@ -204,7 +232,7 @@ impl Connection {
             .await
     }
 
-    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<Socket>) {
         let shutdown = self.state.shutdown_token();
         // Keepalive: ping every interval; a peer silent for three intervals (a network
         // that went away without closing) is dropped and catches up when it returns.
@@ -212,11 +240,21 @@ impl Connection {
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut heard = tokio::time::Instant::now();
+        // A connection that never says Hello holds a socket for nothing.
+        let hello_timeout = self.state.config().limits.hello_timeout;
+        let hello_deadline = tokio::time::sleep(hello_timeout);
+        tokio::pin!(hello_deadline);
         loop {
             tokio::select! {
                 biased;
                 () = self.conn.kill.cancelled() => return,
                 () = shutdown.cancelled() => break,
+                () = &mut hello_deadline, if !self.greeted => {
+                    tracing::debug!(conn = self.conn.id, "no Hello in time; dropped");
+                    metrics::counter!(m::ERRORS_TOTAL, "code" => "hello_timeout").increment(1);
+                    let _ = self.send(Outbound::Close(1008, "no Hello in time")).await;
+                    return;
+                }
                 _ = ping.tick() => {
                     if heard.elapsed() >= every * 3 {
                         tracing::debug!(conn = self.conn.id, "silent for three ping intervals; dropped");
@@ -241,14 +279,23 @@ impl Connection {
                             return;
                         }
                         Some(Ok(Message::Binary(bytes))) => self.on_binary(&bytes).await,
-                        Some(Ok(Message::Text(_))) => self
-                            .error(ErrorCode::BadFrame, None, None, "frames are binary (postcard), not text".to_owned())
-                            .await
-                            .is_ok(),
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+                        Some(Ok(Message::Text(_))) => {
+                            let sent = self
+                                .error(ErrorCode::BadFrame, None, None, "frames are binary (postcard), not text".to_owned())
+                                .await
+                                .is_ok();
+                            if !self.greeted {
+                                let _ = self.send(Outbound::Close(1002, "expected a Hello frame")).await;
+                                return;
+                            }
+                            sent
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => true,
                         Some(Err(e)) => {
                             tracing::debug!(conn = self.conn.id, error = %e, "websocket read failed");
-                            let reason = if e.to_string().to_ascii_lowercase().contains("too long")
+                            let reason = if self.budget.exhausted() {
+                                (1009, "too many bytes before Hello")
+                            } else if e.to_string().to_ascii_lowercase().contains("too long")
                                 || e.to_string().to_ascii_lowercase().contains("too big")
                                 || e.to_string().to_ascii_lowercase().contains("capacity")
                             {
@@ -317,7 +364,14 @@ impl Connection {
                 create,
                 proof,
             } => {
-                if verify_subscribe(&doc, &self.challenge, &proof) {
+                if !self.subscribe_bucket.take() {
+                    let rate = self.state.config().limits.max_subscribes_per_sec;
+                    let message = format!(
+                        "subscribe refused: more than {rate} per second on this connection; retry shortly"
+                    );
+                    self.error(ErrorCode::RateLimited, Some(doc), None, message)
+                        .await
+                } else if verify_subscribe(&doc, &self.challenge, &proof) {
                     self.subscribe(doc, since, create).await
                 } else {
                     self.error(
@@ -346,6 +400,7 @@ impl Connection {
         match frame {
             ClientFrame::Hello { version } if *version == PROTOCOL_VERSION => {
                 self.greeted = true;
+                self.budget.lift();
                 true
             }
             ClientFrame::Hello { version } => {
@@ -616,35 +671,42 @@ enum Refusal {
 }
 
 /// Drains the connection's queue into the socket.
+///
+/// Each queued message keeps its room in the send buffer until it is written. A write
+/// that takes longer than `write_timeout` (the peer stopped reading and the socket's
+/// buffers are full) disconnects the client as too slow.
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut sink: SplitSink<Socket, Message>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
     conn: Arc<Conn>,
+    write_timeout: Duration,
 ) {
     loop {
-        let msg = tokio::select! {
+        let queued = tokio::select! {
             biased;
             () = conn.kill.cancelled() => break,
-            msg = rx.recv() => match msg {
-                Some(msg) => msg,
+            queued = rx.recv() => match queued {
+                Some(queued) => queued,
                 None => return,
             },
         };
-        let frames: Vec<Bytes> = match msg {
-            Outbound::Frame(bytes) => vec![bytes],
+        // Parked entries carry their own room; it is given back when this batch is out.
+        let mut parked_room = Vec::new();
+        let frames: Vec<Message> = match queued.msg {
+            Outbound::Frame(bytes) => vec![Message::Binary(bytes)],
             Outbound::Live { sub, seq, frame } => {
                 let mut mode = sub.mode();
                 match &mut *mode {
                     Mode::Live { last } if seq > *last => {
                         *last = seq;
-                        vec![frame]
+                        vec![Message::Binary(frame)]
                     }
                     _ => Vec::new(),
                 }
             }
             Outbound::Ephemeral { sub, frame } => {
                 if matches!(*sub.mode(), Mode::Live { .. }) {
-                    vec![frame]
+                    vec![Message::Binary(frame)]
                 } else {
                     Vec::new()
                 }
@@ -663,13 +725,14 @@ async fn write_loop(
                     }
                     Mode::Live { .. } => Vec::new(),
                 };
-                let mut out = vec![subscribed];
+                let mut out = vec![Message::Binary(subscribed)];
                 let mut last = head;
-                for (seq, frame) in parked {
+                for (seq, frame, room) in parked {
                     if seq > last {
                         last = seq;
-                        out.push(frame);
+                        out.push(Message::Binary(frame));
                     }
+                    parked_room.push(room);
                 }
                 *mode = Mode::Live { last };
                 out
@@ -678,35 +741,36 @@ async fn write_loop(
                 close(&mut sink, code, reason).await;
                 return;
             }
-            Outbound::Ping => {
-                let sent = tokio::select! {
-                    biased;
-                    () = conn.kill.cancelled() => break,
-                    r = sink.send(Message::Ping(Bytes::new())) => r,
-                };
-                if sent.is_err() {
-                    conn.kill.cancel();
-                    return;
-                }
-                Vec::new()
-            }
+            Outbound::Ping => vec![Message::Ping(Bytes::new())],
         };
-        for bytes in frames {
-            let len = bytes.len() as u64;
+        for message in frames {
+            let len = message.len() as u64;
             let sent = tokio::select! {
                 biased;
-                () = conn.kill.cancelled() => None,
-                r = sink.send(Message::Binary(bytes)) => Some(r),
+                () = conn.kill.cancelled() => Written::Killed,
+                r = tokio::time::timeout(write_timeout, sink.send(message)) => match r {
+                    Ok(Ok(())) => Written::Done,
+                    Ok(Err(_)) => Written::Failed,
+                    Err(_) => Written::TimedOut,
+                },
             };
             match sent {
-                Some(Ok(())) => metrics::counter!(m::BYTES_SENT_TOTAL).increment(len),
-                Some(Err(_)) => {
+                Written::Done => metrics::counter!(m::BYTES_SENT_TOTAL).increment(len),
+                Written::Failed => {
                     // The peer is gone; the handler notices on its side.
                     conn.kill.cancel();
                     return;
                 }
-                None => break,
+                Written::TimedOut => {
+                    conn.too_slow();
+                    break;
+                }
+                Written::Killed => break,
             }
+        }
+        drop(parked_room);
+        if conn.kill.is_cancelled() {
+            break;
         }
     }
     if let Some((code, reason)) = conn.kill_reason() {
@@ -714,10 +778,17 @@ async fn write_loop(
     }
 }
 
-async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+enum Written {
+    Done,
+    Failed,
+    TimedOut,
+    Killed,
+}
+
+async fn close(sink: &mut SplitSink<Socket, Message>, code: u16, reason: &'static str) {
     let frame = Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.into(),
+        code: code.into(),
+        reason: Utf8Bytes::from_static(reason),
     }));
     // The peer may be stalled or gone: give the close a moment, then drop the socket.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;

@@ -366,7 +366,7 @@ async fn limits_on_subscriptions_and_push_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_does_not_read_is_disconnected_and_catches_up_later() {
     let relay = Relay::start_with(|c| {
-        c.limits.send_queue = 4;
+        c.limits.send_buffer_bytes = 1 << 20;
         c.limits.max_pushes_per_sec = 100_000;
     })
     .await;

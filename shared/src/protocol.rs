@@ -160,6 +160,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for listing (metrics start every series at zero).
+    pub const ALL: [Self; 11] = [
+        Self::BadFrame,
+        Self::UnsupportedVersion,
+        Self::TooLarge,
+        Self::BadSignature,
+        Self::NotSubscribed,
+        Self::UnknownDocument,
+        Self::Unauthorized,
+        Self::BadSnapshot,
+        Self::RateLimited,
+        Self::TooManySubscriptions,
+        Self::Internal,
+    ];
+
     /// A stable lowercase name, used in metrics labels and logs.
     pub fn as_str(self) -> &'static str {
         match self {

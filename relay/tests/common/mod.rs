@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use samspill_relay::{Config, RelayState, router};
+use samspill_relay::{Config, RelayState, serve};
 use samspill_shared::crypto::{
     BlobKind, DocumentId, ProjectKeys, ProjectSecret, decrypt, encrypt, sign_subscribe,
 };
@@ -47,8 +47,7 @@ impl Relay {
         let state = RelayState::open(config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(Arc::clone(&state));
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(serve(listener, Arc::clone(&state), std::future::pending()));
         Self { addr, state, dir }
     }
 
@@ -92,7 +91,11 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(url: &str, token: Option<&str>) -> Self {
-        let mut ws = Self::connect_raw(url, token).await;
+        Self::greet(Self::connect_raw(url, token).await).await
+    }
+
+    /// Says Hello on an open websocket and reads the relay's.
+    pub async fn greet(mut ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
         ws.send(Message::Binary(
             encode_client(&ClientFrame::Hello {
                 version: PROTOCOL_VERSION,

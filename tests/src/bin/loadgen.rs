@@ -343,8 +343,14 @@ fn start_relay(bin: &Path, data: &Path, listen: &str) -> Result<(Child, SocketAd
             "100000",
             "--max-subscriptions",
             "10000",
-            "--send-queue",
+            "--send-buffer-bytes",
+            "268435456",
+            "--max-subscribes-per-sec",
             "100000",
+            "--max-connections",
+            "100000",
+            "--max-connections-per-ip",
+            "0",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
