@@ -14,7 +14,9 @@
 //!
 //! `changes.log` starts with an 8-byte magic and holds records of
 //! `[len: u32 LE][BLAKE3(data)[..8]][BLAKE3(len ‖ data checksum)[..4]][data]`, each one
-//! or more Automerge changes that are new since the previous record. Appends are
+//! or more Automerge changes that are new since the previous record (the byte format,
+//! and telling whole records from a torn tail and damage, is
+//! [`samspill_shared::changelog`]; this module does the file I/O). Appends are
 //! fsynced and made under the project's lock, so several processes (the app, the CLI,
 //! `sync --watch`) can write one project at once. Logs of the first format (no header
 //! checksum) are read and rewritten in this format by the next append.
@@ -42,12 +44,10 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use automerge::AutoCommit;
+use samspill_shared::changelog::{self, Format};
 use samspill_shared::crypto::{DocumentId, ProjectSecret};
 
-const LOG_MAGIC_V1: &[u8; 8] = b"SPLOG\x00\x01\n";
-const LOG_MAGIC: &[u8; 8] = b"SPLOG\x00\x02\n";
-const HEADER_V1: usize = 12;
-const HEADER: usize = 16;
+const LOG_MAGIC: &[u8; 8] = changelog::MAGIC;
 /// The log is compacted once it is at least this large…
 const COMPACT_MIN_BYTES: u64 = 64 << 10;
 /// …and at least as large as the snapshot (so compaction costs stay linear).
@@ -287,16 +287,19 @@ impl ProjectFiles {
     pub fn secret(&self) -> Result<ProjectSecret> {
         let path = self.secret_path();
         let bytes = match fs::read(&path) {
-            Ok(b) => b,
+            Ok(b) => zeroize::Zeroizing::new(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StoreError::MissingSecret { path });
             }
             Err(e) => return Err(io_err("read", &path)(e)),
         };
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| StoreError::BadSecret {
-            path: path.clone(),
-            reason: "a project key is 32 bytes",
-        })?;
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::BadSecret {
+                path: path.clone(),
+                reason: "a project key is 32 bytes",
+            })?;
         let secret = ProjectSecret::from_bytes(bytes);
         if secret.keys().doc_id != self.id {
             return Err(StoreError::BadSecret {
@@ -466,23 +469,22 @@ impl ProjectFiles {
             .map_err(io_err("read", &path))?;
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(io_err("read", &path))?;
-        if !bytes.is_empty() && matches!(parse_at(&bytes, 0, zeros_from(&bytes)), At::Bad) {
-            // Not at a record boundary (the log was repaired or rewritten): load again.
-            return Ok(None);
-        }
-        let mut records = Vec::new();
-        let mut pos = 0;
         // A record still being written by another process ends the read; the rest is
         // picked up next time.
-        while let Some((data, next)) = record_at(&bytes, pos) {
-            records.push(data.to_vec());
-            pos = next;
-        }
+        let Some(appended) = changelog::read_appended(&bytes) else {
+            // Not at a record boundary (the log was repaired or rewritten): load again.
+            return Ok(None);
+        };
+        let records = appended
+            .records
+            .iter()
+            .map(|r| bytes[r.clone()].to_vec())
+            .collect();
         Ok(Some((
             records,
             LogTail {
                 file: tail.file,
-                offset: tail.offset + pos as u64,
+                offset: tail.offset + appended.end as u64,
             },
         )))
     }
@@ -613,170 +615,26 @@ struct LogContents {
     empty_file: bool,
 }
 
-fn checksum(data: &[u8]) -> [u8; 8] {
-    let hash = blake3::hash(data);
-    let mut out = [0u8; 8];
-    out.copy_from_slice(&hash.as_bytes()[..8]);
-    out
-}
-
-fn header_checksum(len: [u8; 4], data_checksum: &[u8]) -> [u8; 4] {
-    let mut h = blake3::Hasher::new();
-    h.update(&len);
-    h.update(data_checksum);
-    let mut out = [0u8; 4];
-    out.copy_from_slice(&h.finalize().as_bytes()[..4]);
-    out
-}
-
 fn encode_record(data: &[u8], path: &Path) -> Result<Vec<u8>> {
-    let len = u32::try_from(data.len()).map_err(|_| StoreError::Io {
+    changelog::encode_record(data).map_err(|e| StoreError::Io {
         action: "append to",
         path: path.to_owned(),
-        source: io::Error::other("a change larger than 4 GiB"),
-    })?;
-    let len = len.to_le_bytes();
-    let sum = checksum(data);
-    let mut record = Vec::with_capacity(HEADER + data.len());
-    record.extend_from_slice(&len);
-    record.extend_from_slice(&sum);
-    record.extend_from_slice(&header_checksum(len, &sum));
-    record.extend_from_slice(data);
-    Ok(record)
+        source: io::Error::other(e),
+    })
 }
 
-/// What starts at `pos` of a (current-format) log body.
-enum At<'a> {
-    Record(&'a [u8], usize),
-    /// An incomplete record that runs to the end: a crash mid-append.
-    Torn,
-    /// A header or record that does not check out.
-    Bad,
-}
-
-/// `zeros_from`: where the trailing run of zero bytes starts (`bytes.len()` if none).
-fn parse_at(bytes: &[u8], pos: usize, zeros_from: usize) -> At<'_> {
-    let rest = &bytes[pos..];
-    let Some(header) = rest.get(..HEADER) else {
-        return At::Torn;
-    };
-    let len = [header[0], header[1], header[2], header[3]];
-    if header_checksum(len, &header[4..12]) != header[12..16] {
-        // A block of zeros at the end is space the file system allotted before the
-        // crash, not damage.
-        return if pos >= zeros_from { At::Torn } else { At::Bad };
-    }
-    let len = u32::from_le_bytes(len) as usize;
-    let Some(data) = HEADER
-        .checked_add(len)
-        .and_then(|end| rest.get(HEADER..end))
-    else {
-        return At::Torn;
-    };
-    if checksum(data) != header[4..12] {
-        // The last record, its data not (all) written before a crash.
-        return if pos + HEADER + len == bytes.len() {
-            At::Torn
-        } else {
-            At::Bad
-        };
-    }
-    At::Record(data, pos + HEADER + len)
-}
-
-/// Where the trailing run of zero bytes of `bytes` starts.
-fn zeros_from(bytes: &[u8]) -> usize {
-    bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1)
-}
-
-fn record_at(bytes: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    if pos >= bytes.len() {
-        return None;
-    }
-    match parse_at(bytes, pos, zeros_from(bytes)) {
-        At::Record(data, next) => Some((data, next)),
-        At::Torn | At::Bad => None,
-    }
-}
-
+/// Reads a log file's bytes into what loading and appending need (see
+/// [`changelog::parse`]).
 fn parse_log(bytes: &[u8]) -> LogContents {
-    let mut out = LogContents::default();
-    if bytes.is_empty() {
-        out.empty_file = true;
-        return out;
+    let parsed = changelog::parse(bytes);
+    LogContents {
+        records: parsed.record_data(bytes).map(<[u8]>::to_vec).collect(),
+        valid_len: parsed.valid_len as u64,
+        torn_tail: parsed.torn_tail.is_some(),
+        unreadable: parsed.unreadable(),
+        v1: parsed.format == Format::V1,
+        empty_file: bytes.is_empty(),
     }
-    if bytes.len() < LOG_MAGIC.len() {
-        out.unreadable = bytes.len();
-        return out;
-    }
-    let magic = &bytes[..LOG_MAGIC.len()];
-    if magic == LOG_MAGIC_V1 {
-        return parse_v1(bytes);
-    }
-    let mut pos = LOG_MAGIC.len();
-    if magic != LOG_MAGIC {
-        // Not our header: look for records anyway (a damaged first block).
-        out.unreadable += LOG_MAGIC.len();
-    }
-    out.valid_len = pos as u64;
-    let zeros = zeros_from(bytes);
-    while pos < bytes.len() {
-        match parse_at(bytes, pos, zeros) {
-            At::Record(data, next) => {
-                out.records.push(data.to_vec());
-                pos = next;
-                out.valid_len = pos as u64;
-            }
-            At::Torn => {
-                out.torn_tail = true;
-                break;
-            }
-            At::Bad => {
-                // Find the next header that checks out and whose record is whole.
-                let next = (pos + 1..bytes.len())
-                    .find(|p| matches!(parse_at(bytes, *p, zeros), At::Record(..)))
-                    .unwrap_or(bytes.len());
-                out.unreadable += next - pos;
-                pos = next;
-                out.valid_len = pos as u64;
-            }
-        }
-    }
-    out
-}
-
-/// The first format: `[len][checksum][data]`. Without a header checksum, damage in the
-/// middle cannot be skipped over: everything from it on is moved aside.
-fn parse_v1(bytes: &[u8]) -> LogContents {
-    let mut out = LogContents {
-        v1: true,
-        ..LogContents::default()
-    };
-    let mut pos = LOG_MAGIC_V1.len();
-    while pos < bytes.len() {
-        let rest = &bytes[pos..];
-        let Some(header) = rest.get(..HEADER_V1) else {
-            out.torn_tail = true;
-            break;
-        };
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let Some(data) = rest.get(HEADER_V1..HEADER_V1 + len) else {
-            out.torn_tail = true;
-            break;
-        };
-        if checksum(data) != header[4..12] {
-            if pos + HEADER_V1 + len == bytes.len() {
-                out.torn_tail = true;
-            } else {
-                out.unreadable = bytes.len() - pos;
-            }
-            break;
-        }
-        out.records.push(data.to_vec());
-        pos += HEADER_V1 + len;
-    }
-    out.valid_len = pos as u64;
-    out
 }
 
 /// Writes a file so that a crash leaves either the old or the new contents. The temp

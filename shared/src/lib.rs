@@ -9,9 +9,11 @@
 //! - [`content`]: the method library, templates and UI strings compiled from `content/`.
 //! - [`crypto`]: key derivation from a project secret, blob encryption, subscribe proofs.
 //! - [`link`]: the invite link format.
+//! - [`changelog`]: the byte format of the app's on-disk change log.
 //! - [`protocol`]: the relay's binary websocket frames.
 //! - [`sync`]: the client's sync state machine (events in, effects out).
 
+pub mod changelog;
 pub mod content;
 pub mod crypto;
 pub mod ids;

@@ -146,7 +146,7 @@ fn a_flipped_length_byte_in_a_middle_record_loses_only_that_record() {
     let mut pos = LOG_MAGIC.len();
     for _ in 0..2 {
         let len = u32::from_le_bytes(original[pos..pos + 4].try_into().unwrap()) as usize;
-        pos += HEADER + len;
+        pos += changelog::HEADER + len;
     }
     let mut bytes = original.clone();
     bytes[pos] ^= 0x40;
@@ -194,7 +194,7 @@ fn a_flipped_data_byte_in_a_middle_record_is_damage_not_a_torn_tail() {
     let (_dir, _store, files, mut doc) = store_with_project();
     append_keys(&files, &mut doc, 0..3);
     let mut bytes = fs::read(files.log_path()).unwrap();
-    bytes[LOG_MAGIC.len() + HEADER + 2] ^= 0xff;
+    bytes[LOG_MAGIC.len() + changelog::HEADER + 2] ^= 0xff;
     fs::write(files.log_path(), &bytes).unwrap();
     let loaded = files.load().unwrap();
     assert!(!loaded.torn_tail);
@@ -295,13 +295,13 @@ fn garbage_in_place_of_the_log_is_moved_aside_and_the_snapshot_still_opens() {
 #[test]
 fn a_log_of_the_first_format_is_read_and_rewritten_by_the_next_append() {
     let (_dir, _store, files, mut doc) = store_with_project();
-    let mut v1 = LOG_MAGIC_V1.to_vec();
+    let mut v1 = changelog::MAGIC_V1.to_vec();
     let before = doc.get_heads();
     doc.put(ROOT, "n", 2).unwrap();
     doc.commit();
     let data = doc.save_after(&before);
     v1.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    v1.extend_from_slice(&checksum(&data));
+    v1.extend_from_slice(&changelog::checksum(&data));
     v1.extend_from_slice(&data);
     fs::write(files.log_path(), &v1).unwrap();
     assert_eq!(value(&files.load().unwrap().doc), 2);
