@@ -364,7 +364,7 @@ fn render_markdown(blocks: Vec<Block>) -> String {
             Block::Title(t) => s.push_str(&format!("# {}\n\n", md_line(&t))),
             Block::Heading(t) => s.push_str(&format!("## {}\n\n", md_line(&t))),
             Block::Subheading(t) => s.push_str(&format!("### {}\n\n", md_line(&t))),
-            Block::Para(t) => s.push_str(&format!("{}\n\n", t.trim())),
+            Block::Para(t) => s.push_str(&format!("{}\n\n", md_text(t.trim()))),
             Block::Fields(fields) => {
                 for (k, v) in fields {
                     s.push_str(&format!("**{}:** {}  \n", md_line(&k), md_line(&v)));
@@ -408,8 +408,23 @@ fn render_markdown(blocks: Vec<Block>) -> String {
     s
 }
 
+/// Text for Markdown with raw HTML made literal: Markdown renderers pass HTML through,
+/// and a project's text comes from every co-editor (or an imported file).
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn md_line(s: &str) -> String {
-    s.replace('\n', " ")
+    md_text(s).replace('\n', " ")
 }
 
 fn md_cell(s: &str) -> String {
@@ -424,7 +439,7 @@ pub fn html(p: &Project, lib: &Library) -> String {
 fn render_html(p: &Project, title: &str, blocks: Vec<Block>) -> String {
     // Only a language this build knows goes into the page: the field comes from the
     // document, which any co-editor (or an imported file) may have filled with markup.
-    let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
+    let lang = esc(p.meta.language.parse().unwrap_or(Lang::Nb).code());
     let mut body = String::new();
     for block in blocks {
         match block {
@@ -541,6 +556,63 @@ mod tests {
         let page = render_html(&p, "Plan", Vec::new());
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("<html lang=\"nb\">"));
+    }
+
+    /// Every kind of block, each text carrying markup.
+    fn hostile_blocks() -> Vec<Block> {
+        let x = |tag: &str| format!("<{tag} onload=\"alert(1)\">&amp;'");
+        vec![
+            Block::Title(x("script")),
+            Block::Heading(x("iframe")),
+            Block::Subheading(x("img")),
+            Block::Para(format!("{}\n{}", x("svg"), x("a"))),
+            Block::Fields(vec![(x("b"), x("style"))]),
+            Block::Checks(vec![(true, x("object"), x("embed"))]),
+            Block::Table {
+                head: vec![x("th")],
+                rows: vec![vec![x("td")]],
+            },
+        ]
+    }
+
+    #[test]
+    fn markdown_passes_no_raw_html() {
+        let md = render_markdown(hostile_blocks());
+        assert!(!md.contains('<') && !md.contains('>'), "{md}");
+        assert!(md.contains("&lt;script onload"), "{md}");
+        assert!(
+            md.contains("&amp;amp;"),
+            "an entity typed stays literal: {md}"
+        );
+    }
+
+    #[test]
+    fn html_escapes_every_text_and_attribute() {
+        let p = Project {
+            schema: 3,
+            meta: samspill_shared::model::Meta {
+                title: "<title>".to_owned(),
+                language: "da".to_owned(),
+                ..Default::default()
+            },
+            people: vec![],
+            phases: vec![],
+            gatherings: vec![],
+            between_work: vec![],
+            log: vec![],
+            checkpoints: vec![],
+        };
+        let page = render_html(&p, "<title>", hostile_blocks());
+        for tag in [
+            "script", "iframe", "img", "svg", "a ", "b ", "style ", "object", "embed", "th ", "td ",
+        ] {
+            assert!(
+                !page.contains(&format!("<{tag} onload")),
+                "<{tag} in {page}"
+            );
+        }
+        assert!(!page.contains("<title><title>"));
+        assert!(page.contains("<html lang=\"da\">"));
     }
 
     #[test]

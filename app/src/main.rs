@@ -6,12 +6,23 @@ use clap::Parser;
 use samspill::cli::Cli;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SAMSPILL_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+    use tracing_subscriber::prelude::*;
+    let wanted = tracing_subscriber::EnvFilter::try_from_env("SAMSPILL_LOG")
+        .unwrap_or_else(|_| "warn".into());
+    // Other crates log what passes through them at debug and trace — automerge the
+    // commit messages (task titles), tungstenite the request headers (the bearer
+    // token) — so below info only Samspill's own code logs, whatever SAMSPILL_LOG asks.
+    // Our own code logs ids and counts, never content or keys.
+    let own_or_info = tracing_subscriber::filter::filter_fn(|meta| {
+        meta.target().starts_with("samspill") || *meta.level() <= tracing::Level::INFO
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(wanted)
+                .with_filter(own_or_info),
         )
-        .with_writer(std::io::stderr)
         .init();
     // Clap prints usage errors and exits with 2 by itself.
     let cli = Cli::parse();

@@ -169,7 +169,10 @@ fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
         ]);
         let md = std::fs::read_to_string(md).unwrap();
         let html = std::fs::read_to_string(html).unwrap();
-        assert!(md.starts_with("# Prosjekt ÆØÅ <test>"));
+        assert!(
+            md.starts_with("# Prosjekt ÆØÅ &lt;test&gt;"),
+            "raw HTML made literal"
+        );
         assert!(html.contains("Prosjekt ÆØÅ &lt;test&gt;"), "escaped");
         for phase in project["phases"].as_array().unwrap() {
             let name = phase["name"].as_str().unwrap();

@@ -21,13 +21,22 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    use tracing_subscriber::prelude::*;
+    let wanted = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Below info only the relay's own code logs, whatever RUST_LOG asks: tungstenite and
+    // hyper log request headers (bearer tokens) and frames at debug and trace.
+    let own_or_info = tracing_subscriber::filter::filter_fn(|meta| {
+        meta.target().starts_with("samspill") || *meta.level() <= tracing::Level::INFO
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_filter(wanted)
+                .with_filter(own_or_info),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match &args.command {
         Some(Command::Token { action }) => token_command(args, action),
@@ -73,15 +82,32 @@ fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Pending connections the kernel holds for the accept loop. Tokio's default (1024) is
+/// less than a reconnect storm after a restart; beyond it the kernel drops handshakes and
+/// clients wait for their SYN retransmits. Linux caps it at `net.core.somaxconn` (4096).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's TcpListener does on Unix: a restarted relay can bind at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener
             .local_addr()
             .context("cannot read the bound address")?;

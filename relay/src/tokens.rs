@@ -198,12 +198,21 @@ mod tests {
     #[test]
     fn names_are_printable_text() {
         let dir = tempfile::tempdir().unwrap();
-        let names = ["KORUS Sør", "RVTS Nord – Tromsø", "Máret Čoavddáš", &"ø".repeat(64)];
+        let names = [
+            "KORUS Sør",
+            "RVTS Nord – Tromsø",
+            "Máret Čoavddáš",
+            &"ø".repeat(64),
+        ];
         for (n, name) in (4..).zip(names) {
             create(dir.path(), name, [n; 32]).unwrap();
         }
         create(dir.path(), "  RBUP Øst  ", [9; 32]).unwrap();
-        let names: Vec<String> = list(dir.path()).unwrap().into_iter().map(|t| t.name).collect();
+        let names: Vec<String> = list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
         assert!(names.contains(&"KORUS Sør".to_owned()));
         assert!(names.contains(&"RBUP Øst".to_owned()), "trimmed: {names:?}");
         revoke(dir.path(), "KORUS Sør").unwrap();

@@ -26,7 +26,11 @@ fn a_fresh_relay_lists_every_series_with_zeros_and_build_info() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
     let mut tcp = TcpStream::connect(&addr).unwrap();
     tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -58,10 +62,11 @@ fn a_fresh_relay_lists_every_series_with_zeros_and_build_info() {
     }
     let version = env!("CARGO_PKG_VERSION");
     assert!(
-        body.lines().any(|l| l.starts_with("samspill_relay_build_info{")
-            && l.contains(&format!("version=\"{version}\""))
-            && l.contains("protocol=")
-            && l.ends_with(" 1")),
+        body.lines()
+            .any(|l| l.starts_with("samspill_relay_build_info{")
+                && l.contains(&format!("version=\"{version}\""))
+                && l.contains("protocol=")
+                && l.ends_with(" 1")),
         "build info missing from:\n{body}"
     );
 }
@@ -75,7 +80,11 @@ fn a_token_may_be_named_korus_sor() {
         .args(["token", "create", "KORUS Sør"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = relay()
         .arg("--data")
         .arg(dir.path())

@@ -33,6 +33,7 @@ use std::str::FromStr;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use zeroize::Zeroize;
 
 /// Context for the XChaCha20-Poly1305 key that encrypts a project's contents.
 const CONTENT_KEY_CONTEXT: &str = "samspill 2026-11-23 project content key v1";
@@ -69,6 +70,13 @@ impl ProjectSecret {
     }
 }
 
+/// Wiped from memory when dropped (the key should not linger in freed memory).
+impl Drop for ProjectSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 impl fmt::Debug for ProjectSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ProjectSecret(<redacted>)")
@@ -83,6 +91,13 @@ pub struct ProjectKeys {
     pub signing: SigningKey,
     /// The id the relay knows the document by.
     pub doc_id: DocumentId,
+}
+
+/// The content key is wiped when dropped; the signing key wipes itself.
+impl Drop for ProjectKeys {
+    fn drop(&mut self) {
+        self.content_key.zeroize();
+    }
 }
 
 impl fmt::Debug for ProjectKeys {
@@ -156,8 +171,13 @@ pub enum BlobKind {
     Ephemeral = 3,
 }
 
-/// The first byte of every blob.
+/// The first byte of entry and ephemeral blobs (and of snapshots made before the
+/// snapshot format bound what they cover).
 pub const BLOB_FORMAT_V1: u8 = 1;
+/// The first byte of snapshot blobs: their associated data also holds the sequence
+/// number they cover, so a relay cannot relabel a snapshot as covering more than it
+/// does (which would make clients skip the entries in between).
+pub const SNAPSHOT_FORMAT_V2: u8 = 2;
 /// Length of the XChaCha20 nonce carried in every blob.
 pub const NONCE_LEN: usize = 24;
 /// Length of the Poly1305 tag.
@@ -182,6 +202,14 @@ pub enum CryptoError {
         "the blob does not open with this project's key: it was altered, belongs to another project, or is not a {0:?}"
     )]
     Rejected(BlobKind),
+    #[error(
+        "the snapshot was made by an older Samspill and does not say what it covers; it is ignored until a member's Samspill makes a new one"
+    )]
+    LegacySnapshot,
+    #[error(
+        "the snapshot does not open as covering entry {0}: the relay relabelled it, or it was altered"
+    )]
+    WrongCovers(u64),
 }
 
 fn associated_data(kind: BlobKind, doc: &DocumentId) -> [u8; 34] {
@@ -195,20 +223,51 @@ fn associated_data(kind: BlobKind, doc: &DocumentId) -> [u8; 34] {
 /// Seals `plaintext` as a blob of `kind` for the keys' document.
 ///
 /// `nonce` must be fresh random bytes for every call (24 bytes are enough that random
-/// nonces never collide in practice).
+/// nonces never collide in practice). Snapshots go through [`encrypt_snapshot`].
 pub fn encrypt(
     keys: &ProjectKeys,
     kind: BlobKind,
     nonce: [u8; NONCE_LEN],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new((&keys.content_key).into());
     let ad = associated_data(kind, &keys.doc_id);
+    seal(keys, BLOB_FORMAT_V1, &ad, nonce, plaintext)
+}
+
+/// Seals a snapshot that covers the log up to `covers`, binding `covers` into the
+/// associated data.
+pub fn encrypt_snapshot(
+    keys: &ProjectKeys,
+    covers: u64,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let ad = snapshot_associated_data(&keys.doc_id, covers);
+    seal(keys, SNAPSHOT_FORMAT_V2, &ad, nonce, plaintext)
+}
+
+fn snapshot_associated_data(doc: &DocumentId, covers: u64) -> [u8; 42] {
+    let mut ad = [0u8; 42];
+    ad[0] = SNAPSHOT_FORMAT_V2;
+    ad[1] = BlobKind::Snapshot as u8;
+    ad[2..34].copy_from_slice(&doc.0);
+    ad[34..].copy_from_slice(&covers.to_le_bytes());
+    ad
+}
+
+fn seal(
+    keys: &ProjectKeys,
+    format: u8,
+    ad: &[u8],
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new((&keys.content_key).into());
     let sealed = cipher.encrypt(
         XNonce::from_slice(&nonce),
         Payload {
             msg: plaintext,
-            aad: &ad,
+            aad: ad,
         },
     );
     // Encryption with XChaCha20-Poly1305 fails only for plaintexts beyond 256 GiB,
@@ -218,10 +277,24 @@ pub fn encrypt(
         unreachable!("XChaCha20-Poly1305 refuses only plaintexts over 256 GiB");
     };
     let mut blob = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-    blob.push(BLOB_FORMAT_V1);
+    blob.push(format);
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&sealed);
     blob
+}
+
+fn open(keys: &ProjectKeys, ad: &[u8], blob: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, sealed) = blob.get(1..)?.split_at_checked(NONCE_LEN)?;
+    let cipher = XChaCha20Poly1305::new((&keys.content_key).into());
+    cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: ad,
+            },
+        )
+        .ok()
 }
 
 /// Opens a blob of `kind` for the keys' document.
@@ -232,18 +305,26 @@ pub fn decrypt(keys: &ProjectKeys, kind: BlobKind, blob: &[u8]) -> Result<Vec<u8
     if blob[0] != BLOB_FORMAT_V1 {
         return Err(CryptoError::UnknownFormat(blob[0]));
     }
-    let (nonce, sealed) = blob[1..].split_at(NONCE_LEN);
-    let cipher = XChaCha20Poly1305::new((&keys.content_key).into());
-    let ad = associated_data(kind, &keys.doc_id);
-    cipher
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: sealed,
-                aad: &ad,
-            },
-        )
-        .map_err(|_| CryptoError::Rejected(kind))
+    open(keys, &associated_data(kind, &keys.doc_id), blob).ok_or(CryptoError::Rejected(kind))
+}
+
+/// Opens a snapshot the relay says covers the log up to `covers`; fails unless it was
+/// sealed for exactly that.
+pub fn decrypt_snapshot(
+    keys: &ProjectKeys,
+    covers: u64,
+    blob: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if blob.len() < BLOB_OVERHEAD {
+        return Err(CryptoError::TooShort { len: blob.len() });
+    }
+    match blob[0] {
+        SNAPSHOT_FORMAT_V2 => {}
+        BLOB_FORMAT_V1 => return Err(CryptoError::LegacySnapshot),
+        other => return Err(CryptoError::UnknownFormat(other)),
+    }
+    open(keys, &snapshot_associated_data(&keys.doc_id, covers), blob)
+        .ok_or(CryptoError::WrongCovers(covers))
 }
 
 /// An Ed25519 signature, as carried in a subscribe frame.
@@ -341,6 +422,32 @@ mod tests {
         assert_eq!(blob[0], BLOB_FORMAT_V1);
         assert_eq!(&blob[1..25], &[2; NONCE_LEN]);
         assert_eq!(hex(&blob[25..]), "8de7678de8cba6efb07954319feef3bc027544");
+    }
+
+    #[test]
+    fn a_snapshot_opens_only_as_covering_what_it_was_sealed_for() {
+        let keys = ProjectSecret::from_bytes([3; 32]).keys();
+        let blob = encrypt_snapshot(&keys, 7, [9; NONCE_LEN], b"state@7");
+        assert_eq!(blob[0], SNAPSHOT_FORMAT_V2);
+        assert_eq!(decrypt_snapshot(&keys, 7, &blob).unwrap(), b"state@7");
+        // Relabelled by the relay as covering more (or less): refused.
+        for covers in [8, 6, u64::MAX, 0] {
+            assert_eq!(
+                decrypt_snapshot(&keys, covers, &blob),
+                Err(CryptoError::WrongCovers(covers))
+            );
+        }
+        // Not an entry either, and an old-format snapshot is named as such.
+        assert!(decrypt(&keys, BlobKind::Snapshot, &blob).is_err());
+        let old = encrypt(&keys, BlobKind::Snapshot, [9; NONCE_LEN], b"state@7");
+        assert_eq!(
+            decrypt_snapshot(&keys, 7, &old),
+            Err(CryptoError::LegacySnapshot)
+        );
+        assert_eq!(
+            decrypt_snapshot(&keys, 7, &blob[..10]),
+            Err(CryptoError::TooShort { len: 10 })
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::crypto::{DocumentId, Signature64};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The relay's default limit on one frame, in bytes (a snapshot is the largest frame).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -395,12 +395,12 @@ mod tests {
     /// Pins the bytes of the hellos, which every future version must still read.
     #[test]
     fn known_answer_hello_bytes() {
-        assert_eq!(encode_client(&ClientFrame::Hello { version: 1 }), [0, 1]);
+        assert_eq!(encode_client(&ClientFrame::Hello { version: 2 }), [0, 2]);
         let server = encode_server(&ServerFrame::Hello {
-            version: 1,
+            version: 2,
             challenge: [0xab; 32],
         });
-        assert_eq!(&server[..2], &[0, 1]);
+        assert_eq!(&server[..2], &[0, 2]);
         assert_eq!(&server[2..], &[0xab; 32]);
         // A push: tag 3, 32-byte id, varint id, varint length, blob bytes.
         let push = encode_client(&ClientFrame::Push {

@@ -21,8 +21,11 @@
 //! - `shipped_heads`: the document heads as of the last entry cut. Local changes after
 //!   them, batched over [`SyncConfig::batch_ms`], become the next entry.
 //!
-//! An entry or snapshot that fails to decrypt or is not Automerge is reported with
-//! [`Notice::Skipped`] and never applied; the machine still moves past it.
+//! An entry that fails to decrypt or is not Automerge is reported with
+//! [`Notice::Skipped`] and never applied; the machine still moves past it. A snapshot
+//! that does not open *as covering the sequence number the relay gave it* is reported
+//! and not moved past: a relay that relabels a snapshot cannot make a client skip
+//! entries. Sequence numbers from the relay are used with checked arithmetic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -376,20 +379,27 @@ impl DocSync {
         match frame {
             ServerFrame::Hello { .. } => {}
             ServerFrame::Snapshot { seq, blob, .. } => {
-                self.relay_head = self.relay_head.max(seq);
-                if seq > self.held {
-                    self.apply_blob(doc, BlobKind::Snapshot, seq, &blob, &mut out);
+                // Only a snapshot that opens as covering `seq` moves us to `seq`: one the
+                // relay relabelled (or an old one that does not say) would make us skip
+                // the entries in between.
+                if seq > self.held && self.apply_blob(doc, BlobKind::Snapshot, seq, &blob, &mut out)
+                {
+                    self.relay_head = self.relay_head.max(seq);
                     self.held = seq;
-                    self.ahead = self.ahead.split_off(&(seq + 1));
+                    self.ahead = match seq.checked_add(1) {
+                        Some(next) => self.ahead.split_off(&next),
+                        None => BTreeSet::new(),
+                    };
                     self.advance();
+                    self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
                     out.push(Output::SaveState);
                 }
-                self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
             }
             ServerFrame::Entry { seq, blob, .. } => {
                 self.relay_head = self.relay_head.max(seq);
                 if seq > self.held && !self.ahead.contains(&seq) {
-                    self.apply_blob(doc, BlobKind::Entry, seq, &blob, &mut out);
+                    // An unreadable entry is moved past (reported): it cannot get better.
+                    let _ = self.apply_blob(doc, BlobKind::Entry, seq, &blob, &mut out);
                     self.ahead.insert(seq);
                     self.advance();
                     self.note_gap(now);
@@ -444,9 +454,15 @@ impl DocSync {
                 self.relay_head = self.relay_head.max(seq);
             }
             ServerFrame::SnapshotAck { covers, .. } => {
-                self.snapshot_in_flight = None;
-                self.state.snapshot_seq = self.state.snapshot_seq.max(covers);
-                out.push(Output::SaveState);
+                // Only the snapshot we sent: a made-up `covers` would stop compaction.
+                if self
+                    .snapshot_in_flight
+                    .is_some_and(|(sent, _)| sent == covers)
+                {
+                    self.snapshot_in_flight = None;
+                    self.state.snapshot_seq = self.state.snapshot_seq.max(covers);
+                    out.push(Output::SaveState);
+                }
             }
             ServerFrame::Ephemeral { blob, .. } => self.presence_in(&blob, now, &mut out),
             ServerFrame::Error {
@@ -538,13 +554,18 @@ impl DocSync {
 
     /// Moves `last_seq` over a contiguous run of held entries.
     fn advance(&mut self) {
-        while self.ahead.first() == Some(&(self.held + 1)) {
+        // Sequence numbers come from the relay: a hostile one may send u64::MAX.
+        while let Some(next) = self.held.checked_add(1)
+            && self.ahead.first() == Some(&next)
+        {
             self.ahead.pop_first();
-            self.held += 1;
+            self.held = next;
         }
         // Anything at or below last_seq is held by definition.
-        let keep = self.ahead.split_off(&(self.held + 1));
-        self.ahead = keep;
+        self.ahead = match self.held.checked_add(1) {
+            Some(next) => self.ahead.split_off(&next),
+            None => BTreeSet::new(),
+        };
     }
 
     fn note_gap(&mut self, now: u64) {
@@ -557,6 +578,8 @@ impl DocSync {
         }
     }
 
+    /// Decrypts and applies a blob; false (with a `Skipped` notice) when it does not
+    /// open or is not Automerge.
     fn apply_blob(
         &mut self,
         doc: &mut AutoCommit,
@@ -564,15 +587,19 @@ impl DocSync {
         seq: u64,
         blob: &[u8],
         out: &mut Vec<Output>,
-    ) {
-        let plain = match crypto::decrypt(&self.keys, kind, blob) {
+    ) -> bool {
+        let opened = match kind {
+            BlobKind::Snapshot => crypto::decrypt_snapshot(&self.keys, seq, blob),
+            _ => crypto::decrypt(&self.keys, kind, blob),
+        };
+        let plain = match opened {
             Ok(p) => p,
             Err(e) => {
                 out.push(Output::Notice(Notice::Skipped {
                     seq,
                     reason: e.to_string(),
                 }));
-                return;
+                return false;
             }
         };
         // Check the bytes on a scratch document first, so a blob that is only partly
@@ -582,7 +609,7 @@ impl DocSync {
                 seq,
                 reason: format!("it is not a valid Automerge change: {e}"),
             }));
-            return;
+            return false;
         }
         let before = sorted_heads(doc);
         let pending_local = before != parse_heads(&self.state.shipped_heads);
@@ -591,11 +618,11 @@ impl DocSync {
                 seq,
                 reason: format!("it is not a valid Automerge change: {e}"),
             }));
-            return;
+            return false;
         }
         let after = sorted_heads(doc);
         if after == before {
-            return;
+            return true;
         }
         if pending_local {
             for c in doc.get_changes(&before) {
@@ -606,6 +633,7 @@ impl DocSync {
         }
         out.push(Output::SaveDoc);
         out.push(Output::Notice(Notice::RemoteChange));
+        true
     }
 
     /// Turns every local change after `shipped_heads` into entries.
@@ -690,7 +718,7 @@ impl DocSync {
         // `document().save()` leaves the store's incremental-save cursor alone.
         let saved = doc.document().save();
         let covers = self.state.last_seq;
-        let blob = crypto::encrypt(&self.keys, BlobKind::Snapshot, nonce(rng), &saved);
+        let blob = crypto::encrypt_snapshot(&self.keys, covers, nonce(rng), &saved);
         self.snapshot_in_flight = Some((covers, now));
         out.push(Output::Send(ClientFrame::Snapshot {
             doc: self.keys.doc_id,

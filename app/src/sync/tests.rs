@@ -133,7 +133,9 @@ async fn sync_fails_with(how: Misbehaviour) -> String {
 #[tokio::test]
 async fn a_relay_of_another_protocol_version_is_named_as_such() {
     let m = sync_fails_with(Misbehaviour::NewerVersion).await;
-    assert!(m.contains("protocol version 2"), "{m}");
+    let theirs = format!("protocol version {}", PROTOCOL_VERSION + 1);
+    let ours = format!("version {PROTOCOL_VERSION}");
+    assert!(m.contains(&theirs) && m.contains(&ours), "{m}");
     assert!(m.contains("update"), "{m}");
 }
 
@@ -148,4 +150,26 @@ async fn a_relay_error_frame_is_reported() {
 async fn a_close_in_the_middle_of_catching_up_is_reported() {
     let m = sync_fails_with(Misbehaviour::CloseMidCatchUp).await;
     assert!(m.contains("closed the connection"), "{m}");
+}
+
+#[tokio::test]
+async fn reconnect_now_ends_a_backoff_wait_at_once() {
+    let events = Events::discard();
+    let stop = AtomicBool::new(false);
+    let retries = events.retries();
+    // An hour's wait, cut short by "Koble til nå" (the deadline only keeps a broken
+    // test from hanging).
+    let waiting = sleep_unless_stopped(Duration::from_secs(3600), &stop, &events, retries);
+    let press = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        events.retry_now();
+    };
+    let both = async { tokio::join!(waiting, press) };
+    assert!(
+        tokio::time::timeout(Duration::from_secs(60), both)
+            .await
+            .is_ok(),
+        "the wait did not end"
+    );
+    assert_ne!(events.retries(), retries);
 }

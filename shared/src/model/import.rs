@@ -152,6 +152,13 @@ fn validate(p: &Project) -> Result<()> {
     }
     check_date(&p.meta.start_date)?;
     check_date(&p.meta.end_date)?;
+    // The language goes into exports (`<html lang>`): only one this build knows.
+    if p.meta.language.parse::<crate::content::Lang>().is_err() {
+        return Err(ModelError::NotAProject(format!(
+            "“{}” is not a language Samspill knows; use nb, en or da",
+            p.meta.language.chars().take(20).collect::<String>()
+        )));
+    }
     let mut seen = std::collections::BTreeSet::new();
     let mut unique = |id: &str, what: &'static str| -> Result<()> {
         check_id(id, what)?;

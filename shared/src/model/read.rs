@@ -266,7 +266,13 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
         start_date: str(doc, &m, "start_date"),
         end_date: str(doc, &m, "end_date"),
         template: str(doc, &m, "template"),
-        language: str(doc, &m, "language"),
+        // Written by any co-editor: only a language this build knows is read, as the
+        // document's own reading does (`ProjectDoc::language`).
+        language: str(doc, &m, "language")
+            .parse::<crate::content::Lang>()
+            .unwrap_or(crate::content::Lang::Nb)
+            .code()
+            .to_owned(),
         archived: bool(doc, &m, "archived"),
     });
     Project {

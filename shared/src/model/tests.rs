@@ -915,3 +915,28 @@ fn a_due_date_set_on_two_machines_at_once_shows_the_winner_and_offers_the_other(
     assert_eq!(task.due, other);
     assert!(task.conflicts.is_empty());
 }
+
+#[test]
+fn only_a_known_language_is_imported_or_read() {
+    let mut p = new_project("four-phase");
+    let mut view = p.view();
+    view.meta.language = "nb\"><script>alert(1)</script>".to_owned();
+    let refused = ProjectDoc::from_project(&view, actor(2), editor(2, "bob"));
+    assert!(
+        matches!(&refused, Err(ModelError::NotAProject(m)) if m.contains("not a language")),
+        "{:?}",
+        refused.err()
+    );
+    view.meta.language = "da".to_owned();
+    assert!(ProjectDoc::from_project(&view, actor(2), editor(2, "bob")).is_ok());
+
+    // A co-editor's document with markup in the field reads as the default language.
+    let Some((_, meta)) = p.automerge_mut().get(ROOT, "meta").unwrap() else {
+        panic!("no meta");
+    };
+    p.automerge_mut()
+        .put(&meta, "language", "<img src=x onerror=alert(1)>")
+        .unwrap();
+    assert_eq!(p.view().meta.language, "nb");
+    assert_eq!(p.language(), Lang::Nb);
+}

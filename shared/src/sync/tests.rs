@@ -711,6 +711,101 @@ fn an_entry_sealed_with_another_projects_key_is_skipped() {
 }
 
 #[test]
+fn a_relay_cannot_make_a_client_skip_entries_by_relabelling_a_snapshot() {
+    let mut net = Net::new(2, test_config());
+    net.run_until_quiescent();
+    let keys = net.secret.keys();
+    let client = &mut net.clients[1];
+    let held = client.sync.state().last_seq;
+    let saved = client.doc.save();
+    // A snapshot sealed as covering `held + 1`, offered as covering far more.
+    let blob = crypto::encrypt_snapshot(&keys, held + 1, [3; 24], &saved);
+    let outputs = client.sync.handle(
+        ServerFrame::Snapshot {
+            doc: keys.doc_id,
+            seq: held + 50,
+            blob: blob.clone(),
+        },
+        &mut client.doc,
+        0,
+    );
+    client.run(outputs);
+    assert_eq!(client.skipped(), 1, "reported");
+    assert_eq!(client.sync.state().last_seq, held, "and not moved past");
+    // The same snapshot under its true label is taken.
+    let outputs = client.sync.handle(
+        ServerFrame::Snapshot {
+            doc: keys.doc_id,
+            seq: held + 1,
+            blob,
+        },
+        &mut client.doc,
+        0,
+    );
+    client.run(outputs);
+    assert_eq!(client.skipped(), 1);
+    assert_eq!(client.sync.state().last_seq, held + 1);
+}
+
+#[test]
+fn sequence_numbers_at_the_edge_of_u64_change_nothing_and_panic_nowhere() {
+    let mut net = Net::new(2, test_config());
+    net.run_until_quiescent();
+    let keys = net.secret.keys();
+    let doc_id = keys.doc_id;
+    let held = net.clients[1].sync.state().last_seq;
+    let saved = net.clients[1].doc.save();
+    let entry = crypto::encrypt(&keys, BlobKind::Entry, [4; 24], b"not automerge");
+    let frames = [
+        ServerFrame::Entry {
+            doc: doc_id,
+            seq: u64::MAX,
+            blob: entry,
+        },
+        ServerFrame::Snapshot {
+            doc: doc_id,
+            seq: u64::MAX,
+            // Relabelled: the relay cannot seal one of its own.
+            blob: crypto::encrypt_snapshot(&keys, held + 1, [5; 24], &saved),
+        },
+        ServerFrame::Ack {
+            doc: doc_id,
+            id: u64::MAX,
+            seq: u64::MAX,
+        },
+        ServerFrame::SnapshotAck {
+            doc: doc_id,
+            covers: u64::MAX,
+        },
+        ServerFrame::Subscribed {
+            doc: doc_id,
+            head: u64::MAX,
+        },
+    ];
+    let client = &mut net.clients[1];
+    let snapshot_seq = client.sync.state().snapshot_seq;
+    for frame in frames {
+        let outputs = client.sync.handle(frame, &mut client.doc, 0);
+        client.run(outputs);
+        let outputs = client
+            .sync
+            .tick(&mut client.doc, 10_000, &mut SeededEntropy::new(1));
+        client.run(outputs);
+    }
+    // Whatever the relay said, nothing in between was claimed, and a made-up
+    // SnapshotAck did not stop compaction.
+    assert_eq!(client.sync.state().last_seq, held);
+    assert_eq!(client.sync.state().snapshot_seq, snapshot_seq);
+    // And, connected again, the project syncs on as before.
+    net.cut(1);
+    net.connect(1);
+    net.edit(0, 2, 0, 7);
+    net.run_until_quiescent();
+    assert_eq!(note(&net.clients[1].doc), note(&net.clients[0].doc));
+    assert!(net.clients[1].sync.is_in_sync());
+}
+
+#[test]
 fn a_long_log_is_compacted_and_a_newcomer_loads_the_snapshot() {
     let mut config = test_config();
     config.compact_after = 10;
