@@ -42,6 +42,8 @@ pub struct Relay {
     child: Option<Child>,
     pub port: u16,
     pub data: PathBuf,
+    /// Extra flags, kept for restarts.
+    args: Vec<String>,
 }
 
 impl Relay {
@@ -50,10 +52,22 @@ impl Relay {
         Self::start_on(data, "127.0.0.1:0")
     }
 
+    /// Starts a relay on a free port with extra flags.
+    pub fn start_with(data: &Path, args: &[&str]) -> Self {
+        let mut relay = Self::start_on_with(data, "127.0.0.1:0", args);
+        relay.args = args.iter().map(|a| (*a).to_owned()).collect();
+        relay
+    }
+
     fn start_on(data: &Path, listen: &str) -> Self {
+        Self::start_on_with(data, listen, &[])
+    }
+
+    fn start_on_with(data: &Path, listen: &str, args: &[&str]) -> Self {
         let mut child = Command::new(bin("samspill-relay"))
             .args(["--listen", listen, "--data"])
             .arg(data)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -90,7 +104,13 @@ impl Relay {
             child: Some(child),
             port,
             data: data.to_owned(),
+            args: Vec::new(),
         }
+    }
+
+    /// The relay's process id (to read its memory in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// `ws://127.0.0.1:PORT`.
@@ -113,7 +133,9 @@ impl Relay {
         let start = Instant::now();
         loop {
             // The port may be briefly unavailable after the kill.
-            let attempt = std::panic::catch_unwind(|| Self::start_on(&self.data, &listen));
+            let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+            let attempt =
+                std::panic::catch_unwind(|| Self::start_on_with(&self.data, &listen, &args));
             match attempt {
                 Ok(mut r) => {
                     self.child = r.child.take();

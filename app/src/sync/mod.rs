@@ -88,6 +88,8 @@ struct Shared {
     peers: BTreeMap<DocumentId, BTreeMap<String, Presence>>,
     /// Projects of each relay (for `Offline`).
     by_relay: BTreeMap<String, Vec<DocumentId>>,
+    /// Bumped by "Koble til nå": every relay task waiting to reconnect tries at once.
+    retries: u64,
 }
 
 /// Where the engine's events go: a channel, a status table and a repaint callback.
@@ -126,6 +128,15 @@ impl Events {
         self.shared
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Asks every relay task waiting out a backoff to try again now.
+    pub fn retry_now(&self) {
+        self.shared().retries += 1;
+    }
+
+    fn retries(&self) -> u64 {
+        self.shared().retries
     }
 
     /// Sets a project's status; an event goes out only when it changed.
@@ -539,7 +550,13 @@ async fn relay_task(
     }
     let mut backoff = Backoff::default();
     let mut offline_since: Option<SystemTime> = None;
+    let mut retries = events.retries();
     while !stop.load(Ordering::SeqCst) {
+        // "Koble til nå" since the last wait: start the backoff over.
+        if events.retries() != retries {
+            retries = events.retries();
+            backoff = Backoff::default();
+        }
         let mut conn = match Connection::open(&relay, None).await {
             Ok(c) => c,
             Err(e) => {
@@ -555,7 +572,7 @@ async fn relay_task(
                         message: e.to_string(),
                     });
                 }
-                wait_offline(backoff.next(), &stop, &mut docs, &events, since).await;
+                wait_offline(backoff.next(), &stop, &mut docs, &events, since, retries).await;
                 continue;
             }
         };
@@ -620,8 +637,10 @@ async fn relay_task(
             backoff = Backoff::default();
         }
         match offline_since {
-            Some(since) => wait_offline(backoff.next(), &stop, &mut docs, &events, since).await,
-            None => sleep_unless_stopped(backoff.next(), &stop).await,
+            Some(since) => {
+                wait_offline(backoff.next(), &stop, &mut docs, &events, since, retries).await;
+            }
+            None => sleep_unless_stopped(backoff.next(), &stop, &events, retries).await,
         }
     }
     Ok(())
@@ -629,13 +648,14 @@ async fn relay_task(
 
 /// Waits out a backoff while the relay is out of reach, keeping the status true: what
 /// the person changes meanwhile is saved and counted ("Frakoblet siden 14:02 · 3
-/// endringer venter"), every half second.
+/// endringer venter"), every half second. Ends early on stop or "Koble til nå".
 async fn wait_offline(
     d: Duration,
     stop: &AtomicBool,
     docs: &mut [Tracked],
     events: &Events,
     since: SystemTime,
+    retries: u64,
 ) {
     let until = tokio::time::Instant::now() + d;
     loop {
@@ -657,16 +677,20 @@ async fn wait_offline(
             );
         }
         let left = until.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() || stop.load(Ordering::SeqCst) {
+        if left.is_zero() || stop.load(Ordering::SeqCst) || events.retries() != retries {
             return;
         }
-        sleep_unless_stopped(left.min(Duration::from_millis(500)), stop).await;
+        sleep_unless_stopped(left.min(Duration::from_millis(500)), stop, events, retries).await;
     }
 }
 
-async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
+/// Sleeps `d`, waking early on stop or when "Koble til nå" moves `events`' retries on.
+async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool, events: &Events, retries: u64) {
     let until = tokio::time::Instant::now() + d;
-    while tokio::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
+    while tokio::time::Instant::now() < until
+        && !stop.load(Ordering::SeqCst)
+        && events.retries() == retries
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -768,6 +792,12 @@ impl SyncHandle {
             stop,
             thread,
         }
+    }
+
+    /// "Koble til nå": relays that are out of reach are tried at once, and their
+    /// backoff starts over.
+    pub fn reconnect_now(&self) {
+        self.events.retry_now();
     }
 
     /// Every event since the last call (never blocks).

@@ -448,6 +448,7 @@ impl SamspillApp {
                 self.apply_edit(&edit, true);
             }
             Command::Undo => self.undo(),
+            Command::ReconnectNow => self.state.sync.reconnect_now(),
             Command::Redo => self.redo(),
             Command::SaveProfile(draft) => {
                 let p = &mut self.state.device.profile;

@@ -220,6 +220,14 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             token: String::new(),
                         }));
                     }
+                    if matches!(status, SyncStatus::Offline { .. })
+                        && ui
+                            .button(format!("⟳ {}", tr(lang, "sync.reconnect")))
+                            .on_hover_text(tr(lang, "sync.reconnect-hint"))
+                            .clicked()
+                    {
+                        out.send(Command::ReconnectNow);
+                    }
                     status_ui(ui, lang, &status);
                     presence_ui(ui, state);
                 } else {

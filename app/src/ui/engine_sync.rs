@@ -187,4 +187,10 @@ impl SyncHook for EngineSync {
             h.set_editing(project, what);
         }
     }
+
+    fn reconnect_now(&mut self) {
+        if let Some(h) = &self.handle {
+            h.reconnect_now();
+        }
+    }
 }

@@ -57,6 +57,8 @@ pub struct ProjectRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Navigate(Screen),
+    /// "Koble til nå": try the relay at once.
+    ReconnectNow,
     Section(Section),
     OpenProject(DocumentId),
     CloseProject,

@@ -68,6 +68,8 @@ pub trait SyncHook {
     fn local_changes_saved(&mut self, project: &DocumentId);
     /// What this user is editing now (for presence), or `None`.
     fn set_editing(&mut self, project: &DocumentId, what: Option<String>);
+    /// "Koble til nå": try unreachable relays at once rather than after the backoff.
+    fn reconnect_now(&mut self) {}
 }
 
 /// No engine (tests of the UI alone): every project is local.
