@@ -111,7 +111,8 @@ pub trait Store: Send + Sync {
     /// Appends an entry; resolves to its sequence number once committed.
     fn append(&self, doc: DocumentId, origin: u64, blob: Vec<u8>) -> StoreFuture<u64>;
     /// Stores a snapshot covering `1..=covers` and drops those entries. A snapshot that
-    /// covers no more than the stored one is accepted and discarded.
+    /// covers less than the stored one is accepted and discarded; one that covers as
+    /// much replaces it.
     fn put_snapshot(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()>;
     /// Reads what a client holding `since` is missing: the snapshot if `since` is behind
     /// it, then entries, up to about `max_bytes` of blobs (always at least one item).
@@ -601,7 +602,9 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
                     covers,
                     head: head.head,
                 }),
-                Some(head) if covers <= head.snapshot_seq => Ok(()),
+                // Equal coverage replaces the stored one: a client re-making an older
+                // format's snapshot (protocol 1 did not bind `covers`) must be kept.
+                Some(head) if covers < head.snapshot_seq => Ok(()),
                 Some(_) => {
                     tx.execute(
                         "INSERT INTO snapshots (doc, covers, blob) VALUES (?1, ?2, ?3)

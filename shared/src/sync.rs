@@ -74,6 +74,11 @@ pub struct SyncState {
     pub last_seq: u64,
     /// The newest snapshot on the relay this client knows of (its `covers`).
     pub snapshot_seq: u64,
+    /// Whether that snapshot binds its `covers` (protocol 2). State saved before
+    /// version 2 says false: the relay's snapshot is then one newcomers refuse, and
+    /// this client makes a new one at the next chance.
+    #[serde(default)]
+    pub snapshot_bound: bool,
     /// The id the next push gets.
     pub next_push_id: u64,
     /// Document heads as of the last entry cut (hex change hashes).
@@ -392,6 +397,7 @@ impl DocSync {
                     };
                     self.advance();
                     self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
+                    self.state.snapshot_bound = true;
                     out.push(Output::SaveState);
                 }
             }
@@ -461,6 +467,7 @@ impl DocSync {
                 {
                     self.snapshot_in_flight = None;
                     self.state.snapshot_seq = self.state.snapshot_seq.max(covers);
+                    self.state.snapshot_bound = true;
                     out.push(Output::SaveState);
                 }
             }
@@ -705,8 +712,14 @@ impl DocSync {
         rng: &mut dyn Entropy,
         out: &mut Vec<Output>,
     ) {
-        // Only what is durable (in `save()`, nothing queued) may be covered.
-        let tail = self.state.last_seq.saturating_sub(self.state.snapshot_seq);
+        // Only what is durable (in `save()`, nothing queued) may be covered. A snapshot
+        // that does not bind its `covers` counts as none: newcomers cannot use it.
+        let covered = if self.state.snapshot_bound {
+            self.state.snapshot_seq
+        } else {
+            0
+        };
+        let tail = self.state.last_seq.saturating_sub(covered);
         if tail < self.config.compact_after || !self.ahead.is_empty() {
             return;
         }

@@ -960,10 +960,41 @@ fn a_peer_moving_to_another_field_is_reported_at_once() {
 }
 
 #[test]
+fn state_saved_before_version_2_makes_a_new_snapshot_at_once() {
+    // sync.json as protocol 1 wrote it: a snapshot at 500 that did not bind `covers`.
+    let old =
+        r#"{"last_seq":520,"snapshot_seq":500,"next_push_id":1,"shipped_heads":[],"unacked":[]}"#;
+    let state: SyncState = serde_json::from_str(old).unwrap();
+    assert!(!state.snapshot_bound);
+    let mut config = test_config();
+    config.compact_after = 500;
+    let keys = ProjectSecret::from_bytes([5; 32]).keys();
+    let mut sync = DocSync::new(keys, state, config);
+    let mut doc = AutoCommit::new();
+    let mut rng = SeededEntropy::new(3);
+    let mut out = sync.connected([0; 32], 0);
+    out.extend(sync.handle(
+        ServerFrame::Subscribed {
+            doc: ProjectSecret::from_bytes([5; 32]).keys().doc_id,
+            head: 520,
+        },
+        &mut doc,
+        0,
+    ));
+    out.extend(sync.tick(&mut doc, 1, &mut rng));
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Send(ClientFrame::Snapshot { covers: 520, .. }))),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn sync_state_round_trips_through_json() {
     let state = SyncState {
         last_seq: 7,
         snapshot_seq: 3,
+        snapshot_bound: true,
         next_push_id: 9,
         shipped_heads: vec!["00".repeat(32)],
         unacked: vec![Unacked {
