@@ -94,8 +94,19 @@ impl ConnLimiter {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A slot for a connection from `ip`, if the caps allow one more.
+    /// A slot for a connection from `ip`, if the caps allow one more. IPv6 addresses
+    /// count per /64 (one host usually has a whole /64 to pick from).
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Refused> {
+        let ip = match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                    IpAddr::V6(std::net::Ipv6Addr::from(bits))
+                }
+            },
+            v4 => v4,
+        };
         let mut open = self.open();
         if open.total >= self.max_total {
             return Err(Refused::Total);
@@ -203,14 +214,18 @@ pub(crate) async fn accept_loop(
                 );
                 tracker.spawn(serve);
             }
-            Err(why) => refuse(&tcp, why),
+            Err(why) => {
+                tracker.spawn(refuse(tcp, why));
+            }
         }
     }
 }
 
-/// Answers a refused connection with a short 503 (if the socket takes it at once) and
-/// closes it.
-fn refuse(tcp: &TcpStream, why: Refused) {
+/// Answers a refused connection with a short 503 and closes it. What the client already
+/// sent is read (briefly) first: closing a socket with unread bytes sends a reset, which
+/// can destroy the answer before the client reads it.
+async fn refuse(mut tcp: TcpStream, why: Refused) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     metrics::counter!(m::CONNECTIONS_REFUSED_TOTAL, "reason" => why.as_str()).increment(1);
     tracing::debug!(
         reason = why.as_str(),
@@ -219,6 +234,16 @@ fn refuse(tcp: &TcpStream, why: Refused) {
     let _ = tcp.try_write(
         b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 21\r\n\r\ntoo many connections\n",
     );
+    let _ = tcp.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Ok(n) = tcp.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn serve_connection(
@@ -247,7 +272,10 @@ async fn serve_connection(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        // Request headers are small; hyper's default buffer (~400 KiB) times 10,000
+        // connections would be 4 GiB during the header window.
+        .max_buf_size(16 * 1024);
     let connection = builder
         .serve_connection(TokioIo::new(tcp), service)
         .with_upgrades();

@@ -58,14 +58,15 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_subscribes_per_sec: u32,
 
-    /// Bytes queued for one connection (live entries, catch-up, parked entries) before
-    /// it counts as too slow and is disconnected; it catches up when it reconnects.
+    /// Bytes queued for one connection before it counts as too slow and is disconnected
+    /// (it catches up when it reconnects): half for catch-up, half for live and parked
+    /// entries; at least twice --max-frame-bytes.
     #[arg(long, env = "SAMSPILL_RELAY_SEND_BUFFER_BYTES", default_value_t = 16 << 20,
           value_parser = clap::value_parser!(u64).range(65_536..=(4 << 30)))]
     pub send_buffer_bytes: u64,
 
-    /// Seconds a write to one connection may take (or it waits for room in its send
-    /// buffer) before the connection counts as too slow.
+    /// Seconds a connection's socket may take no bytes at all, while something waits to
+    /// be written, before the connection counts as too slow.
     #[arg(long, env = "SAMSPILL_RELAY_WRITE_TIMEOUT_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub write_timeout_secs: u64,
@@ -204,6 +205,15 @@ impl Config {
 
     pub fn from_args(args: &Args) -> anyhow::Result<Self> {
         let max_frame_bytes = usize::try_from(args.max_frame_bytes)?;
+        // Half the send buffer is for catch-up, half for live entries: each must hold
+        // the largest frame.
+        if args.send_buffer_bytes < args.max_frame_bytes.saturating_mul(2) {
+            anyhow::bail!(
+                "--send-buffer-bytes ({}) must be at least twice --max-frame-bytes ({})",
+                args.send_buffer_bytes,
+                args.max_frame_bytes
+            );
+        }
         Ok(Self {
             listen: args.listen,
             data_dir: args.data.clone(),

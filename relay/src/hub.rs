@@ -82,14 +82,19 @@ pub(crate) type Room = OwnedSemaphorePermit;
 /// One connection, as the hub sees it.
 ///
 /// Its queue is unbounded in messages but bounded in bytes: every message first takes
-/// its size from `room` (a semaphore of `send_buffer_bytes` permits), and the writer
-/// gives it back once the bytes are on the socket. Live entries that find no room
-/// mark the client as too slow; the connection's own handler waits for room (catch-up),
-/// at most the write timeout.
+/// its size from a semaphore, and the writer gives it back once the bytes are on the
+/// socket. `send_buffer_bytes` is split in two halves, so neither side can starve the
+/// other: the connection's own handler (catch-up pages, acks, errors) waits for room in
+/// its half as long as the socket makes progress; live and parked entries take room in
+/// the other half, and finding none means the client is too slow.
 pub(crate) struct Conn {
     pub id: u64,
     tx: mpsc::UnboundedSender<Queued>,
-    room: Arc<Semaphore>,
+    /// The handler's half.
+    own_room: Arc<Semaphore>,
+    /// The live half (entries from others, presence).
+    live_room: Arc<Semaphore>,
+    /// Permits in each half.
     capacity: usize,
     /// Cancelled to drop the connection at once (too slow).
     pub kill: CancellationToken,
@@ -99,12 +104,13 @@ pub(crate) struct Conn {
 impl Conn {
     /// A connection whose queue holds at most `capacity` bytes, and its receiving end.
     pub fn new(id: u64, capacity: usize) -> (Self, mpsc::UnboundedReceiver<Queued>) {
-        let capacity = capacity.clamp(1, u32::MAX as usize);
+        let capacity = (capacity / 2).clamp(1, u32::MAX as usize);
         let (tx, rx) = mpsc::unbounded_channel();
         let conn = Self {
             id,
             tx,
-            room: Arc::new(Semaphore::new(capacity)),
+            own_room: Arc::new(Semaphore::new(capacity)),
+            live_room: Arc::new(Semaphore::new(capacity)),
             capacity,
             kill: CancellationToken::new(),
             kill_reason: OnceLock::new(),
@@ -118,19 +124,26 @@ impl Conn {
         u32::try_from(bytes.min(self.capacity)).unwrap_or(u32::MAX)
     }
 
-    /// Room for `bytes` if the buffer has it now.
+    /// Room for a live message of `bytes` if the live half has it now.
     pub fn try_room(&self, bytes: usize) -> Option<Room> {
-        Arc::clone(&self.room)
+        Arc::clone(&self.live_room)
             .try_acquire_many_owned(self.permits(bytes))
             .ok()
     }
 
-    /// Waits for room for `bytes`; `None` when the connection is being dropped.
+    /// Waits for room for one of the handler's messages of `bytes`; `None` when the
+    /// connection is being dropped.
     pub async fn room(&self, bytes: usize) -> Option<Room> {
-        Arc::clone(&self.room)
+        Arc::clone(&self.own_room)
             .acquire_many_owned(self.permits(bytes))
             .await
             .ok()
+    }
+
+    /// Whether anything is queued or being written.
+    pub fn has_queued(&self) -> bool {
+        self.own_room.available_permits() < self.capacity
+            || self.live_room.available_permits() < self.capacity
     }
 
     /// Puts a message whose room is already taken on the queue.
@@ -156,7 +169,8 @@ impl Conn {
         }
         self.kill.cancel();
         // Wake a handler waiting for room.
-        self.room.close();
+        self.own_room.close();
+        self.live_room.close();
     }
 
     pub fn kill_reason(&self) -> Option<(u16, &'static str)> {

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::store::{CommitListener, SqliteStore, Store, StoreError};
 use crate::tokens::Presented;
-use crate::upgrade::{self, Budget};
+use crate::upgrade::{self, Budget, Progress};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long shutdown waits for connections to finish their pending commits.
@@ -153,13 +153,17 @@ async fn sync(State(state): State<Arc<RelayState>>, mut request: Request) -> Res
         .max_message_size(Some(max.saturating_mul(2)))
         .max_frame_size(Some(max.saturating_mul(2)));
     let budget = Budget::new(limits.max_bytes_before_hello);
+    let progress = Progress::new();
     let response = upgrade.response();
     let tracker = state.tracker.clone();
     tracker.spawn(async move {
         // The slot stays taken while the websocket lives.
         let _held = held;
-        if let Some(socket) = upgrade.socket(config, budget.clone()).await {
-            crate::ws::run(state, socket, presented, budget).await;
+        if let Some(socket) = upgrade
+            .socket(config, budget.clone(), progress.clone())
+            .await
+        {
+            crate::ws::run(state, socket, presented, budget, progress).await;
         }
     });
     response

@@ -101,12 +101,18 @@ impl Upgrade {
     }
 
     /// Waits for the switch and wraps the connection; `None` if the client went away.
-    pub async fn socket(self, config: WebSocketConfig, budget: Budget) -> Option<Socket> {
+    pub async fn socket(
+        self,
+        config: WebSocketConfig,
+        budget: Budget,
+        progress: Progress,
+    ) -> Option<Socket> {
         match self.on_upgrade.await {
             Ok(upgraded) => {
                 let io = HelloBudget {
                     inner: TokioIo::new(upgraded),
                     budget,
+                    progress,
                 };
                 Some(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
             }
@@ -118,8 +124,37 @@ impl Upgrade {
     }
 }
 
-/// Bytes a connection may still send before it is greeted; shared between the socket
-/// wrapper that counts and the handler that lifts the limit after Hello.
+/// When the socket last took bytes from us: a peer that reads is alive even when it
+/// sends nothing (a long catch-up), and a write is stuck only when no bytes move.
+#[derive(Clone)]
+pub(crate) struct Progress {
+    started: std::time::Instant,
+    last_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            last_ms: Arc::default(),
+        }
+    }
+
+    /// Bytes moved (or a write is starting) now.
+    pub fn touch(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// How long since bytes last moved.
+    pub fn idle(&self) -> std::time::Duration {
+        let last = std::time::Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+}
+
+/// Bytes a connection may still send before its first verified subscribe; shared
+/// between the socket wrapper that counts and the handler that lifts the limit.
 #[derive(Clone)]
 pub(crate) struct Budget(Arc<AtomicUsize>);
 
@@ -152,11 +187,13 @@ impl Budget {
     }
 }
 
-/// A socket that fails its reads once more than the budget arrives before Hello, so an
-/// unauthenticated peer cannot make the relay buffer a whole large message.
+/// A socket that fails its reads once more than the budget arrives before the first
+/// verified subscribe, so a peer that holds no key cannot make the relay buffer a large
+/// message; it also records write progress.
 pub(crate) struct HelloBudget<S> {
     inner: S,
     budget: Budget,
+    progress: Progress,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for HelloBudget<S> {
@@ -186,7 +223,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloBudget<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result
+            && n > 0
+        {
+            self.progress.touch();
+        }
+        result
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -202,7 +245,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HelloBudget<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = result
+            && n > 0
+        {
+            self.progress.touch();
+        }
+        result
     }
 
     fn is_write_vectored(&self) -> bool {

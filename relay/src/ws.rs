@@ -38,7 +38,7 @@ use crate::metrics as m;
 use crate::server::RelayState;
 use crate::store::StoreError;
 use crate::tokens::Presented;
-use crate::upgrade::{Budget, Socket};
+use crate::upgrade::{Budget, Progress, Socket};
 
 /// Writes one connection may have waiting for commit before the relay stops reading
 /// from it.
@@ -114,7 +114,11 @@ struct Connection {
     bucket: Bucket,
     subscribe_bucket: Bucket,
     budget: Budget,
+    progress: Progress,
     greeted: bool,
+    /// A subscribe proof has verified: the peer holds a key. Until then the byte budget
+    /// and the deadline apply (Hello alone proves nothing).
+    verified: bool,
 }
 
 /// Serves one upgraded websocket until it closes.
@@ -123,6 +127,7 @@ pub(crate) async fn run(
     socket: Socket,
     presented: Presented,
     budget: Budget,
+    progress: Progress,
 ) {
     let id = state.next_connection_id();
     let limits = state.config().limits.clone();
@@ -134,6 +139,7 @@ pub(crate) async fn run(
         rx,
         Arc::clone(&conn),
         limits.write_timeout,
+        progress.clone(),
     ));
     metrics::gauge!(m::CONNECTIONS).increment(1.0);
     metrics::counter!(m::CONNECTIONS_TOTAL).increment(1);
@@ -150,7 +156,9 @@ pub(crate) async fn run(
         bucket: Bucket::new(limits.max_pushes_per_sec),
         subscribe_bucket: Bucket::new(limits.max_subscribes_per_sec),
         budget,
+        progress,
         greeted: false,
+        verified: false,
     };
     if let Err(e) = getrandom::fill(&mut challenge) {
         tracing::error!(error = %e, "no randomness for a challenge; closing the connection");
@@ -206,17 +214,26 @@ impl Connection {
     /// live); gives up if the connection is being dropped.
     async fn send(&mut self, msg: Outbound) -> Result<(), Gone> {
         let timeout = self.state.config().limits.write_timeout;
-        let room = tokio::select! {
-            biased;
-            () = self.conn.kill.cancelled() => return Err(Gone),
-            room = tokio::time::timeout(timeout, self.conn.room(msg.cost())) => match room {
-                Ok(Some(room)) => room,
-                Ok(None) => return Err(Gone),
-                Err(_) => {
-                    self.conn.too_slow();
-                    return Err(Gone);
+        let wait = self.conn.room(msg.cost());
+        tokio::pin!(wait);
+        let room = loop {
+            // Room frees up as the writer gets bytes onto the socket; a slow link is
+            // fine, a socket that takes nothing for the whole timeout is not.
+            let stalled_in = timeout.saturating_sub(self.progress.idle());
+            tokio::select! {
+                biased;
+                () = self.conn.kill.cancelled() => return Err(Gone),
+                room = &mut wait => match room {
+                    Some(room) => break room,
+                    None => return Err(Gone),
+                },
+                () = tokio::time::sleep(stalled_in.max(Duration::from_millis(50))) => {
+                    if self.progress.idle() >= timeout {
+                        self.conn.too_slow();
+                        return Err(Gone);
+                    }
                 }
-            },
+            }
         };
         self.conn.queue(msg, Some(room)).map_err(|()| Gone)
     }
@@ -249,14 +266,18 @@ impl Connection {
                 biased;
                 () = self.conn.kill.cancelled() => return,
                 () = shutdown.cancelled() => break,
-                () = &mut hello_deadline, if !self.greeted => {
-                    tracing::debug!(conn = self.conn.id, "no Hello in time; dropped");
+                () = &mut hello_deadline, if !self.verified => {
+                    tracing::debug!(conn = self.conn.id, "no Hello or subscribe in time; dropped");
                     metrics::counter!(m::ERRORS_TOTAL, "code" => "hello_timeout").increment(1);
-                    let _ = self.send(Outbound::Close(1008, "no Hello in time")).await;
+                    let reason = if self.greeted { "no subscribe in time" } else { "no Hello in time" };
+                    let _ = self.send(Outbound::Close(1008, reason)).await;
                     return;
                 }
                 _ = ping.tick() => {
-                    if heard.elapsed() >= every * 3 {
+                    // A peer that keeps taking our queued data is alive even if it says
+                    // nothing: its pong waits behind a long catch-up on a slow link.
+                    let draining = self.conn.has_queued() && self.progress.idle() < every * 3;
+                    if heard.elapsed() >= every * 3 && !draining {
                         tracing::debug!(conn = self.conn.id, "silent for three ping intervals; dropped");
                         let _ = self.send(Outbound::Close(1001, "no answer to pings")).await;
                         return;
@@ -372,6 +393,10 @@ impl Connection {
                     self.error(ErrorCode::RateLimited, Some(doc), None, message)
                         .await
                 } else if verify_subscribe(&doc, &self.challenge, &proof) {
+                    if !self.verified {
+                        self.verified = true;
+                        self.budget.lift();
+                    }
                     self.subscribe(doc, since, create).await
                 } else {
                     self.error(
@@ -400,7 +425,6 @@ impl Connection {
         match frame {
             ClientFrame::Hello { version } if *version == PROTOCOL_VERSION => {
                 self.greeted = true;
-                self.budget.lift();
                 true
             }
             ClientFrame::Hello { version } => {
@@ -680,6 +704,7 @@ async fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Queued>,
     conn: Arc<Conn>,
     write_timeout: Duration,
+    progress: Progress,
 ) {
     loop {
         let queued = tokio::select! {
@@ -745,15 +770,7 @@ async fn write_loop(
         };
         for message in frames {
             let len = message.len() as u64;
-            let sent = tokio::select! {
-                biased;
-                () = conn.kill.cancelled() => Written::Killed,
-                r = tokio::time::timeout(write_timeout, sink.send(message)) => match r {
-                    Ok(Ok(())) => Written::Done,
-                    Ok(Err(_)) => Written::Failed,
-                    Err(_) => Written::TimedOut,
-                },
-            };
+            let sent = write(&mut sink, message, &conn, write_timeout, &progress).await;
             match sent {
                 Written::Done => metrics::counter!(m::BYTES_SENT_TOTAL).increment(len),
                 Written::Failed => {
@@ -783,6 +800,33 @@ enum Written {
     Failed,
     TimedOut,
     Killed,
+}
+
+/// Writes one message; `TimedOut` only when the socket took no bytes for
+/// `write_timeout` (a large frame on a slow link is fine as long as it moves).
+async fn write(
+    sink: &mut SplitSink<Socket, Message>,
+    message: Message,
+    conn: &Conn,
+    write_timeout: Duration,
+    progress: &Progress,
+) -> Written {
+    progress.touch();
+    let send = sink.send(message);
+    tokio::pin!(send);
+    loop {
+        let stalled_in = write_timeout.saturating_sub(progress.idle());
+        tokio::select! {
+            biased;
+            () = conn.kill.cancelled() => return Written::Killed,
+            r = &mut send => return if r.is_ok() { Written::Done } else { Written::Failed },
+            () = tokio::time::sleep(stalled_in.max(Duration::from_millis(50))) => {
+                if progress.idle() >= write_timeout {
+                    return Written::TimedOut;
+                }
+            }
+        }
+    }
 }
 
 async fn close(sink: &mut SplitSink<Socket, Message>, code: u16, reason: &'static str) {

@@ -319,8 +319,18 @@ impl DocSync {
     /// In sync, and no compaction due or waiting for its acknowledgement: nothing left
     /// to do for now.
     pub fn is_settled(&self) -> bool {
-        let tail = self.state.last_seq.saturating_sub(self.state.snapshot_seq);
+        let tail = self.state.last_seq.saturating_sub(self.covered());
         self.is_in_sync() && self.snapshot_in_flight.is_none() && tail < self.config.compact_after
+    }
+
+    /// What the relay's snapshot covers, as far as compaction is concerned: one that
+    /// does not bind its `covers` counts as none (newcomers cannot use it).
+    fn covered(&self) -> u64 {
+        if self.state.snapshot_bound {
+            self.state.snapshot_seq
+        } else {
+            0
+        }
     }
 
     /// A connection is up and the relay's hello carried `challenge`: subscribe.
@@ -712,14 +722,8 @@ impl DocSync {
         rng: &mut dyn Entropy,
         out: &mut Vec<Output>,
     ) {
-        // Only what is durable (in `save()`, nothing queued) may be covered. A snapshot
-        // that does not bind its `covers` counts as none: newcomers cannot use it.
-        let covered = if self.state.snapshot_bound {
-            self.state.snapshot_seq
-        } else {
-            0
-        };
-        let tail = self.state.last_seq.saturating_sub(covered);
+        // Only what is durable (in `save()`, nothing queued) may be covered.
+        let tail = self.state.last_seq.saturating_sub(self.covered());
         if tail < self.config.compact_after || !self.ahead.is_empty() {
             return;
         }

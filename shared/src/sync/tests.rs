@@ -981,6 +981,8 @@ fn state_saved_before_version_2_makes_a_new_snapshot_at_once() {
         &mut doc,
         0,
     ));
+    // `samspill sync` waits for this: not settled until the new snapshot is made.
+    assert!(!sync.is_settled());
     out.extend(sync.tick(&mut doc, 1, &mut rng));
     assert!(
         out.iter()

@@ -351,6 +351,9 @@ fn start_relay(bin: &Path, data: &Path, listen: &str) -> Result<(Child, SocketAd
             "100000",
             "--max-connections-per-ip",
             "0",
+            // idle-memory holds connections that have only said Hello.
+            "--hello-secs",
+            "3600",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
