@@ -1,7 +1,8 @@
 //! Fan-out: who is subscribed to which document, and handing them new entries.
 //!
-//! The hub holds, per document, only its set of subscribers: no contents, no log. Each
-//! subscription is in one of three modes:
+//! The hub holds, per document, its set of subscribers and the entries forwarded but not
+//! yet durable (early forwarding; dropped at the commit): no log. Each subscription is
+//! in one of three modes:
 //!
 //! - **catching up**: the connection is still sending the log from the store; live
 //!   entries for it are parked, taking room in the connection's send buffer;
@@ -40,8 +41,9 @@ pub(crate) enum Outbound {
         seq: u64,
         frame: Bytes,
     },
-    /// An ephemeral frame; sent only if the subscription is live.
-    Ephemeral {
+    /// A presence or `Durable` frame; sent only if the subscription is live (a
+    /// catching-up one learns the same from its `Subscribed`).
+    IfLive {
         sub: Arc<Subscription>,
         frame: Bytes,
     },
@@ -62,7 +64,7 @@ impl Outbound {
     pub(crate) fn cost(&self) -> usize {
         match self {
             Self::Frame(bytes) => bytes.len(),
-            Self::Live { frame, .. } | Self::Ephemeral { frame, .. } => frame.len(),
+            Self::Live { frame, .. } | Self::IfLive { frame, .. } => frame.len(),
             Self::CatchUpDone { subscribed, .. } => subscribed.len(),
             Self::Close(..) | Self::Ping => 0,
         }
@@ -173,6 +175,23 @@ impl Conn {
         self.live_room.close();
     }
 
+    /// Disconnects a client that received entries the relay then rolled back.
+    pub fn must_resubscribe(&self) {
+        if self
+            .kill_reason
+            .set((
+                close_code::RESUBSCRIBE,
+                "entries were rolled back: resubscribe from what is durable",
+            ))
+            .is_ok()
+        {
+            tracing::info!(conn = self.id, "disconnecting a client after a rollback");
+        }
+        self.kill.cancel();
+        self.own_room.close();
+        self.live_room.close();
+    }
+
     pub fn kill_reason(&self) -> Option<(u16, &'static str)> {
         self.kill_reason.get().copied()
     }
@@ -244,14 +263,14 @@ impl Subscription {
         }
     }
 
-    /// Presence is best effort: with no room in the buffer it is dropped, not a reason
-    /// to disconnect.
-    fn offer_ephemeral(self: &Arc<Self>, frame: &Bytes) {
+    /// Presence and `Durable` are best effort: with no room in the buffer they are
+    /// dropped, not a reason to disconnect (a later `Durable` says as much).
+    fn offer_if_live(self: &Arc<Self>, frame: &Bytes) {
         if matches!(*self.mode(), Mode::Live { .. })
             && let Some(room) = self.conn.try_room(frame.len())
         {
             let _ = self.conn.queue(
-                Outbound::Ephemeral {
+                Outbound::IfLive {
                     sub: Arc::clone(self),
                     frame: frame.clone(),
                 },
@@ -265,10 +284,19 @@ impl Subscription {
     }
 }
 
+/// One document as the hub sees it.
+#[derive(Default)]
+struct DocSubs {
+    subs: Vec<Arc<Subscription>>,
+    /// Entries forwarded and not yet durable: `(seq, origin, frame)`. A subscriber that
+    /// registers now may read the store before their commit, so it gets these parked.
+    inflight: Vec<(u64, u64, Bytes)>,
+}
+
 /// Subscribers per document.
 #[derive(Default)]
 pub struct Hub {
-    docs: Mutex<HashMap<DocumentId, Vec<Arc<Subscription>>>>,
+    docs: Mutex<HashMap<DocumentId, DocSubs>>,
 }
 
 impl Hub {
@@ -276,7 +304,7 @@ impl Hub {
         Self::default()
     }
 
-    fn docs(&self) -> MutexGuard<'_, HashMap<DocumentId, Vec<Arc<Subscription>>>> {
+    fn docs(&self) -> MutexGuard<'_, HashMap<DocumentId, DocSubs>> {
         // Every change under this lock is a single push/retain/remove; a panic elsewhere
         // cannot leave the map inconsistent.
         self.docs
@@ -285,24 +313,45 @@ impl Hub {
     }
 
     fn subscribers(&self, doc: &DocumentId) -> Vec<Arc<Subscription>> {
-        self.docs().get(doc).cloned().unwrap_or_default()
+        self.docs()
+            .get(doc)
+            .map(|d| d.subs.clone())
+            .unwrap_or_default()
     }
 
-    pub(crate) fn add(&self, sub: Arc<Subscription>) {
-        self.docs().entry(sub.doc).or_default().push(sub);
+    /// Registers a subscription (catching up), with the document's in-flight entries
+    /// parked for it, replacing `old` (the same connection's earlier subscription) in
+    /// the same step.
+    pub(crate) fn add(&self, sub: Arc<Subscription>, old: Option<&Arc<Subscription>>) {
+        let mut docs = self.docs();
+        let d = docs.entry(sub.doc).or_default();
+        if let Some(old) = old {
+            old.close();
+            let before = d.subs.len();
+            d.subs.retain(|s| !Arc::ptr_eq(s, old));
+            if d.subs.len() < before {
+                metrics::gauge!(m::SUBSCRIPTIONS).decrement(1.0);
+            }
+        }
+        for (seq, origin, frame) in &d.inflight {
+            if *origin != sub.conn.id {
+                sub.offer_live(*seq, frame);
+            }
+        }
+        d.subs.push(sub);
         metrics::gauge!(m::SUBSCRIPTIONS).increment(1.0);
     }
 
     pub(crate) fn remove(&self, sub: &Arc<Subscription>) {
         sub.close();
         let mut docs = self.docs();
-        if let Some(subs) = docs.get_mut(&sub.doc) {
-            let before = subs.len();
-            subs.retain(|s| !Arc::ptr_eq(s, sub));
-            if subs.len() < before {
+        if let Some(d) = docs.get_mut(&sub.doc) {
+            let before = d.subs.len();
+            d.subs.retain(|s| !Arc::ptr_eq(s, sub));
+            if d.subs.len() < before {
                 metrics::gauge!(m::SUBSCRIPTIONS).decrement(1.0);
             }
-            if subs.is_empty() {
+            if d.subs.is_empty() && d.inflight.is_empty() {
                 docs.remove(&sub.doc);
             }
         }
@@ -312,38 +361,86 @@ impl Hub {
     pub(crate) fn ephemeral(&self, doc: &DocumentId, from: u64, frame: &Bytes) {
         for sub in self.subscribers(doc) {
             if sub.conn.id != from {
-                sub.offer_ephemeral(frame);
+                sub.offer_if_live(frame);
             }
         }
     }
 
     /// How many connections are subscribed to `doc` (for tests and diagnostics).
     pub fn subscriber_count(&self, doc: &DocumentId) -> usize {
-        self.docs().get(doc).map_or(0, Vec::len)
+        self.docs().get(doc).map_or(0, |d| d.subs.len())
     }
 
-    /// Documents with at least one subscriber (for tests and diagnostics).
+    /// Documents with subscribers or entries in flight (for tests and diagnostics).
     pub fn active_documents(&self) -> usize {
         self.docs().len()
     }
 }
 
 impl CommitListener for Hub {
-    fn committed(&self, entries: &[Committed<'_>]) {
+    fn sequenced(&self, entries: &[Committed<'_>]) {
         for entry in entries {
-            let subs = self.subscribers(&entry.doc);
-            if subs.iter().all(|s| s.conn.id == entry.origin) {
-                continue;
-            }
             let frame = Bytes::from(encode_server(&ServerFrame::Entry {
                 doc: entry.doc,
                 seq: entry.seq,
                 blob: entry.blob.to_vec(),
             }));
+            // Kept (and the subscribers read) under the lock, so one registering now
+            // either gets it parked from `inflight` or is in `subs`.
+            let subs = {
+                let mut docs = self.docs();
+                let d = docs.entry(entry.doc).or_default();
+                d.inflight.push((entry.seq, entry.origin, frame.clone()));
+                d.subs.clone()
+            };
             for sub in subs {
                 if sub.conn.id != entry.origin {
                     sub.offer_live(entry.seq, &frame);
                 }
+            }
+        }
+    }
+
+    fn durable(&self, docs: &[(DocumentId, u64)]) {
+        for &(doc, upto) in docs {
+            let subs = {
+                let mut all = self.docs();
+                let Some(d) = all.get_mut(&doc) else { continue };
+                d.inflight.retain(|(seq, _, _)| *seq > upto);
+                let subs = d.subs.clone();
+                if d.subs.is_empty() && d.inflight.is_empty() {
+                    all.remove(&doc);
+                }
+                subs
+            };
+            if subs.is_empty() {
+                continue;
+            }
+            // True at any point of the stream, so it goes to catching-up subscriptions
+            // too (with no room it is dropped: a later one says as much).
+            let frame = Bytes::from(encode_server(&ServerFrame::Durable { doc, upto }));
+            for sub in subs {
+                if let Some(room) = sub.conn.try_room(frame.len()) {
+                    let _ = sub.conn.queue(Outbound::Frame(frame.clone()), Some(room));
+                }
+            }
+        }
+    }
+
+    fn rolled_back(&self, docs: &[DocumentId]) {
+        for doc in docs {
+            let subs = {
+                let mut all = self.docs();
+                let Some(d) = all.get_mut(doc) else { continue };
+                d.inflight.clear();
+                let subs = d.subs.clone();
+                if d.subs.is_empty() {
+                    all.remove(doc);
+                }
+                subs
+            };
+            for sub in subs {
+                sub.conn.must_resubscribe();
             }
         }
     }

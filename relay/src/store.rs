@@ -11,9 +11,11 @@
 //! - reads run on tokio's blocking pool with a small pool of read-only connections, so
 //!   the async runtime never waits on the disk.
 //!
-//! The writer thread also tells the [`CommitListener`] (the fan-out hub) about committed
-//! entries, in commit order and before their pushes are acknowledged: that one ordered
-//! call site is what keeps live entries in sequence for every subscriber.
+//! The writer thread also tells the [`CommitListener`] (the fan-out hub) about each
+//! batch's entries as soon as they are numbered, before the commit's fsync (early
+//! forwarding), then that they are durable (or rolled back), before their pushes are
+//! acknowledged: that one ordered call site keeps live entries in sequence for every
+//! subscriber.
 
 use std::future::Future;
 use std::path::Path;
@@ -83,7 +85,7 @@ impl Page {
     }
 }
 
-/// An entry that has just been committed.
+/// An entry that has its sequence number, in a batch about to commit.
 #[derive(Debug, Clone, Copy)]
 pub struct Committed<'a> {
     pub doc: DocumentId,
@@ -93,16 +95,24 @@ pub struct Committed<'a> {
     pub blob: &'a [u8],
 }
 
-/// Told about committed entries, in commit order, before their pushes resolve.
-/// Called on the writer thread: it must not block.
+/// Told about entries as they are numbered, and then whether their batch became
+/// durable (early forwarding: see docs/protocol.md). Called on the writer thread, in
+/// commit order; it must not block.
 pub trait CommitListener: Send + Sync {
-    fn committed(&self, entries: &[Committed<'_>]);
+    /// Entries numbered in a batch whose commit (the fsync) is under way; forward them.
+    fn sequenced(&self, entries: &[Committed<'_>]);
+    /// The batch committed: each document's entries up to `upto` are durable.
+    fn durable(&self, docs: &[(DocumentId, u64)]);
+    /// The batch rolled back: the numbers given out for these documents will be given
+    /// out again, so whoever got them must resubscribe from what is durable.
+    fn rolled_back(&self, docs: &[DocumentId]);
 }
 
 /// Durable storage of documents' encrypted logs and snapshots, and of token hashes.
 ///
-/// Writes resolve only once durable. Implementations call their [`CommitListener`] for
-/// every committed entry, in commit order, before resolving the append.
+/// Writes resolve only once durable. Implementations tell their [`CommitListener`] about
+/// every numbered entry, in commit order, before the commit's fsync, and then that it
+/// is durable (or rolled back), before resolving the append.
 pub trait Store: Send + Sync {
     /// The document's head, or `None` when the relay does not have it.
     fn head(&self, doc: DocumentId) -> StoreFuture<Option<DocHead>>;
@@ -511,11 +521,24 @@ fn writer_loop(
 fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, listener: &dyn CommitListener) {
     let started = Instant::now();
     let ops = batch.len();
+    let mut forwarded: Vec<(DocumentId, u64)> = Vec::new();
     let result = (|| -> Result<Vec<Outcome>, StoreError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for op in &batch {
             outcomes.push(apply(&tx, op)?);
+        }
+        // Early forwarding: the entries have their numbers; subscribers get them now,
+        // while the commit below waits for the disk.
+        let numbered = sequenced(&batch, &outcomes);
+        if !numbered.is_empty() {
+            for e in &numbered {
+                match forwarded.iter_mut().find(|(doc, _)| *doc == e.doc) {
+                    Some((_, upto)) => *upto = (*upto).max(e.seq),
+                    None => forwarded.push((e.doc, e.seq)),
+                }
+            }
+            listener.sequenced(&numbered);
         }
         tx.commit()?;
         Ok(outcomes)
@@ -524,9 +547,13 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, listener: &dyn Commi
         Ok(outcomes) => outcomes,
         Err(e) => {
             // The transaction rolled back: nothing in this batch is stored, and every
-            // waiter hears so (and no entry is fanned out).
+            // waiter hears so; subscribers that got its entries start over.
             tracing::error!(error = %e, ops, "commit failed; the batch was rolled back");
             metrics::counter!(m::COMMIT_FAILURES).increment(1);
+            if !forwarded.is_empty() {
+                let docs: Vec<DocumentId> = forwarded.iter().map(|(doc, _)| *doc).collect();
+                listener.rolled_back(&docs);
+            }
             for op in batch {
                 op.fail(e.clone());
             }
@@ -535,9 +562,19 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, listener: &dyn Commi
     };
     metrics::histogram!(m::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
     metrics::histogram!(m::COMMIT_BATCH_OPS).record(ops as f64);
-    let committed: Vec<Committed<'_>> = batch
+    if !forwarded.is_empty() {
+        listener.durable(&forwarded);
+    }
+    for (op, outcome) in batch.into_iter().zip(outcomes) {
+        op.answer(outcome);
+    }
+}
+
+/// The batch's appended entries with their numbers, in order.
+fn sequenced<'a>(batch: &'a [WriteOp], outcomes: &[Outcome]) -> Vec<Committed<'a>> {
+    batch
         .iter()
-        .zip(&outcomes)
+        .zip(outcomes)
         .filter_map(|pair| match pair {
             (
                 WriteOp::Append {
@@ -552,14 +589,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, listener: &dyn Commi
             }),
             _ => None,
         })
-        .collect();
-    if !committed.is_empty() {
-        listener.committed(&committed);
-    }
-    drop(committed);
-    for (op, outcome) in batch.into_iter().zip(outcomes) {
-        op.answer(outcome);
-    }
+        .collect()
 }
 
 /// Applies one op. Refusals (unknown document, bad snapshot) write nothing and come back

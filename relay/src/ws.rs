@@ -504,11 +504,11 @@ impl Connection {
 
         // Register first, then read: an entry committed meanwhile is either in what we
         // read or parked for us (or both; the writer skips what it already sent).
-        if let Some(old) = self.subs.remove(&doc) {
-            self.state.hub().remove(&old);
-        }
+        // A resubscribe replaces the old subscription in one step, so a rollback can
+        // never fall between them (and miss this connection).
+        let old = self.subs.remove(&doc);
         let sub = Arc::new(Subscription::new(doc, Arc::clone(&self.conn)));
-        self.state.hub().add(Arc::clone(&sub));
+        self.state.hub().add(Arc::clone(&sub), old.as_ref());
         self.subs.insert(doc, Arc::clone(&sub));
 
         let mut cursor = since;
@@ -729,7 +729,7 @@ async fn write_loop(
                     _ => Vec::new(),
                 }
             }
-            Outbound::Ephemeral { sub, frame } => {
+            Outbound::IfLive { sub, frame } => {
                 if matches!(*sub.mode(), Mode::Live { .. }) {
                     vec![Message::Binary(frame)]
                 } else {

@@ -133,6 +133,7 @@ async fn wrong_version_and_missing_hello_close_with_a_reason() {
     let mut client = Client {
         ws,
         challenge: [0; 32],
+        durable: 0,
     };
     assert!(matches!(client.recv().await, ServerFrame::Hello { .. }));
     let message = expect_error(client.recv().await, ErrorCode::UnsupportedVersion);
@@ -146,6 +147,7 @@ async fn wrong_version_and_missing_hello_close_with_a_reason() {
     let mut client = Client {
         ws,
         challenge: [0; 32],
+        durable: 0,
     };
     client
         .send(&ClientFrame::Push {

@@ -154,6 +154,7 @@ async fn a_text_frame_before_hello_closes_with_1002() {
     let mut client = Client {
         ws,
         challenge: [0; 32],
+        durable: 0,
     };
     // The relay's Hello, the BadFrame error, then the close.
     let mut saw_error = false;

@@ -23,6 +23,8 @@ async fn two_clients_receive_each_others_entries_in_order() {
     assert_eq!(alice.push(&project, 2, "a2").await, 2);
     assert_eq!(bob.entry(&project).await, (1, "a1".to_owned()));
     assert_eq!(bob.entry(&project).await, (2, "a2".to_owned()));
+    // Entries are forwarded before their commit; each batch's commit is announced.
+    bob.durable_at_least(2).await;
     assert_eq!(bob.push(&project, 1, "b1").await, 3);
     assert_eq!(alice.entry(&project).await, (3, "b1".to_owned()));
 

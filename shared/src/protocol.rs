@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::crypto::{DocumentId, Signature64};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The relay's default limit on one frame, in bytes (a snapshot is the largest frame).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -36,6 +36,9 @@ pub mod close_code {
     pub const TOO_SLOW: u16 = 4001;
     /// The client's first frame was not a `Hello` of a version the relay speaks.
     pub const UNSUPPORTED_VERSION: u16 = 4002;
+    /// The relay rolled back entries it had already forwarded (a failed commit): their
+    /// numbers will be given out again. Reconnect and subscribe from what is durable.
+    pub const RESUBSCRIBE: u16 = 4003;
 }
 
 /// A frame from a client to the relay.
@@ -130,6 +133,11 @@ pub enum ServerFrame {
         /// For people: what went wrong and what to do. Never contains blob contents.
         message: String,
     },
+    /// Every entry of `doc` up to `upto` is durably stored. Entries are forwarded
+    /// before they are durable (early forwarding); a client persists and resubscribes
+    /// only from what is durable, so a number reused after a relay crash is fetched
+    /// again, never skipped.
+    Durable { doc: DocumentId, upto: u64 },
 }
 
 /// What kind of mistake an `Error` frame reports.
@@ -221,7 +229,7 @@ impl ProtocolError {
 }
 
 const CLIENT_FRAME_TYPES: u64 = 6;
-const SERVER_FRAME_TYPES: u64 = 8;
+const SERVER_FRAME_TYPES: u64 = 9;
 
 pub fn encode_client(frame: &ClientFrame) -> Vec<u8> {
     encode(frame)
@@ -367,6 +375,10 @@ mod tests {
                 id: Some(3),
                 message: "slow down".to_owned(),
             },
+            ServerFrame::Durable {
+                doc: doc(),
+                upto: 6,
+            },
         ]
     }
 
@@ -395,12 +407,12 @@ mod tests {
     /// Pins the bytes of the hellos, which every future version must still read.
     #[test]
     fn known_answer_hello_bytes() {
-        assert_eq!(encode_client(&ClientFrame::Hello { version: 2 }), [0, 2]);
+        assert_eq!(encode_client(&ClientFrame::Hello { version: 3 }), [0, 3]);
         let server = encode_server(&ServerFrame::Hello {
-            version: 2,
+            version: 3,
             challenge: [0xab; 32],
         });
-        assert_eq!(&server[..2], &[0, 2]);
+        assert_eq!(&server[..2], &[0, 3]);
         assert_eq!(&server[2..], &[0xab; 32]);
         // A push: tag 3, 32-byte id, varint id, varint length, blob bytes.
         let push = encode_client(&ClientFrame::Push {
@@ -458,8 +470,8 @@ mod tests {
             Err(ProtocolError::UnknownFrameType(6))
         );
         assert_eq!(
-            decode_server(&[8, 0], 100),
-            Err(ProtocolError::UnknownFrameType(8))
+            decode_server(&[9, 0], 100),
+            Err(ProtocolError::UnknownFrameType(9))
         );
         assert_eq!(
             decode_client(&[0xff; 8], 100).unwrap_err().code(),

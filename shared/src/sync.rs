@@ -211,6 +211,11 @@ pub struct DocSync {
     held: u64,
     /// Sequence numbers above `held` already held.
     ahead: BTreeSet<u64>,
+    /// Every entry up to this one is durable on the relay (its `Durable`, `Ack`s,
+    /// `Subscribed` heads). Entries arrive before they are durable; what is saved and
+    /// what a resubscribe asks from never goes past this, so a number the relay reuses
+    /// after a crash is fetched again.
+    durable: u64,
     /// The highest sequence number the relay has shown on this connection (in
     /// `Subscribed`, entries and acks).
     relay_head: u64,
@@ -251,6 +256,7 @@ impl DocSync {
             keys,
             config,
             held: state.last_seq,
+            durable: state.last_seq,
             state,
             phase: Phase::Offline,
             challenge: None,
@@ -350,6 +356,10 @@ impl DocSync {
     }
 
     fn reset_connection(&mut self) {
+        // What was applied but never durable may be numbered differently by the relay
+        // now: hold only what is durable, and fetch the rest again (Automerge ignores
+        // the changes it has).
+        self.held = self.held.min(self.durable);
         self.ahead.clear();
         self.gap_since = None;
         self.sent_at.clear();
@@ -369,7 +379,7 @@ impl DocSync {
         let challenge = self.challenge.unwrap_or([0; CHALLENGE_LEN]);
         Output::Send(ClientFrame::Subscribe {
             doc: self.keys.doc_id,
-            since: self.held,
+            since: self.held.min(self.durable),
             create: self.create,
             proof: crypto::sign_subscribe(&self.keys, &challenge),
         })
@@ -399,6 +409,8 @@ impl DocSync {
                 // the entries in between.
                 if seq > self.held && self.apply_blob(doc, BlobKind::Snapshot, seq, &blob, &mut out)
                 {
+                    // A stored snapshot is durable.
+                    self.durable = self.durable.max(seq);
                     self.relay_head = self.relay_head.max(seq);
                     self.held = seq;
                     self.ahead = match seq.checked_add(1) {
@@ -426,18 +438,22 @@ impl DocSync {
                 if self.phase != Phase::CatchingUp {
                     return out;
                 }
-                if head < self.held && (self.subscribes > 1 || self.relay_head > head) {
+                // What we hold durably: entries past it may be in flight on the relay,
+                // and a head below them is current, not stale.
+                let ours = self.held.min(self.durable);
+                if head < ours && (self.subscribes > 1 || self.relay_head > head) {
                     // The answer to an earlier subscribe on this connection, overtaken by
                     // what we have seen since: wait for the current one (or the retry).
                     return out;
                 }
-                if head < self.held {
+                if head < ours {
                     // The relay lost entries we hold: push the whole document again.
                     out.push(Output::Notice(Notice::RelayBehind {
                         relay_head: head,
-                        ours: self.held,
+                        ours,
                     }));
                     self.held = head;
+                    self.durable = head;
                     self.state.last_seq = head;
                     self.ahead.clear();
                     self.state.shipped_heads.clear();
@@ -445,6 +461,8 @@ impl DocSync {
                     self.batch_since.get_or_insert(now);
                     out.push(Output::SaveState);
                 }
+                // Catch-up is read from what is committed.
+                self.durable = self.durable.max(head);
                 self.relay_head = self.relay_head.max(head);
                 self.phase = Phase::Live;
                 self.create = false;
@@ -455,6 +473,8 @@ impl DocSync {
                 }
             }
             ServerFrame::Ack { id, seq, .. } => {
+                // Acks are sent once durable.
+                self.durable = self.durable.max(seq);
                 self.sent_at.remove(&id);
                 let before = self.state.unacked.len();
                 self.state.unacked.retain(|u| u.id != id);
@@ -481,13 +501,16 @@ impl DocSync {
                     out.push(Output::SaveState);
                 }
             }
+            ServerFrame::Durable { upto, .. } => self.durable = self.durable.max(upto),
             ServerFrame::Ephemeral { blob, .. } => self.presence_in(&blob, now, &mut out),
             ServerFrame::Error {
                 code, id, message, ..
             } => self.error_in(code, id, message, now, &mut out),
         }
-        if self.held != self.state.last_seq && doc.get_missing_deps(&[]).is_empty() {
-            self.state.last_seq = self.held;
+        // Saved only as far as it is both held and durable.
+        let saved = self.held.min(self.durable);
+        if saved != self.state.last_seq && doc.get_missing_deps(&[]).is_empty() {
+            self.state.last_seq = saved;
             out.push(Output::SaveState);
         }
         self.sync_notice(&mut out);

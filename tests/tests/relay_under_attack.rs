@@ -208,7 +208,10 @@ impl Raw {
         loop {
             match tokio::time::timeout(Duration::from_secs(60), self.ws.next()).await {
                 Ok(Some(Ok(Message::Binary(bytes)))) => {
-                    return decode_server(&bytes, 64 << 20).unwrap();
+                    match decode_server(&bytes, 64 << 20).unwrap() {
+                        ServerFrame::Durable { .. } => {}
+                        frame => return frame,
+                    }
                 }
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
                 other => panic!("connection ended: {other:?}"),

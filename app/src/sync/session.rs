@@ -324,7 +324,8 @@ fn frame_doc(frame: &ServerFrame) -> Option<DocumentId> {
         | ServerFrame::Subscribed { doc, .. }
         | ServerFrame::Ack { doc, .. }
         | ServerFrame::SnapshotAck { doc, .. }
-        | ServerFrame::Ephemeral { doc, .. } => Some(*doc),
+        | ServerFrame::Ephemeral { doc, .. }
+        | ServerFrame::Durable { doc, .. } => Some(*doc),
         ServerFrame::Error { doc, .. } => *doc,
     }
 }

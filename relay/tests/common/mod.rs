@@ -87,6 +87,8 @@ pub enum Received {
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub challenge: [u8; 32],
+    /// The highest `Durable { upto }` seen (those frames are not returned by `next`).
+    pub durable: u64,
 }
 
 impl Client {
@@ -107,6 +109,7 @@ impl Client {
         let mut client = Self {
             ws,
             challenge: [0; 32],
+            durable: 0,
         };
         match client.recv().await {
             ServerFrame::Hello { version, challenge } => {
@@ -148,7 +151,14 @@ impl Client {
                 .expect("the relay did not answer in time");
             match msg {
                 Some(Ok(Message::Binary(bytes))) => {
-                    return Received::Frame(decode_server(&bytes, 64 << 20).unwrap());
+                    let frame = decode_server(&bytes, 64 << 20).unwrap();
+                    // Durability watermarks follow every forwarded batch; the tests that
+                    // look at them use `next_durable`.
+                    if let ServerFrame::Durable { upto, .. } = frame {
+                        self.durable = self.durable.max(upto);
+                        continue;
+                    }
+                    return Received::Frame(frame);
                 }
                 Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -231,6 +241,25 @@ impl Client {
 
     /// Receives the next frame, which must be an entry of `keys`' document; returns
     /// (seq, plaintext).
+    /// Reads `Durable` frames until one says at least `upto` (any other frame fails).
+    pub async fn durable_at_least(&mut self, upto: u64) {
+        while self.durable < upto {
+            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("no Durable in time");
+            match msg {
+                Some(Ok(Message::Binary(bytes))) => {
+                    match decode_server(&bytes, 64 << 20).unwrap() {
+                        ServerFrame::Durable { upto, .. } => self.durable = self.durable.max(upto),
+                        other => panic!("expected Durable, got {other:?}"),
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("expected Durable, got {other:?}"),
+            }
+        }
+    }
+
     pub async fn entry(&mut self, keys: &ProjectKeys) -> (u64, String) {
         match self.recv().await {
             ServerFrame::Entry { doc, seq, blob } if doc == keys.doc_id => {

@@ -19,11 +19,16 @@ use crate::protocol::PROTOCOL_VERSION;
 struct RelayDoc {
     entries: BTreeMap<u64, Vec<u8>>,
     head: u64,
+    /// Entries up to here are committed; those after it are forwarded but may still be
+    /// lost (early forwarding).
+    durable: u64,
     snapshot: Option<(u64, Vec<u8>)>,
 }
 
 /// What the relay does, without storage or sockets: an ordered log per document, a
-/// snapshot that replaces the entries it covers, forwarding to other subscribers.
+/// snapshot that replaces the entries it covers, forwarding to other subscribers before
+/// the entry is durable, acks and `Durable` once it is ([`RelayModel::commit`]), and a
+/// crash that loses what was not ([`RelayModel::crash`]).
 type Tamper = fn(u64, Vec<u8>) -> Vec<u8>;
 
 #[derive(Default)]
@@ -32,6 +37,8 @@ struct RelayModel {
     subs: BTreeSet<(u64, DocumentId)>,
     /// Rewrites a blob before it is stored (to model a tampering relay).
     tamper: Option<Tamper>,
+    /// Acks waiting for their entries' commit.
+    pending_acks: Vec<(u64, ServerFrame)>,
 }
 
 fn challenge(conn: u64) -> [u8; 32] {
@@ -50,6 +57,37 @@ impl RelayModel {
 
     fn close(&mut self, conn: u64) {
         self.subs.retain(|(c, _)| *c != conn);
+    }
+
+    /// The group commit: what was forwarded is durable; acks and `Durable` go out.
+    fn commit(&mut self) -> Vec<(u64, ServerFrame)> {
+        let mut out = std::mem::take(&mut self.pending_acks);
+        for (doc, d) in &mut self.docs {
+            if d.head > d.durable {
+                d.durable = d.head;
+                for (conn, _) in self.subs.iter().filter(|(_, x)| x == doc) {
+                    out.push((
+                        *conn,
+                        ServerFrame::Durable {
+                            doc: *doc,
+                            upto: d.head,
+                        },
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Killed before the commit: entries not yet durable are gone (their numbers will
+    /// be given out again), every connection is dropped.
+    fn crash(&mut self) {
+        for d in self.docs.values_mut() {
+            d.entries.retain(|seq, _| *seq <= d.durable);
+            d.head = d.durable;
+        }
+        self.pending_acks.clear();
+        self.subs.clear();
     }
 
     fn error(code: ErrorCode, doc: DocumentId, id: Option<u64>) -> ServerFrame {
@@ -82,6 +120,8 @@ impl RelayModel {
                 let d = self.docs.entry(doc).or_default();
                 self.subs.insert((conn, doc));
                 let mut from = since;
+                // Only committed entries are read; the rest follow as live ones do.
+                let durable = d.durable;
                 if let Some((covers, blob)) = &d.snapshot
                     && since < *covers
                 {
@@ -95,17 +135,22 @@ impl RelayModel {
                     ));
                     from = *covers;
                 }
-                for (seq, blob) in d.entries.range(from + 1..) {
-                    out.push((
+                let entry = |(seq, blob): (&u64, &Vec<u8>)| {
+                    (
                         conn,
                         ServerFrame::Entry {
                             doc,
                             seq: *seq,
                             blob: blob.clone(),
                         },
-                    ));
+                    )
+                };
+                let split = durable.max(from);
+                if split > from {
+                    out.extend(d.entries.range(from + 1..=split).map(entry));
                 }
-                out.push((conn, ServerFrame::Subscribed { doc, head: d.head }));
+                out.push((conn, ServerFrame::Subscribed { doc, head: durable }));
+                out.extend(d.entries.range(split + 1..).map(entry));
             }
             ClientFrame::Unsubscribe { doc } => {
                 self.subs.remove(&(conn, doc));
@@ -123,7 +168,8 @@ impl RelayModel {
                     None => blob,
                 };
                 d.entries.insert(seq, blob.clone());
-                out.push((conn, ServerFrame::Ack { doc, id, seq }));
+                self.pending_acks
+                    .push((conn, ServerFrame::Ack { doc, id, seq }));
                 for (other, _) in self.subs.iter().filter(|(c, d)| *c != conn && *d == doc) {
                     out.push((
                         *other,
@@ -141,7 +187,7 @@ impl RelayModel {
                     return out;
                 }
                 let d = self.docs.entry(doc).or_default();
-                if covers == 0 || covers > d.head {
+                if covers == 0 || covers > d.durable {
                     out.push((conn, Self::error(ErrorCode::BadSnapshot, doc, None)));
                     return out;
                 }
@@ -391,10 +437,32 @@ impl Net {
         }
         let Some(conn) = client.conn else { return };
         let frame = client.to_relay.remove(idx % client.to_relay.len());
-        for (target, reply) in self.relay.handle(conn, frame) {
+        let replies = self.relay.handle(conn, frame);
+        self.route(replies);
+    }
+
+    fn route(&mut self, frames: Vec<(u64, ServerFrame)>) {
+        for (target, frame) in frames {
             if let Some(t) = self.clients.iter_mut().find(|x| x.conn == Some(target)) {
-                t.to_client.push(reply);
+                t.to_client.push(frame);
             }
+        }
+    }
+
+    fn relay_commit(&mut self) {
+        let frames = self.relay.commit();
+        self.route(frames);
+    }
+
+    /// The relay process is killed: what it had sent still arrives, in order, then
+    /// every connection closes; what it had not committed is gone.
+    fn relay_crash(&mut self) {
+        self.relay.crash();
+        for c in 0..self.clients.len() {
+            while !self.clients[c].to_client.is_empty() {
+                self.deliver_to_client(c, 0);
+            }
+            self.cut(c);
         }
     }
 
@@ -457,6 +525,8 @@ impl Net {
             Op::Connect { c } => self.connect(c % n),
             Op::Crash { c } => self.crash(c % n),
             Op::Advance { ms } => self.advance(ms),
+            Op::RelayCommit => self.relay_commit(),
+            Op::RelayCrash => self.relay_crash(),
         }
     }
 
@@ -479,6 +549,12 @@ impl Net {
                     self.deliver_to_client(c, 0);
                     moved = true;
                 }
+            }
+            if !self.relay.pending_acks.is_empty()
+                || self.relay.docs.values().any(|d| d.head > d.durable)
+            {
+                self.relay_commit();
+                moved = true;
             }
             if !moved && self.clients.iter().all(|c| c.sync.is_in_sync()) {
                 return;
@@ -524,15 +600,46 @@ impl Net {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Edit { c: usize, kind: u8, a: u8, b: u8 },
-    ToRelay { c: usize, idx: usize },
-    ToClient { c: usize, idx: usize },
-    Duplicate { c: usize, up: bool, idx: usize },
-    Drop { c: usize, up: bool, idx: usize },
-    Cut { c: usize },
-    Connect { c: usize },
-    Crash { c: usize },
-    Advance { ms: u64 },
+    Edit {
+        c: usize,
+        kind: u8,
+        a: u8,
+        b: u8,
+    },
+    ToRelay {
+        c: usize,
+        idx: usize,
+    },
+    ToClient {
+        c: usize,
+        idx: usize,
+    },
+    Duplicate {
+        c: usize,
+        up: bool,
+        idx: usize,
+    },
+    Drop {
+        c: usize,
+        up: bool,
+        idx: usize,
+    },
+    Cut {
+        c: usize,
+    },
+    Connect {
+        c: usize,
+    },
+    Crash {
+        c: usize,
+    },
+    Advance {
+        ms: u64,
+    },
+    /// The relay's group commit.
+    RelayCommit,
+    /// The relay is killed (SIGKILL) before committing what it forwarded.
+    RelayCrash,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -550,6 +657,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => c.clone().prop_map(|c| Op::Connect { c }),
         1 => c.prop_map(|c| Op::Crash { c }),
         3 => (1u64..3_000).prop_map(|ms| Op::Advance { ms }),
+        6 => Just(Op::RelayCommit),
+        1 => Just(Op::RelayCrash),
     ]
 }
 
@@ -672,6 +781,58 @@ fn a_tampered_entry_is_reported_and_skipped_and_later_entries_still_apply() {
     assert_eq!(note(&bob.doc), "start");
 }
 
+/// An entry forwarded before it was durable, lost in a relay crash, and its number given
+/// to another entry after the restart: the client that held the lost one fetches the new
+/// one, never skips it.
+#[test]
+fn a_number_the_relay_reuses_after_a_crash_is_fetched_again() {
+    let mut net = Net::new(3, test_config());
+    net.run_until_quiescent();
+    // Moves every frame of client `c` to the relay and back, with a commit between.
+    let pump = |net: &mut Net, c: usize| {
+        for _ in 0..4 {
+            while !net.clients[c].to_relay.is_empty() {
+                net.deliver_to_relay(c, 0);
+            }
+            net.relay_commit();
+            while !net.clients[c].to_client.is_empty() {
+                net.deliver_to_client(c, 0);
+            }
+        }
+    };
+    let before = net.clients[1].sync.state().last_seq;
+    // Alice's edit is forwarded to Bob (not yet to Carol), and the relay dies before
+    // the commit: the entry is gone from the relay, and Bob holds it.
+    net.edit(0, 0, 1, 11);
+    net.advance(100);
+    while !net.clients[0].to_relay.is_empty() {
+        net.deliver_to_relay(0, 0);
+    }
+    net.clients[2].to_client.clear();
+    net.relay_crash();
+    assert_eq!(
+        net.clients[1].sync.state().last_seq,
+        before,
+        "not saved as durable"
+    );
+    // After the restart Carol is first: her edit takes the lost entry's number.
+    net.connect(2);
+    pump(&mut net, 2);
+    net.edit(2, 0, 2, 22);
+    net.advance(100);
+    pump(&mut net, 2);
+    assert!(items(&net.clients[2].doc).contains_key("k2"));
+    // Bob comes back and gets Carol's entry under the number he held Alice's under.
+    net.connect(1);
+    pump(&mut net, 1);
+    assert!(
+        items(&net.clients[1].doc).contains_key("k2"),
+        "Bob skipped the entry that reused the number"
+    );
+    net.run_until_quiescent();
+    net.assert_converged();
+}
+
 #[test]
 fn an_entry_sealed_with_another_projects_key_is_skipped() {
     let mut net = Net::new(2, test_config());
@@ -691,7 +852,17 @@ fn an_entry_sealed_with_another_projects_key_is_skipped() {
     );
     client.run(outputs);
     assert_eq!(client.skipped(), 1);
-    assert_eq!(client.sync.state().last_seq, 2);
+    assert_eq!(client.sync.state().last_seq, 1, "held, not yet durable");
+    let outputs = client.sync.handle(
+        ServerFrame::Durable {
+            doc: doc_id,
+            upto: 3,
+        },
+        &mut client.doc,
+        0,
+    );
+    client.run(outputs);
+    assert_eq!(client.sync.state().last_seq, 2, "durable: saved");
     // Valid encryption around bytes that are not Automerge: skipped too.
     let keys = net.secret.keys();
     let blob = crypto::encrypt(&keys, BlobKind::Entry, [2; 24], b"not automerge");

@@ -1480,12 +1480,17 @@ async fn reconnect_storm(args: &Args, target: &mut Target) -> Result<Value> {
     for (i, (mut ws, keys)) in conns.into_iter().enumerate() {
         let subs = plan.subs[i % args.docs];
         let head = 5 * subs as u64;
-        let mut last = 0;
-        while last < head {
+        // Entries arrive before they are durable: wait until the whole log is both
+        // held and durable, and resume from there (as the app does).
+        let (mut last, mut durable) = (0, 0);
+        while last < head || durable < head {
             match tokio::time::timeout(Duration::from_secs(30), next_frame(&mut ws)).await {
-                Ok(Ok(ServerFrame::Ack { seq, .. } | ServerFrame::Entry { seq, .. })) => {
+                Ok(Ok(ServerFrame::Entry { seq, .. })) => last = last.max(seq),
+                Ok(Ok(ServerFrame::Ack { seq, .. })) => {
                     last = last.max(seq);
+                    durable = durable.max(seq);
                 }
+                Ok(Ok(ServerFrame::Durable { upto, .. })) => durable = durable.max(upto),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => return Err(e),
                 Err(_) => bail!("the log never reached {head} before the restart"),
@@ -1495,7 +1500,7 @@ async fn reconnect_storm(args: &Args, target: &mut Target) -> Result<Value> {
             ws,
             StormClient {
                 keys,
-                last_seq: last,
+                last_seq: last.min(durable),
                 peers: subs - 1,
             },
         ));
