@@ -239,8 +239,6 @@ impl Client {
         panic!("no ack");
     }
 
-    /// Receives the next frame, which must be an entry of `keys`' document; returns
-    /// (seq, plaintext).
     /// Reads `Durable` frames until one says at least `upto` (any other frame fails).
     pub async fn durable_at_least(&mut self, upto: u64) {
         while self.durable < upto {
@@ -260,6 +258,8 @@ impl Client {
         }
     }
 
+    /// Receives the next frame, which must be an entry of `keys`' document; returns
+    /// (seq, plaintext).
     pub async fn entry(&mut self, keys: &ProjectKeys) -> (u64, String) {
         match self.recv().await {
             ServerFrame::Entry { doc, seq, blob } if doc == keys.doc_id => {
