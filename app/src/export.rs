@@ -537,13 +537,13 @@ mod tests {
         assert_eq!(esc("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
     }
 
-    #[test]
-    fn a_language_field_carrying_markup_never_reaches_the_page() {
-        let p = Project {
+    /// A project with only a title and a language field.
+    fn empty_project(title: &str, language: &str) -> Project {
+        Project {
             schema: 3,
             meta: samspill_shared::model::Meta {
-                title: "Plan".to_owned(),
-                language: "nb\"><script>alert(1)</script>".to_owned(),
+                title: title.to_owned(),
+                language: language.to_owned(),
                 ..Default::default()
             },
             people: vec![],
@@ -552,7 +552,12 @@ mod tests {
             between_work: vec![],
             log: vec![],
             checkpoints: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn a_language_field_carrying_markup_never_reaches_the_page() {
+        let p = empty_project("Plan", "nb\"><script>alert(1)</script>");
         let page = render_html(&p, "Plan", Vec::new());
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("<html lang=\"nb\">"));
@@ -588,20 +593,7 @@ mod tests {
 
     #[test]
     fn html_escapes_every_text_and_attribute() {
-        let p = Project {
-            schema: 3,
-            meta: samspill_shared::model::Meta {
-                title: "<title>".to_owned(),
-                language: "da".to_owned(),
-                ..Default::default()
-            },
-            people: vec![],
-            phases: vec![],
-            gatherings: vec![],
-            between_work: vec![],
-            log: vec![],
-            checkpoints: vec![],
-        };
+        let p = empty_project("<title>", "da");
         let page = render_html(&p, "<title>", hostile_blocks());
         for tag in [
             "script", "iframe", "img", "svg", "a ", "b ", "style ", "object", "embed", "th ", "td ",

@@ -2,31 +2,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
 use samspill_shared::crypto::BlobKind;
 use samspill_shared::protocol::{ClientFrame, ServerFrame};
 
-#[allow(clippy::unwrap_used)] // a helper of tests: panicking is failing the test
 fn spawn_relay(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_samspill-relay"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_samspill-relay"));
+    command
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(["--max-pushes-per-sec", "100000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        .stderr(Stdio::null());
+    let (child, addr) = spawn_listening(command);
     (child, format!("ws://{addr}/v1/sync"))
 }
 

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -310,27 +310,15 @@ fn relay_with_few_files(
         eprintln!("skipped: prlimit (util-linux) is not installed");
         return None;
     }
-    let mut child = Command::new("prlimit")
+    let mut command = Command::new("prlimit");
+    command
         .arg(format!("--nofile={files}:{files}"))
         .arg(env!("CARGO_BIN_EXE_samspill-relay"))
         .args(["--listen", "127.0.0.1:0", "--header-secs", "1", "--data"])
         .arg(data)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
-    Some((child, addr))
+        .stderr(Stdio::piped());
+    Some(spawn_listening(command))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,9 @@
 // Tests and their helpers: a panic is a failed test, and says where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
@@ -15,23 +17,13 @@ fn relay() -> Command {
 #[test]
 fn a_fresh_relay_lists_every_series_with_zeros_and_build_info() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = relay()
+    let mut command = relay();
+    command
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    let mut tcp = TcpStream::connect(&addr).unwrap();
+        .stderr(Stdio::null());
+    let (mut child, addr) = common::spawn_listening(command);
+    let mut tcp = TcpStream::connect(addr).unwrap();
     tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut body = String::new();

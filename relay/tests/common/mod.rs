@@ -65,6 +65,27 @@ impl Relay {
     }
 }
 
+/// Starts the real relay binary as `command` says (flags, environment, stderr) with its
+/// stdout piped, and waits for its "listening on ADDR" line.
+pub fn spawn_listening(mut command: std::process::Command) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the relay binary");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("the relay's first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .expect("an address in the listening line");
+    (child, addr)
+}
+
 pub fn keys(n: u8) -> ProjectKeys {
     ProjectSecret::from_bytes([n; 32]).keys()
 }
