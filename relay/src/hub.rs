@@ -14,8 +14,9 @@
 //! (it catches up from the log when it returns) rather than allowed to grow the relay's
 //! memory.
 //!
-//! Entries arrive through [`CommitListener`] on the store's writer thread, one batch at a
-//! time in commit order, which keeps every subscriber's stream in sequence. The
+//! Entries arrive through [`CommitListener`] as the store numbers them (on the pushing
+//! connection's own task, before the commit), in sequence order per document, which
+//! keeps every subscriber's stream in sequence. The
 //! connection's writer task switches a subscription from catching up to live (see
 //! `ws.rs`) and skips entries it has already sent during catch-up.
 

@@ -11,19 +11,30 @@
 //! - reads run on tokio's blocking pool with a small pool of read-only connections, so
 //!   the async runtime never waits on the disk.
 //!
-//! The writer thread also tells the [`CommitListener`] (the fan-out hub) about each
-//! batch's entries as soon as they are numbered, before the commit's fsync (early
-//! forwarding), then that they are durable (or rolled back), before their pushes are
-//! acknowledged: that one ordered call site keeps live entries in sequence for every
-//! subscriber.
+//! **Numbering happens before the writer** (early forwarding). A `Sequencer` keeps each
+//! active document's last given-out number in memory; `append` numbers the entry in the
+//! pushing connection's own task, tells the [`CommitListener`] (the fan-out hub) so the
+//! other subscribers get it at once, and queues it for the writer, all under the
+//! sequencer's lock, so numbers, forwarding and the writer's queue share one order per
+//! document. Neither a thread hop nor an fsync (not even the previous batch's) lies on
+//! the forwarding path. After each commit the writer tells the listener what became
+//! durable, before the pushes are acknowledged.
+//!
+//! A document's counter is read from the database the first time it is needed (appends
+//! arriving meanwhile wait in order) and forgotten once it has been idle a while with
+//! nothing in flight. When a commit fails, the writer resets the counters of the
+//! documents in it to what is stored and starts a new *generation*: entries numbered
+//! under the old one that are still queued fail without being written, and the listener
+//! closes the subscriptions that saw them (they resubscribe from what is durable).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use samspill_shared::crypto::DocumentId;
@@ -45,6 +56,8 @@ pub enum StoreError {
     BadSnapshot { covers: u64, head: u64 },
     #[error("storage failed: {0}")]
     Backend(String),
+    #[error("an earlier entry of this document failed to commit; push again")]
+    RolledBack,
     #[error("the relay's storage is shut down")]
     Closed,
 }
@@ -85,7 +98,7 @@ impl Page {
     }
 }
 
-/// An entry that has its sequence number, in a batch about to commit.
+/// An entry that has its sequence number and is on its way to the disk.
 #[derive(Debug, Clone, Copy)]
 pub struct Committed<'a> {
     pub doc: DocumentId,
@@ -95,11 +108,11 @@ pub struct Committed<'a> {
     pub blob: &'a [u8],
 }
 
-/// Told about entries as they are numbered, and then whether their batch became
-/// durable (early forwarding: see docs/protocol.md). Called on the writer thread, in
-/// commit order; it must not block.
+/// Told about entries as they are numbered, and then whether they became durable (early
+/// forwarding: see docs/protocol.md). Calls about one document come in sequence order,
+/// never two at once; they must not block.
 pub trait CommitListener: Send + Sync {
-    /// Entries numbered in a batch whose commit (the fsync) is under way; forward them.
+    /// Entries numbered and queued for a commit that has not happened yet; forward them.
     fn sequenced(&self, entries: &[Committed<'_>]);
     /// The batch committed: each document's entries up to `upto` are durable.
     fn durable(&self, docs: &[(DocumentId, u64)]);
@@ -111,8 +124,8 @@ pub trait CommitListener: Send + Sync {
 /// Durable storage of documents' encrypted logs and snapshots, and of token hashes.
 ///
 /// Writes resolve only once durable. Implementations tell their [`CommitListener`] about
-/// every numbered entry, in commit order, before the commit's fsync, and then that it
-/// is durable (or rolled back), before resolving the append.
+/// every numbered entry, in sequence order per document, no later than the commit that
+/// stores it, and then that it is durable (or rolled back), before resolving the append.
 pub trait Store: Send + Sync {
     /// The document's head, or `None` when the relay does not have it.
     fn head(&self, doc: DocumentId) -> StoreFuture<Option<DocHead>>;
@@ -209,9 +222,11 @@ enum WriteOp {
         created_by: Option<String>,
         reply: oneshot::Sender<Result<DocHead, StoreError>>,
     },
+    /// An entry numbered by the sequencer under `generation`.
     Append {
         doc: DocumentId,
-        origin: u64,
+        seq: u64,
+        generation: u64,
         blob: Vec<u8>,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
@@ -270,12 +285,21 @@ impl WriteOp {
 const MAX_BATCH: usize = 1024;
 /// Idle read connections kept open.
 const READ_POOL: usize = 4;
+/// A document's counter is forgotten after this long with nothing in flight.
+const SEQUENCER_IDLE: Duration = Duration::from_secs(60);
 
 /// The SQLite store. See the module docs.
 pub struct SqliteStore {
-    writes: Mutex<std_mpsc::Sender<WriteOp>>,
+    shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    readers: Arc<ReadPool>,
+}
+
+/// What the store's callers, its head loads and its writer thread share.
+struct Shared {
+    writes: std_mpsc::Sender<WriteOp>,
+    readers: ReadPool,
+    sequencer: Sequencer,
+    listener: Arc<dyn CommitListener>,
 }
 
 struct ReadPool {
@@ -310,22 +334,190 @@ impl ReadPool {
     }
 }
 
+/// An append waiting for its document's counter to be read.
+struct Waiting {
+    origin: u64,
+    blob: Vec<u8>,
+    reply: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+enum Slot {
+    /// The document's head is being read from the database; appends wait here, in order.
+    Loading(Vec<Waiting>),
+    Ready(Counter),
+}
+
+/// One document's numbering.
+struct Counter {
+    /// The last number given out (stored or on its way to the disk).
+    head: u64,
+    generation: u64,
+    /// Appends given a number and not yet answered by the writer.
+    in_flight: u64,
+    used: Instant,
+}
+
+/// Sequence numbers per active document, given out ahead of the writer.
+#[derive(Default)]
+struct Sequencer {
+    state: Mutex<SequencerState>,
+}
+
+#[derive(Default)]
+struct SequencerState {
+    docs: HashMap<DocumentId, Slot>,
+    /// The last generation handed out; only ever grows.
+    generation: u64,
+    swept: Option<Instant>,
+}
+
+impl SequencerState {
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    /// Whether an entry numbered under `generation` may still be written.
+    fn is_current(&self, doc: &DocumentId, generation: u64) -> bool {
+        matches!(self.docs.get(doc), Some(Slot::Ready(c)) if c.generation == generation)
+    }
+
+    /// The writer answered one of `doc`'s appends.
+    fn settled(&mut self, doc: &DocumentId) {
+        if let Some(Slot::Ready(c)) = self.docs.get_mut(doc) {
+            c.in_flight = c.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Forgets counters idle for a while with nothing in flight (at most once a
+    /// [`SEQUENCER_IDLE`]).
+    fn sweep(&mut self, now: Instant) {
+        if self
+            .swept
+            .is_some_and(|t| now.duration_since(t) < SEQUENCER_IDLE)
+        {
+            return;
+        }
+        self.swept = Some(now);
+        self.docs.retain(|_, slot| match slot {
+            Slot::Loading(_) => true,
+            Slot::Ready(c) => c.in_flight > 0 || now.duration_since(c.used) < SEQUENCER_IDLE,
+        });
+    }
+}
+
+impl Sequencer {
+    fn lock(&self) -> MutexGuard<'_, SequencerState> {
+        // Every change under this lock is a whole assignment or insert: a panic elsewhere
+        // cannot leave it half-made.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Shared {
+    /// Numbers an append, forwards it and queues it for the writer, with the sequencer
+    /// locked (which keeps the three in one order per document).
+    fn number(&self, counter: &mut Counter, doc: DocumentId, waiting: Waiting) {
+        let seq = counter.head + 1;
+        counter.head = seq;
+        counter.in_flight += 1;
+        counter.used = Instant::now();
+        self.listener.sequenced(&[Committed {
+            doc,
+            seq,
+            origin: waiting.origin,
+            blob: &waiting.blob,
+        }]);
+        // A closed channel drops the op, and its waiter hears `Closed`.
+        let _ = self.writes.send(WriteOp::Append {
+            doc,
+            seq,
+            generation: counter.generation,
+            blob: waiting.blob,
+            reply: waiting.reply,
+        });
+    }
+
+    /// The document's head was read (or could not be): number what waited for it.
+    fn loaded(&self, doc: DocumentId, head: Result<Option<DocHead>, StoreError>) {
+        let mut state = self.sequencer.lock();
+        let Some(Slot::Loading(waiting)) = state.docs.remove(&doc) else {
+            return;
+        };
+        let head = match head {
+            Ok(Some(head)) => head.head,
+            Ok(None) => {
+                for w in waiting {
+                    let _ = w.reply.send(Err(StoreError::UnknownDocument(doc)));
+                }
+                return;
+            }
+            Err(e) => {
+                for w in waiting {
+                    let _ = w.reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut counter = Counter {
+            head,
+            generation: state.next_generation(),
+            in_flight: 0,
+            used: Instant::now(),
+        };
+        for w in waiting {
+            self.number(&mut counter, doc, w);
+        }
+        state.docs.insert(doc, Slot::Ready(counter));
+    }
+}
+
 impl SqliteStore {
     /// Opens the store in `data_dir` and starts its writer thread.
     pub fn open(data_dir: &Path, listener: Arc<dyn CommitListener>) -> Result<Self, StoreError> {
+        Self::open_inner(data_dir, listener, None)
+    }
+
+    /// Like [`Self::open`], with the database capped at `max_pages` pages, so commits
+    /// fail the way they do on a full disk (for tests of a rollback).
+    #[doc(hidden)]
+    pub fn open_capped(
+        data_dir: &Path,
+        listener: Arc<dyn CommitListener>,
+        max_pages: u64,
+    ) -> Result<Self, StoreError> {
+        Self::open_inner(data_dir, listener, Some(max_pages))
+    }
+
+    fn open_inner(
+        data_dir: &Path,
+        listener: Arc<dyn CommitListener>,
+        max_pages: Option<u64>,
+    ) -> Result<Self, StoreError> {
         let conn = open_database(data_dir)?;
+        if let Some(pages) = max_pages {
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        }
         let (tx, rx) = std_mpsc::channel();
-        let writer = std::thread::Builder::new()
-            .name("relay-writer".to_owned())
-            .spawn(move || writer_loop(conn, &rx, listener.as_ref()))
-            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self {
-            writes: Mutex::new(tx),
-            writer: Mutex::new(Some(writer)),
-            readers: Arc::new(ReadPool {
+        let shared = Arc::new(Shared {
+            writes: tx,
+            readers: ReadPool {
                 path: crate::config::database_path(data_dir),
                 idle: Mutex::new(Vec::new()),
-            }),
+            },
+            sequencer: Sequencer::default(),
+            listener,
+        });
+        let writer_shared = Arc::clone(&shared);
+        let writer = std::thread::Builder::new()
+            .name("relay-writer".to_owned())
+            .spawn(move || writer_loop(conn, &rx, &writer_shared))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            shared,
+            writer: Mutex::new(Some(writer)),
         })
     }
 
@@ -334,10 +526,7 @@ impl SqliteStore {
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteOp,
     ) -> StoreFuture<T> {
         let (reply, rx) = oneshot::channel();
-        let sent = match self.writes.lock() {
-            Ok(writes) => writes.send(make(reply)).is_ok(),
-            Err(_) => false,
-        };
+        let sent = self.shared.writes.send(make(reply)).is_ok();
         Box::pin(async move {
             if !sent {
                 return Err(StoreError::Closed);
@@ -350,9 +539,9 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreFuture<T> {
-        let pool = Arc::clone(&self.readers);
+        let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || pool.with(f))
+            tokio::task::spawn_blocking(move || shared.readers.with(f))
                 .await
                 .map_err(|e| StoreError::Backend(format!("a read task failed: {e}")))?
         })
@@ -373,15 +562,52 @@ impl Store for SqliteStore {
     }
 
     fn append(&self, doc: DocumentId, origin: u64, blob: Vec<u8>) -> StoreFuture<u64> {
-        self.submit(|reply| WriteOp::Append {
-            doc,
+        let (reply, rx) = oneshot::channel();
+        let waiting = Waiting {
             origin,
             blob,
             reply,
-        })
+        };
+        let load = {
+            let mut state = self.shared.sequencer.lock();
+            match state.docs.get_mut(&doc) {
+                Some(Slot::Ready(counter)) => {
+                    self.shared.number(counter, doc, waiting);
+                    false
+                }
+                Some(Slot::Loading(queue)) => {
+                    queue.push(waiting);
+                    false
+                }
+                None => {
+                    // Nothing of this document is in flight (a counter with appends in
+                    // flight is never forgotten), so the stored head is the last number.
+                    state.docs.insert(doc, Slot::Loading(vec![waiting]));
+                    true
+                }
+            }
+        };
+        if load {
+            let shared = Arc::clone(&self.shared);
+            // Off the runtime: a read may wait on the disk. If the blocking pool is gone
+            // (the runtime is shutting down), the waiters hear `Closed`.
+            let spawned = tokio::runtime::Handle::try_current().map(|rt| {
+                rt.spawn_blocking(move || {
+                    let head = shared.readers.with(|conn| doc_head(conn, &doc));
+                    shared.loaded(doc, head);
+                })
+            });
+            if spawned.is_err() {
+                self.shared.loaded(doc, Err(StoreError::Closed));
+            }
+        }
+        Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 
     fn put_snapshot(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()> {
+        // Queued with the sequencer locked: an entry the snapshot's maker has seen is
+        // queued before it, however early it was forwarded.
+        let _order = self.shared.sequencer.lock();
         self.submit(|reply| WriteOp::Snapshot {
             doc,
             covers,
@@ -407,10 +633,8 @@ impl Store for SqliteStore {
     }
 
     fn close(&self) {
-        if let Ok(writes) = self.writes.lock() {
-            // The writer may already be gone; then there is nothing to finish.
-            let _ = writes.send(WriteOp::Shutdown);
-        }
+        // The writer may already be gone; then there is nothing to finish.
+        let _ = self.shared.writes.send(WriteOp::Shutdown);
         let handle = self.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(handle) = handle
             && handle.join().is_err()
@@ -489,11 +713,7 @@ fn read_page(
     Ok(page)
 }
 
-fn writer_loop(
-    mut conn: Connection,
-    rx: &std_mpsc::Receiver<WriteOp>,
-    listener: &dyn CommitListener,
-) {
+fn writer_loop(mut conn: Connection, rx: &std_mpsc::Receiver<WriteOp>, shared: &Shared) {
     let mut stopping = false;
     while !stopping {
         let Ok(first) = rx.recv() else { break };
@@ -513,83 +733,113 @@ fn writer_loop(
         if batch.is_empty() {
             continue;
         }
-        commit_batch(&mut conn, batch, listener);
+        commit_batch(&mut conn, batch, shared);
+        shared.sequencer.lock().sweep(Instant::now());
     }
     tracing::debug!("storage writer stopped");
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, listener: &dyn CommitListener) {
+fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>, shared: &Shared) {
     let started = Instant::now();
     let ops = batch.len();
-    let mut forwarded: Vec<(DocumentId, u64)> = Vec::new();
+    // Which appends are still current: one generation check per op, under one lock.
+    let current: Vec<bool> = {
+        let state = shared.sequencer.lock();
+        batch
+            .iter()
+            .map(|op| match op {
+                WriteOp::Append {
+                    doc, generation, ..
+                } => state.is_current(doc, *generation),
+                _ => true,
+            })
+            .collect()
+    };
     let result = (|| -> Result<Vec<Outcome>, StoreError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for op in &batch {
-            outcomes.push(apply(&tx, op)?);
-        }
-        // Early forwarding: the entries have their numbers; subscribers get them now,
-        // while the commit below waits for the disk.
-        let numbered = sequenced(&batch, &outcomes);
-        if !numbered.is_empty() {
-            for e in &numbered {
-                match forwarded.iter_mut().find(|(doc, _)| *doc == e.doc) {
-                    Some((_, upto)) => *upto = (*upto).max(e.seq),
-                    None => forwarded.push((e.doc, e.seq)),
-                }
-            }
-            listener.sequenced(&numbered);
+        for (op, current) in batch.iter().zip(&current) {
+            outcomes.push(if *current {
+                apply(&tx, op)?
+            } else {
+                Outcome::Seq(Err(StoreError::RolledBack))
+            });
         }
         tx.commit()?;
         Ok(outcomes)
     })();
-    let outcomes = match result {
-        Ok(outcomes) => outcomes,
+    // Per document, the last entry this batch stored (or tried to).
+    let mut written: Vec<(DocumentId, u64)> = Vec::new();
+    for (op, current) in batch.iter().zip(&current) {
+        if let (WriteOp::Append { doc, seq, .. }, true) = (op, current) {
+            match written.iter_mut().find(|(d, _)| d == doc) {
+                Some((_, upto)) => *upto = (*upto).max(*seq),
+                None => written.push((*doc, *seq)),
+            }
+        }
+    }
+    match result {
+        Ok(outcomes) => {
+            metrics::histogram!(m::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+            metrics::histogram!(m::COMMIT_BATCH_OPS).record(ops as f64);
+            if !written.is_empty() {
+                shared.listener.durable(&written);
+            }
+            settle(shared, &batch);
+            for (op, outcome) in batch.into_iter().zip(outcomes) {
+                op.answer(outcome);
+            }
+        }
         Err(e) => {
             // The transaction rolled back: nothing in this batch is stored, and every
             // waiter hears so; subscribers that got its entries start over.
             tracing::error!(error = %e, ops, "commit failed; the batch was rolled back");
             metrics::counter!(m::COMMIT_FAILURES).increment(1);
-            if !forwarded.is_empty() {
-                let docs: Vec<DocumentId> = forwarded.iter().map(|(doc, _)| *doc).collect();
-                listener.rolled_back(&docs);
+            if !written.is_empty() {
+                roll_back(conn, shared, &written);
             }
+            settle(shared, &batch);
             for op in batch {
                 op.fail(e.clone());
             }
-            return;
         }
-    };
-    metrics::histogram!(m::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
-    metrics::histogram!(m::COMMIT_BATCH_OPS).record(ops as f64);
-    if !forwarded.is_empty() {
-        listener.durable(&forwarded);
-    }
-    for (op, outcome) in batch.into_iter().zip(outcomes) {
-        op.answer(outcome);
     }
 }
 
-/// The batch's appended entries with their numbers, in order.
-fn sequenced<'a>(batch: &'a [WriteOp], outcomes: &[Outcome]) -> Vec<Committed<'a>> {
-    batch
-        .iter()
-        .zip(outcomes)
-        .filter_map(|pair| match pair {
-            (
-                WriteOp::Append {
-                    doc, origin, blob, ..
-                },
-                Outcome::Seq(Ok(seq)),
-            ) => Some(Committed {
-                doc: *doc,
-                seq: *seq,
-                origin: *origin,
-                blob,
-            }),
-            _ => None,
-        })
-        .collect()
+/// Every append in the batch is answered: they are no longer in flight.
+fn settle(shared: &Shared, batch: &[WriteOp]) {
+    let mut state = shared.sequencer.lock();
+    for op in batch {
+        if let WriteOp::Append { doc, .. } = op {
+            state.settled(doc);
+        }
+    }
+}
+
+/// Resets the counters of the documents whose entries were lost to what is stored, in a
+/// new generation (so entries numbered after the lost ones and still queued fail), and
+/// has the listener close the subscriptions that saw them; all under the sequencer's
+/// lock, so nothing numbered in the new generation is caught up in it.
+fn roll_back(conn: &Connection, shared: &Shared, written: &[(DocumentId, u64)]) {
+    let mut state = shared.sequencer.lock();
+    let docs: Vec<DocumentId> = written.iter().map(|(doc, _)| *doc).collect();
+    for doc in &docs {
+        match doc_head(conn, doc) {
+            Ok(Some(head)) => {
+                let generation = state.next_generation();
+                if let Some(Slot::Ready(c)) = state.docs.get_mut(doc) {
+                    c.head = head.head;
+                    c.generation = generation;
+                }
+            }
+            // Cannot tell what is stored: forget the counter (its queued entries fail as
+            // stale), and the next append reads the head again.
+            Ok(None) | Err(_) => {
+                state.docs.remove(doc);
+            }
+        }
+    }
+    shared.listener.rolled_back(&docs);
 }
 
 /// Applies one op. Refusals (unknown document, bad snapshot) write nothing and come back
@@ -605,22 +855,24 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
             )?;
             Outcome::Head(doc_head(tx, doc)?.ok_or(StoreError::UnknownDocument(*doc)))
         }
-        WriteOp::Append { doc, blob, .. } => {
-            let seq: Option<i64> = tx
-                .query_row(
-                    "UPDATE documents SET head = head + 1 WHERE id = ?1 RETURNING head",
-                    params![&doc.0[..]],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match seq {
-                None => Outcome::Seq(Err(StoreError::UnknownDocument(*doc))),
-                Some(seq) => {
-                    tx.prepare_cached("INSERT INTO entries (doc, seq, blob) VALUES (?1, ?2, ?3)")?
-                        .execute(params![&doc.0[..], seq, blob])?;
-                    Outcome::Seq(Ok(from_sql_seq(seq)))
-                }
+        WriteOp::Append { doc, seq, blob, .. } => {
+            // The sequencer numbered it from the stored head: it must follow it exactly
+            // (anything else is a bug, and the batch rolls back rather than store a gap).
+            let updated = tx
+                .prepare_cached("UPDATE documents SET head = ?2 WHERE id = ?1 AND head = ?3")?
+                .execute(params![
+                    &doc.0[..],
+                    sql_seq(*seq),
+                    sql_seq(seq.saturating_sub(1))
+                ])?;
+            if updated != 1 {
+                return Err(StoreError::Backend(format!(
+                    "entry {seq} does not follow the stored head of its document"
+                )));
             }
+            tx.prepare_cached("INSERT INTO entries (doc, seq, blob) VALUES (?1, ?2, ?3)")?
+                .execute(params![&doc.0[..], sql_seq(*seq), blob])?;
+            Outcome::Seq(Ok(*seq))
         }
         WriteOp::Snapshot {
             doc, covers, blob, ..

@@ -45,6 +45,11 @@ impl Relay {
         let mut config = Config::new(dir.path());
         configure(&mut config);
         let state = RelayState::open(config).unwrap();
+        Self::serve(dir, state).await
+    }
+
+    /// Serves a state built by the test (for instance around a store of its own).
+    pub async fn serve(dir: tempfile::TempDir, state: Arc<RelayState>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(serve(listener, Arc::clone(&state), std::future::pending()));
