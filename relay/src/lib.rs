@@ -20,6 +20,7 @@
 //! - [`hub`]: subscribers per document and live fan-out; send buffers bounded in bytes.
 //! - [`store`]: the [`Store`](store::Store) trait and the SQLite implementation (WAL,
 //!   group commit on a writer thread, reads off the runtime).
+//! - `memory` (private): gives freed memory back to the system after connections close.
 //! - [`tokens`]: bearer tokens for `--require-token`, stored hashed.
 //! - [`metrics`]: Prometheus names.
 //!
@@ -35,6 +36,7 @@
 mod accept;
 pub mod config;
 pub mod hub;
+mod memory;
 pub mod metrics;
 pub mod server;
 pub mod store;

@@ -25,6 +25,7 @@ pub const COMMIT_FAILURES: &str = "samspill_relay_commit_failures_total";
 pub const CONNECTIONS_REFUSED_TOTAL: &str = "samspill_relay_connections_refused_total";
 pub const ACCEPT_ERRORS_TOTAL: &str = "samspill_relay_accept_errors_total";
 pub const BUILD_INFO: &str = "samspill_relay_build_info";
+pub const MEMORY_TRIMS_TOTAL: &str = "samspill_relay_memory_trims_total";
 
 /// Error labels besides the protocol's error codes: closes the relay decides on itself.
 const OTHER_ERRORS: [&str; 2] = ["websocket", "hello_timeout"];
@@ -83,6 +84,7 @@ fn start_at_zero() {
         SLOW_DISCONNECTS_TOTAL,
         COMMIT_FAILURES,
         ACCEPT_ERRORS_TOTAL,
+        MEMORY_TRIMS_TOTAL,
     ] {
         metrics::counter!(name).absolute(0);
     }
@@ -149,6 +151,10 @@ fn describe() {
     describe_counter!(
         ACCEPT_ERRORS_TOTAL,
         "Failed accepts (such as running out of file descriptors)"
+    );
+    describe_counter!(
+        MEMORY_TRIMS_TOTAL,
+        "Times freed memory was given back to the system after connections closed"
     );
     describe_gauge!(
         BUILD_INFO,

@@ -193,6 +193,10 @@ pub async fn serve(
         signal.await;
         token.cancel();
     });
+    tokio::spawn(crate::memory::trim_after_closes(
+        Arc::clone(&state.limiter),
+        state.shutdown_token(),
+    ));
     let limits = state.config.limits.clone();
     crate::accept::accept_loop(
         listener,

@@ -16,8 +16,9 @@
 //! Scenarios (`--scenario`, see `--help`): `propagation` (the default), `throughput`
 //! (durable pushes per second with a window of outstanding pushes), `idle-memory` (relay
 //! RSS per connection and per document, and after everyone leaves), `reconnect-storm`
-//! (the relay restarts; how long until every client is in sync again) and `open-project`
-//! (time `samspill show ID --json` on a large project).
+//! (the relay restarts; how long until every client is in sync again), `open-project`
+//! (time `samspill show ID --json` on a large project) and `typing` (the app's own sync
+//! engine on both ends: keystroke to the co-facilitator's document).
 //!
 //! Bounded on purpose: it only talks to loopback addresses and stops by itself after
 //! `--duration`. docs/PERFORMANCE.md has the commands and the numbers.
@@ -68,6 +69,10 @@ enum Scenario {
     /// Builds a project with --items items, imports it with `samspill import` into a fresh
     /// data directory and times `samspill show ID --json` (a fresh process each time).
     OpenProject,
+    /// Two instances of the app's own sync engine (batching included) on one shared
+    /// project: one types the trace into the project's goal at --rate keys/s, as the UI
+    /// does; per keystroke, the time until the other engine's document holds it.
+    Typing,
 }
 
 /// Load generator for the Samspill relay, with a tokio-tungstenite echo baseline.
@@ -195,6 +200,12 @@ async fn run_scenario(args: &Args) -> Result<Value> {
             target.stop();
             r?
         }
+        Scenario::Typing => {
+            let mut target = Target::new(args).await?;
+            let r = Box::pin(typing(args, &mut target)).await;
+            target.stop();
+            r?
+        }
     };
     if let Value::Object(map) = &mut report {
         map.insert("scenario".to_owned(), json!(format!("{:?}", args.scenario)));
@@ -212,6 +223,8 @@ async fn run_scenario(args: &Args) -> Result<Value> {
 struct Target {
     /// ws://127.0.0.1:PORT/v1/sync
     url: String,
+    /// ws://127.0.0.1:PORT, as a project's relay
+    base: samspill_shared::link::RelayUrl,
     pid: Option<u32>,
     spawned: Option<Spawned>,
 }
@@ -235,6 +248,9 @@ impl Target {
             let pid = child.id();
             Ok(Self {
                 url: format!("ws://{listen}/v1/sync"),
+                base: format!("ws://{listen}")
+                    .parse()
+                    .context("the spawned relay's address is not a relay URL")?,
                 pid: Some(pid),
                 spawned: Some(Spawned {
                     child,
@@ -263,6 +279,7 @@ impl Target {
             }
             Ok(Self {
                 url: url.sync_url(),
+                base: url,
                 pid: args.relay_pid,
                 spawned: None,
             })
@@ -1540,6 +1557,224 @@ async fn reconnect_storm(args: &Args, target: &mut Target) -> Result<Value> {
         "connect_attempts": attempts,
         "errors": errors.values().sum::<u64>(), "error_kinds": errors,
     }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario: typing, through the app's own sync engine
+
+/// A project shared by Alice on the relay and joined by Bob, each in a data directory of
+/// their own, as `samspill share` and `samspill join` leave them.
+async fn shared_pair(
+    relay: &samspill_shared::link::RelayUrl,
+) -> Result<(
+    tempfile::TempDir,
+    tempfile::TempDir,
+    samspill_shared::crypto::DocumentId,
+)> {
+    use samspill::device::Device;
+    use samspill_shared::model::NewProject;
+    let alice_dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
+    let bob_dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
+    let alice = Device::open(alice_dir.path())?;
+    let template = alice
+        .library()
+        .template("four-phase")
+        .ok_or_else(|| anyhow!("the four-phase template is missing"))?;
+    let project = alice.create_project(&NewProject {
+        template,
+        title: "Skriveprøve",
+        language: None,
+    })?;
+    let id = project.id();
+    drop(project);
+    let invite = Box::pin(samspill::sync::share(&alice, &id, relay, None))
+        .await
+        .context("cannot share the project on the relay")?;
+    let bob = Device::open(bob_dir.path())?;
+    Box::pin(samspill::sync::join(&bob, &invite.to_string()))
+        .await
+        .context("cannot join the project")?;
+    Ok((alice_dir, bob_dir, id))
+}
+
+async fn typing(args: &Args, target: &mut Target) -> Result<Value> {
+    let trace = Arc::new(load_trace(&args.trace)?);
+    let (alice_dir, bob_dir, id) = Box::pin(shared_pair(&target.base)).await?;
+    let (alice_path, bob_path) = (alice_dir.path().to_owned(), bob_dir.path().to_owned());
+    let duration = args.duration;
+    let rate = args.rate;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sampler = spawn_sampler(target.pid, target.data_dir(), stop_rx);
+    // The engines and the documents are blocking code (as in the app): off the runtime.
+    let run = tokio::task::spawn_blocking(move || {
+        type_through_engines(&alice_path, &bob_path, &id, &trace, rate, duration)
+    })
+    .await
+    .context("the typing run panicked")??;
+    let _ = stop_tx.send(true);
+    let samples = sampler.await?;
+
+    let (p50, p99, p999, max) = quantiles(&run.latency_us);
+    let lost = run.typed.saturating_sub(run.latency_us.len());
+    let mut out = json!({
+        "clients": 2, "docs": 1, "writers": 1,
+        "rate_per_writer": rate, "duration_s": duration,
+        "keystrokes": run.typed, "arrived": run.latency_us.len(), "lost": lost,
+        "text_chars": run.text_chars,
+        "p50_us": p50, "p99_us": p99, "p999_us": p999, "max_us": max,
+        "errors": lost + run.mismatch,
+        "converged": run.mismatch == 0,
+    });
+    merge(&mut out, proc_json(&samples));
+    drop((alice_dir, bob_dir));
+    Ok(out)
+}
+
+struct TypingRun {
+    typed: u64,
+    latency_us: Histogram<u64>,
+    text_chars: usize,
+    /// 1 when Bob's goal differs from Alice's at the end.
+    mismatch: u64,
+}
+
+/// Alice types the trace into the project's goal, one `set_goal` per keystroke (what the
+/// UI's text field does), through her engine; a watcher on Bob's document records when
+/// each keystroke's change is in it.
+fn type_through_engines(
+    alice_path: &Path,
+    bob_path: &Path,
+    id: &samspill_shared::crypto::DocumentId,
+    trace: &[Edit],
+    rate: f64,
+    duration: f64,
+) -> Result<TypingRun> {
+    use automerge::ChangeHash;
+    use samspill::device::{Access, Device};
+    use samspill::sync::{SyncHandle, SyncStatus};
+    use std::sync::Mutex;
+
+    let open = |path: &Path, access: Access| -> Result<_> {
+        let device = Device::open(path)?;
+        let doc = device.open_project(id, access)?;
+        Ok((doc, SyncHandle::start(device, None)))
+    };
+    let (alice_doc, alice_engine) = open(alice_path, Access::Edit)?;
+    let (bob_doc, bob_engine) = open(bob_path, Access::Read)?;
+    let live = Instant::now() + Duration::from_secs(30);
+    while alice_engine.status(id) != SyncStatus::Synced
+        || bob_engine.status(id) != SyncStatus::Synced
+    {
+        if Instant::now() > live {
+            bail!("the engines did not go live within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let sent: Arc<Mutex<Vec<(ChangeHash, Instant)>>> = Arc::default();
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel::<()>();
+    bob_doc.on_change(
+        "loadgen",
+        Arc::new(move || {
+            let _ = wake_tx.send(());
+        }),
+    );
+    let typing_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let sent = Arc::clone(&sent);
+        let bob_doc = bob_doc.clone();
+        let typing_done = Arc::clone(&typing_done);
+        std::thread::spawn(move || -> Result<Histogram<u64>> {
+            let mut latency = Histogram::<u64>::new(3)?;
+            let mut next = 0usize;
+            let mut deadline: Option<Instant> = None;
+            loop {
+                // Woken by Bob's document changing, or every 50 ms to look at the clock.
+                let _ = wake_rx.recv_timeout(Duration::from_millis(50));
+                let now = Instant::now();
+                let pending: Vec<(ChangeHash, Instant)> = {
+                    let sent = sent.lock().map_err(|_| anyhow!("a lock was poisoned"))?;
+                    sent[next..].to_vec()
+                };
+                for (hash, at) in pending {
+                    let held = bob_doc.read(|d| {
+                        automerge::ReadDoc::get_change_by_hash(d.automerge(), &hash).is_some()
+                    });
+                    if !held {
+                        break;
+                    }
+                    latency.record(
+                        u64::try_from(now.duration_since(at).as_micros()).unwrap_or(u64::MAX),
+                    )?;
+                    next += 1;
+                }
+                if typing_done.load(std::sync::atomic::Ordering::SeqCst) {
+                    let total = sent
+                        .lock()
+                        .map_err(|_| anyhow!("a lock was poisoned"))?
+                        .len();
+                    if next >= total {
+                        return Ok(latency);
+                    }
+                    // Whatever has not arrived 10 s after the last keystroke is lost.
+                    let until = *deadline.get_or_insert(now + Duration::from_secs(10));
+                    if now > until {
+                        return Ok(latency);
+                    }
+                }
+            }
+        })
+    };
+
+    let mut text = String::new();
+    let start = Instant::now();
+    let stop = start + Duration::from_secs_f64(duration);
+    let mut typed = 0u64;
+    let mut last = None;
+    for (pos, del, ins) in trace.iter().cycle() {
+        let due = start + Duration::from_secs_f64(typed as f64 / rate);
+        if due >= stop {
+            break;
+        }
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        apply_edit(&mut text, *pos, *del, ins);
+        let at = Instant::now();
+        let hash = alice_doc.with(|d| -> Result<Option<ChangeHash>> {
+            d.set_goal(&text)?;
+            Ok(d.automerge_mut().get_heads().first().copied())
+        })?;
+        // An edit that changes nothing makes no change (and no new head).
+        if let Some(hash) = hash.filter(|h| last != Some(*h)) {
+            last = Some(hash);
+            sent.lock()
+                .map_err(|_| anyhow!("a lock was poisoned"))?
+                .push((hash, at));
+            typed += 1;
+        }
+    }
+    typing_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let latency = watcher
+        .join()
+        .map_err(|_| anyhow!("the watcher thread panicked"))??;
+    let mismatch = u64::from(bob_doc.view().meta.goal != alice_doc.view().meta.goal);
+    alice_engine.shutdown();
+    bob_engine.shutdown();
+    Ok(TypingRun {
+        typed,
+        latency_us: latency,
+        text_chars: text.chars().count(),
+        mismatch,
+    })
+}
+
+/// Applies one trace patch (character positions) to `text`, clamped to its length.
+fn apply_edit(text: &mut String, pos: usize, del: usize, ins: &str) {
+    let byte = |t: &str, chars: usize| t.char_indices().nth(chars).map_or(t.len(), |(i, _)| i);
+    let from = byte(text, pos);
+    let to = from + byte(&text[from..], del);
+    text.replace_range(from..to, ins);
 }
 
 // ---------------------------------------------------------------------------------------
