@@ -39,7 +39,8 @@ use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
 /// Tunables. [`SyncConfig::default`] is what the app uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncConfig {
-    /// Local changes are batched this long before they become one entry.
+    /// At most one entry of local changes per this long: a change after a quiet spell is
+    /// cut at once (on the next tick), changes that follow within it are gathered.
     pub batch_ms: u64,
     /// Upload a snapshot when the relay's log holds this many entries after its last one.
     pub compact_after: u64,
@@ -225,8 +226,11 @@ pub struct DocSync {
     gap_since: Option<u64>,
     /// When each unacked push was last sent on this connection.
     sent_at: BTreeMap<u64, u64>,
-    /// When a local change first waited to be cut into an entry.
+    /// From when waiting local changes count as batched: they are cut once `batch_ms`
+    /// has passed since it.
     batch_since: Option<u64>,
+    /// When local changes were last cut into an entry.
+    last_cut: Option<u64>,
     /// Changes received from the relay since the last cut (not to be pushed back).
     received: HashSet<ChangeHash>,
     snapshot_in_flight: Option<(u64, u64)>,
@@ -268,6 +272,7 @@ impl DocSync {
             gap_since: None,
             sent_at: BTreeMap::new(),
             batch_since: None,
+            last_cut: None,
             received: HashSet::new(),
             snapshot_in_flight: None,
             me: None,
@@ -385,14 +390,18 @@ impl DocSync {
         })
     }
 
-    /// The document changed locally (already saved to disk): cut an entry soon.
+    /// The document changed locally (already saved to disk): cut an entry soon — at the
+    /// next tick after a quiet spell, else `batch_ms` after the last cut.
     pub fn local_change(&mut self, now: u64) {
-        self.batch_since.get_or_insert(now);
+        let quiet = now.saturating_sub(self.config.batch_ms);
+        let from = self.last_cut.map_or(quiet, |cut| cut.max(quiet));
+        self.batch_since.get_or_insert(from);
     }
 
     /// Cut any waiting local changes into an entry now, without waiting for the batch.
     pub fn flush(&mut self, doc: &mut AutoCommit, now: u64, rng: &mut dyn Entropy) -> Vec<Output> {
         self.batch_since = None;
+        self.last_cut = Some(now);
         let mut out = self.cut_entries(doc, now, rng);
         self.sync_notice(&mut out);
         out
@@ -526,6 +535,7 @@ impl DocSync {
             .is_some_and(|t| now.saturating_sub(t) >= self.config.batch_ms)
         {
             self.batch_since = None;
+            self.last_cut = Some(now);
             out.extend(self.cut_entries(doc, now, rng));
         }
         let retry = self.config.retry_ms;

@@ -751,6 +751,39 @@ fn local_changes_are_batched_into_one_entry() {
     assert_eq!(note(&net.clients[1].doc), "xxxxxstart");
 }
 
+/// Pushes client `c` has queued for the relay and not yet delivered.
+fn queued_pushes(net: &Net, c: usize) -> usize {
+    net.clients[c]
+        .to_relay
+        .iter()
+        .filter(|f| matches!(f, ClientFrame::Push { .. }))
+        .count()
+}
+
+#[test]
+fn a_keystroke_after_a_quiet_spell_goes_out_at_the_next_tick_and_typing_is_gathered() {
+    let mut net = Net::new(2, test_config());
+    net.run_until_quiescent();
+    net.advance(1_000);
+    let before = queued_pushes(&net, 0);
+    // After a quiet second, the first keystroke is cut on the very next tick.
+    splice_note(&mut net, 0, 0, "a");
+    net.tick_all();
+    assert_eq!(queued_pushes(&net, 0), before + 1, "cut at once");
+    // Keystrokes every 10 ms right after it are gathered until 50 ms after that cut.
+    for i in 1..=4 {
+        net.now += 10;
+        splice_note(&mut net, 0, i, "b");
+        net.tick_all();
+        assert_eq!(queued_pushes(&net, 0), before + 1, "gathered ({i})");
+    }
+    net.advance(10);
+    assert_eq!(queued_pushes(&net, 0), before + 2, "one entry for the four");
+    net.run_until_quiescent();
+    assert_eq!(note(&net.clients[1].doc), "abbbbstart");
+    net.assert_converged();
+}
+
 #[test]
 fn a_tampered_entry_is_reported_and_skipped_and_later_entries_still_apply() {
     let mut net = Net::new(2, test_config());
