@@ -25,11 +25,22 @@ use crate::sync;
 use crate::sync::SyncStatus;
 
 #[derive(Debug, Parser)]
-#[command(name = "samspill", version, about = "Plan and run development processes together — local-first, end-to-end encrypted.", long_about = None)]
+#[command(
+    name = "samspill",
+    version,
+    about = "Plan and run development processes together — local-first, end-to-end encrypted.",
+    long_about = None
+)]
 pub struct Cli {
     /// Where projects and the profile are kept [default: the platform data directory]
     #[arg(long, global = true, env = "SAMSPILL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// An invite link (samspill://… or samspill+ws://…): opens the app's "Bli med"
+    /// dialog with it filled in, and joins only when you say so. This is what clicking
+    /// a link runs.
+    #[arg(value_name = "LINK")]
+    pub link: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -26,13 +26,25 @@ fn main() -> ExitCode {
         .init();
     // Clap prints usage errors and exits with 2 by itself.
     let cli = Cli::parse();
+    // A word that is neither a command nor a link is a typo, not a reason to open a window.
+    if let Some(link) = &cli.link
+        && !samspill_shared::link::Invite::has_link_scheme(link)
+    {
+        eprintln!(
+            "error: “{}” is neither a command nor an invite link (samspill://… or samspill+ws://…); see `samspill --help`",
+            link.trim()
+        );
+        return ExitCode::from(2);
+    }
     let result = if cli.command.is_none() {
-        samspill::ui::run(cli.data_dir)
+        samspill::ui::run(cli.data_dir, cli.link)
     } else {
         samspill::cli::run(cli)
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`samspill templates | head -1`) wanted no more.
+        Err(e) if samspill_shared::pipe::is_broken_pipe(e.chain()) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {msg}");

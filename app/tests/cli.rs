@@ -568,3 +568,36 @@ fn a_share_that_cannot_reach_the_relay_leaves_the_project_local() {
     );
     assert!(err.contains("could not reach the relay"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_gets_no_broken_pipe_error() {
+    let s = Samspill::new();
+    for args in [&["templates"][..], &["methods"][..], &["--help"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_samspill"))
+            .arg("--data-dir")
+            .arg(s.dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -0`: the reader is gone before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?} printed: {stderr}");
+    }
+}
+
+#[test]
+fn a_word_that_is_neither_a_command_nor_a_link_is_a_usage_error() {
+    let s = Samspill::new();
+    let out = s.run(&["tempaltes"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("neither a command nor an invite link"),
+        "{stderr}"
+    );
+}

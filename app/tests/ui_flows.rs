@@ -482,3 +482,66 @@ fn a_task_added_from_the_command_line_shows_up_in_the_open_app() {
     titles.dedup();
     assert_eq!(titles.len(), 10, "nothing twice");
 }
+
+#[test]
+fn a_clicked_invite_link_opens_the_join_dialog_filled_in_and_joins_nothing_by_itself() {
+    use samspill_shared::crypto::ProjectSecret;
+    use samspill_shared::link::Invite;
+    let secret = ProjectSecret::from_bytes([7; 32]);
+    let link = Invite::new("ws://127.0.0.1:1".parse().unwrap(), secret).to_string();
+    let key_part = link.rsplit('#').next().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(dir.path());
+    // What `samspill LINK` (the link handler) does.
+    app.open_invite(&format!("  {link}\n"));
+    let mut h = harness(app);
+    settle(&mut h);
+    h.get_by_label_contains("Du åpnet en invitasjonslenke");
+    // It says where the project comes from, and never shows the key.
+    h.get_by_label("Prosjektet hentes fra reléet: ws://127.0.0.1:1");
+    assert!(
+        h.query_all_by_label_contains(&key_part).count() <= 1,
+        "only in the field"
+    );
+    // The dialog's button (beside the page's own and the dialog's heading) is ready.
+    let disabled = |h: &Harness<'_, SamspillApp>| {
+        h.query_all_by_label("Bli med")
+            .filter(|n| egui_kittest::kittest::NodeT::accesskit_node(n).is_disabled())
+            .count()
+    };
+    assert_eq!(h.query_all_by_label("Bli med").count(), 3);
+    assert_eq!(disabled(&h), 0);
+    assert!(h.state().state.rows.is_empty(), "nothing joined");
+
+    // Cancelling closes it and joins nothing.
+    h.get_by_label("Avbryt").click();
+    settle(&mut h);
+    assert!(
+        h.query_by_label_contains("Du åpnet en invitasjonslenke")
+            .is_none()
+    );
+    assert!(
+        Device::open(dir.path())
+            .unwrap()
+            .store
+            .list()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_link_that_is_not_an_invite_is_said_so_and_cannot_be_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(dir.path());
+    app.open_invite("https://example.com/not-an-invite");
+    let mut h = harness(app);
+    settle(&mut h);
+    h.get_by_label_contains("Dette er ikke en invitasjonslenke fra Samspill");
+    let disabled = h
+        .query_all_by_label("Bli med")
+        .filter(|n| egui_kittest::kittest::NodeT::accesskit_node(n).is_disabled())
+        .count();
+    assert_eq!(disabled, 1, "the dialog's join button is disabled");
+}

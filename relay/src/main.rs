@@ -13,6 +13,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`samspill-relay token list | head -1`).
+        Err(e) if samspill_shared::pipe::is_broken_pipe(e.chain()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

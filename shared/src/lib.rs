@@ -19,5 +19,6 @@ pub mod crypto;
 pub mod ids;
 pub mod link;
 pub mod model;
+pub mod pipe;
 pub mod protocol;
 pub mod sync;

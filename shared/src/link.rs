@@ -223,6 +223,15 @@ impl Invite {
         Self { relay, secret }
     }
 
+    /// Whether `text` starts like an invite link (`samspill://` or `samspill+ws://`),
+    /// whatever follows.
+    pub fn has_link_scheme(text: &str) -> bool {
+        let text = text.trim_start().to_ascii_lowercase();
+        [TLS_LINK_SCHEME, PLAIN_LINK_SCHEME]
+            .iter()
+            .any(|scheme| text.starts_with(&format!("{scheme}://")))
+    }
+
     /// Parses `samspill://HOST[:PORT]/join#SECRET` or `samspill+ws://…`. Surrounding
     /// whitespace (as pasted from a chat message) is ignored.
     pub fn parse(link: &str) -> Result<Self, LinkError> {

@@ -62,6 +62,15 @@ impl SamspillApp {
         }
     }
 
+    /// Opens the join dialog with an invite link from outside (a clicked link, the app's
+    /// first argument). Nothing is joined until the person presses "Bli med".
+    pub fn open_invite(&mut self, link: &str) {
+        self.state.dialog = Some(Dialog::Join {
+            link: link.trim().to_owned(),
+            from_outside: true,
+        });
+    }
+
     /// Whether background work is still running (tests wait for it): loading, or
     /// changes not yet on disk.
     pub fn is_busy(&self) -> bool {

@@ -3,6 +3,7 @@
 
 use egui::{Align, Color32, Layout, RichText};
 use samspill_shared::content::library;
+use samspill_shared::link::Invite;
 
 use super::state::{AppState, Command, Dialog, Outbox, Screen, Section};
 use super::sync_hook::{SyncCommand, SyncStatus};
@@ -685,9 +686,13 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     }
                 });
             }
-            Dialog::Join { link } => {
+            Dialog::Join { link, from_outside } => {
                 ui.heading(t("sync.join"));
-                ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
+                if *from_outside {
+                    ui.label(RichText::new(t("sync.join-opened")).strong());
+                } else {
+                    ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
+                }
                 let l = ui.label(t("sync.link"));
                 ui.add(
                     egui::TextEdit::singleline(link)
@@ -695,8 +700,19 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         .hint_text("samspill://relay.example.no/join#…"),
                 )
                 .labelled_by(l.id);
+                // Only the relay is shown: the rest of the link is the project's key.
+                let invite = Invite::parse(link.trim());
+                match &invite {
+                    Ok(invite) => {
+                        ui.label(format!("{}: {}", t("sync.join-relay"), invite.relay));
+                    }
+                    Err(_) if !link.trim().is_empty() => {
+                        ui.colored_label(ui.visuals().error_fg_color, t("sync.join-bad-link"));
+                    }
+                    Err(_) => {}
+                }
                 ui.horizontal(|ui| {
-                    let ok = !link.trim().is_empty();
+                    let ok = invite.is_ok();
                     if ui
                         .add_enabled(ok, egui::Button::new(t("sync.join")))
                         .clicked()

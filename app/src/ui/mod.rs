@@ -49,8 +49,9 @@ pub fn tr_dyn(lang: Lang, key: &str) -> String {
     library().strings.get(lang, key).to_owned()
 }
 
-/// Opens the desktop app's window.
-pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// Opens the desktop app's window; with an invite `link`, on the join dialog filled in
+/// with it (joining waits for the person to say so).
+pub fn run(data_dir: Option<PathBuf>, link: Option<String>) -> anyhow::Result<()> {
     let data_dir = match data_dir {
         Some(d) => d,
         None => default_data_dir()?,
@@ -70,11 +71,11 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let sync = engine_sync::EngineSync::start(device.clone(), cc.egui_ctx.clone());
-            Ok(Box::new(SamspillApp::with_sync(
-                device,
-                data_dir,
-                Box::new(sync),
-            )))
+            let mut app = SamspillApp::with_sync(device, data_dir, Box::new(sync));
+            if let Some(link) = link {
+                app.open_invite(&link);
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))

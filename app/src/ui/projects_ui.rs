@@ -30,6 +30,7 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             if ui.button(t("sync.join")).clicked() {
                 out.send(Command::OpenDialog(Dialog::Join {
                     link: String::new(),
+                    from_outside: false,
                 }));
             }
             if ui.button(t("import.title")).clicked() {

@@ -167,6 +167,8 @@ pub enum Dialog {
     },
     Join {
         link: String,
+        /// Opened by a clicked link (the app's first argument), not by the person.
+        from_outside: bool,
     },
     Share {
         relay: String,
