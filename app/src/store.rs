@@ -664,12 +664,21 @@ fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
     f.sync_all().map_err(io_err("sync", path))
 }
 
+/// Makes a rename in `path`'s directory durable. On Unix that is an fsync of the
+/// directory; Windows cannot open a directory as a file, and NTFS journals renames itself.
+#[cfg(unix)]
 fn sync_dir(path: &Path) -> Result<()> {
     let Some(dir) = path.parent() else {
         return Ok(());
     };
     let d = File::open(dir).map_err(io_err("open", dir))?;
     d.sync_all().map_err(io_err("sync", dir))
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::unnecessary_wraps)]
+fn sync_dir(_path: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
