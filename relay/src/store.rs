@@ -109,8 +109,9 @@ pub struct Committed<'a> {
 }
 
 /// Told about entries as they are numbered, and then whether they became durable (early
-/// forwarding: see docs/protocol.md). Calls about one document come in sequence order,
-/// never two at once; they must not block.
+/// forwarding: see docs/protocol.md). `sequenced` calls about one document come in
+/// sequence order, never two at once; `durable` and `rolled_back` come from the writer
+/// thread and may overlap a `sequenced` of later entries. None may block.
 pub trait CommitListener: Send + Sync {
     /// Entries numbered and queued for a commit that has not happened yet; forward them.
     fn sequenced(&self, entries: &[Committed<'_>]);
@@ -352,8 +353,6 @@ struct Counter {
     /// The last number given out (stored or on its way to the disk).
     head: u64,
     generation: u64,
-    /// Appends given a number and not yet answered by the writer.
-    in_flight: u64,
     used: Instant,
 }
 
@@ -366,6 +365,10 @@ struct Sequencer {
 #[derive(Default)]
 struct SequencerState {
     docs: HashMap<DocumentId, Slot>,
+    /// Per document, appends given a number (in any generation) and not yet answered by
+    /// the writer. Kept apart from the slots so that replacing or dropping a slot can
+    /// never lose count: a counter is forgotten only when this is zero.
+    in_flight: HashMap<DocumentId, u64>,
     /// The last generation handed out; only ever grows.
     generation: u64,
     swept: Option<Instant>,
@@ -384,8 +387,11 @@ impl SequencerState {
 
     /// The writer answered one of `doc`'s appends.
     fn settled(&mut self, doc: &DocumentId) {
-        if let Some(Slot::Ready(c)) = self.docs.get_mut(doc) {
-            c.in_flight = c.in_flight.saturating_sub(1);
+        if let Some(n) = self.in_flight.get_mut(doc) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.in_flight.remove(doc);
+            }
         }
     }
 
@@ -399,9 +405,12 @@ impl SequencerState {
             return;
         }
         self.swept = Some(now);
-        self.docs.retain(|_, slot| match slot {
+        let in_flight = &self.in_flight;
+        self.docs.retain(|doc, slot| match slot {
             Slot::Loading(_) => true,
-            Slot::Ready(c) => c.in_flight > 0 || now.duration_since(c.used) < SEQUENCER_IDLE,
+            Slot::Ready(c) => {
+                in_flight.contains_key(doc) || now.duration_since(c.used) < SEQUENCER_IDLE
+            }
         });
     }
 }
@@ -416,13 +425,44 @@ impl Sequencer {
     }
 }
 
+/// A document's head being read for its counter; answers the waiting appends however it
+/// ends.
+struct HeadLoad {
+    shared: Arc<Shared>,
+    doc: DocumentId,
+    done: bool,
+}
+
+impl HeadLoad {
+    fn run(mut self) {
+        let head = self.shared.readers.with(|conn| doc_head(conn, &self.doc));
+        self.shared.loaded(self.doc, head);
+        self.done = true;
+    }
+}
+
+impl Drop for HeadLoad {
+    fn drop(&mut self) {
+        // The read never happened or panicked: the waiters hear so.
+        if !self.done {
+            self.shared.loaded(self.doc, Err(StoreError::Closed));
+        }
+    }
+}
+
 impl Shared {
     /// Numbers an append, forwards it and queues it for the writer, with the sequencer
     /// locked (which keeps the three in one order per document).
-    fn number(&self, counter: &mut Counter, doc: DocumentId, waiting: Waiting) {
+    fn number(
+        &self,
+        counter: &mut Counter,
+        in_flight: &mut HashMap<DocumentId, u64>,
+        doc: DocumentId,
+        waiting: Waiting,
+    ) {
         let seq = counter.head + 1;
         counter.head = seq;
-        counter.in_flight += 1;
+        *in_flight.entry(doc).or_default() += 1;
         counter.used = Instant::now();
         self.listener.sequenced(&[Committed {
             doc,
@@ -443,6 +483,9 @@ impl Shared {
     /// The document's head was read (or could not be): number what waited for it.
     fn loaded(&self, doc: DocumentId, head: Result<Option<DocHead>, StoreError>) {
         let mut state = self.sequencer.lock();
+        if !matches!(state.docs.get(&doc), Some(Slot::Loading(_))) {
+            return;
+        }
         let Some(Slot::Loading(waiting)) = state.docs.remove(&doc) else {
             return;
         };
@@ -464,11 +507,10 @@ impl Shared {
         let mut counter = Counter {
             head,
             generation: state.next_generation(),
-            in_flight: 0,
             used: Instant::now(),
         };
         for w in waiting {
-            self.number(&mut counter, doc, w);
+            self.number(&mut counter, &mut state.in_flight, doc, w);
         }
         state.docs.insert(doc, Slot::Ready(counter));
     }
@@ -570,9 +612,12 @@ impl Store for SqliteStore {
         };
         let load = {
             let mut state = self.shared.sequencer.lock();
-            match state.docs.get_mut(&doc) {
+            let SequencerState {
+                docs, in_flight, ..
+            } = &mut *state;
+            match docs.get_mut(&doc) {
                 Some(Slot::Ready(counter)) => {
-                    self.shared.number(counter, doc, waiting);
+                    self.shared.number(counter, in_flight, doc, waiting);
                     false
                 }
                 Some(Slot::Loading(queue)) => {
@@ -580,25 +625,29 @@ impl Store for SqliteStore {
                     false
                 }
                 None => {
-                    // Nothing of this document is in flight (a counter with appends in
-                    // flight is never forgotten), so the stored head is the last number.
-                    state.docs.insert(doc, Slot::Loading(vec![waiting]));
+                    // Nothing of this document that can still be written is queued (a
+                    // counter with appends in flight is never forgotten; after a failed
+                    // rollback, what is queued is stale and fails unwritten), so the
+                    // stored head is the last number.
+                    docs.insert(doc, Slot::Loading(vec![waiting]));
                     true
                 }
             }
         };
         if load {
-            let shared = Arc::clone(&self.shared);
-            // Off the runtime: a read may wait on the disk. If the blocking pool is gone
-            // (the runtime is shutting down), the waiters hear `Closed`.
-            let spawned = tokio::runtime::Handle::try_current().map(|rt| {
-                rt.spawn_blocking(move || {
-                    let head = shared.readers.with(|conn| doc_head(conn, &doc));
-                    shared.loaded(doc, head);
-                })
-            });
-            if spawned.is_err() {
-                self.shared.loaded(doc, Err(StoreError::Closed));
+            // Off the runtime: a read may wait on the disk. However the load ends (done,
+            // panicked, or dropped unrun because the runtime is shutting down), the
+            // guard answers the waiters, so a document is never stuck loading.
+            let guard = HeadLoad {
+                shared: Arc::clone(&self.shared),
+                doc,
+                done: false,
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn_blocking(move || guard.run());
+                }
+                Err(_) => drop(guard),
             }
         }
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
@@ -606,7 +655,9 @@ impl Store for SqliteStore {
 
     fn put_snapshot(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()> {
         // Queued with the sequencer locked: an entry the snapshot's maker has seen is
-        // queued before it, however early it was forwarded.
+        // queued before it, however early it was forwarded. (After a rollback the same
+        // numbers are given out again; clients only ever cover what was durable, so a
+        // snapshot never covers a number that was lost.)
         let _order = self.shared.sequencer.lock();
         self.submit(|reply| WriteOp::Snapshot {
             doc,
@@ -821,10 +872,13 @@ fn settle(shared: &Shared, batch: &[WriteOp]) {
 /// has the listener close the subscriptions that saw them; all under the sequencer's
 /// lock, so nothing numbered in the new generation is caught up in it.
 fn roll_back(conn: &Connection, shared: &Shared, written: &[(DocumentId, u64)]) {
-    let mut state = shared.sequencer.lock();
     let docs: Vec<DocumentId> = written.iter().map(|(doc, _)| *doc).collect();
-    for doc in &docs {
-        match doc_head(conn, doc) {
+    // Read before locking (the writer is the only one that writes, so these stay true),
+    // so pushes to other documents are not held up by the disk.
+    let heads: Vec<_> = docs.iter().map(|doc| doc_head(conn, doc)).collect();
+    let mut state = shared.sequencer.lock();
+    for (doc, head) in docs.iter().zip(heads) {
+        match head {
             Ok(Some(head)) => {
                 let generation = state.next_generation();
                 if let Some(Slot::Ready(c)) = state.docs.get_mut(doc) {
@@ -903,4 +957,67 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
         }
         WriteOp::Shutdown => Outcome::None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quiet;
+    impl CommitListener for Quiet {
+        fn sequenced(&self, _: &[Committed<'_>]) {}
+        fn durable(&self, _: &[(DocumentId, u64)]) {}
+        fn rolled_back(&self, _: &[DocumentId]) {}
+    }
+
+    fn doc(n: u8) -> DocumentId {
+        DocumentId([n; 32])
+    }
+
+    #[test]
+    fn a_counter_with_appends_in_flight_is_never_swept_even_after_its_slot_was_replaced() {
+        let mut state = SequencerState::default();
+        let counter = |head| {
+            Slot::Ready(Counter {
+                head,
+                generation: 1,
+                used: Instant::now() - SEQUENCER_IDLE * 2,
+            })
+        };
+        state.docs.insert(doc(1), counter(5));
+        state.in_flight.insert(doc(1), 2);
+        // The slot is replaced (a rollback that could not read the head, then a reload):
+        // the count of queued appends stays.
+        state.docs.insert(doc(1), counter(3));
+        state.docs.insert(doc(2), counter(9));
+        state.sweep(Instant::now());
+        assert!(state.docs.contains_key(&doc(1)), "two appends still queued");
+        assert!(!state.docs.contains_key(&doc(2)), "idle, nothing in flight");
+        state.settled(&doc(1));
+        state.settled(&doc(1));
+        state.settled(&doc(1)); // one too many changes nothing
+        assert!(state.in_flight.is_empty());
+        state.swept = None;
+        state.sweep(Instant::now());
+        assert!(state.docs.is_empty());
+    }
+
+    #[test]
+    fn an_append_whose_head_cannot_be_read_is_answered_not_left_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path(), Arc::new(Quiet)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(store.create(doc(1), None)).unwrap();
+        // Outside a runtime the head cannot be read off it: the append is answered.
+        let refused = store.append(doc(1), 1, b"x".to_vec());
+        assert_eq!(rt.block_on(refused), Err(StoreError::Closed));
+        // And the document is not stuck: the next append is numbered from the store.
+        let seq = rt.block_on(async { store.append(doc(1), 1, b"y".to_vec()).await });
+        assert_eq!(seq, Ok(1));
+        let seq = rt.block_on(async { store.append(doc(1), 1, b"z".to_vec()).await });
+        assert_eq!(seq, Ok(2));
+    }
 }
