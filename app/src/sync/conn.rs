@@ -86,7 +86,9 @@ impl Connection {
                 })?;
             request.headers_mut().insert("authorization", value);
         }
-        let connecting = tokio_tungstenite::connect_async(request);
+        // TCP_NODELAY: a push right after another frame (a ping, presence) must not wait
+        // for the relay's delayed ACK (up to 40 ms) under Nagle's algorithm.
+        let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
         let (ws, _response) = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
             Err(_) => return Err(unreachable("no answer within 10 seconds".to_owned())),
             Ok(Err(tungstenite::Error::Http(response))) => {

@@ -230,6 +230,16 @@ where
     }
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Woken by any change to a tracked document (the engine's own remote changes too;
+    // those find nothing to pick up). The listener replaces the previous session's.
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    for t in docs.iter() {
+        let wake = std::sync::Arc::clone(&wake);
+        t.handle.on_change(
+            "sync-engine",
+            std::sync::Arc::new(move || wake.notify_one()),
+        );
+    }
     loop {
         if let Stop::WhenInSync = stop {
             for t in docs.iter() {
@@ -275,16 +285,32 @@ where
             }
             _ = ticker.tick() => {
                 conn.keepalive().await?;
-                let now = now_ms();
-                for t in docs.iter_mut() {
-                    t.pick_up_local().map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
-                    let sm = &mut t.sm;
-                    let outputs = t.handle.with_automerge(|doc| sm.tick(doc, now, &mut OsEntropy));
-                    t.run(outputs, Some(conn), events).await?;
-                }
+                advance(conn, docs, events).await?;
             }
+            // An edit in this process (the UI typing): picked up now rather than on the
+            // next tick, so a keystroke after a quiet spell leaves at once.
+            () = wake.notified() => advance(conn, docs, events).await?,
         }
     }
+}
+
+/// Saves and picks up local changes, and lets each machine act on the time.
+async fn advance(
+    conn: &mut Connection,
+    docs: &mut [Tracked],
+    events: &Events,
+) -> Result<(), SessionOutcome> {
+    let now = now_ms();
+    for t in docs.iter_mut() {
+        t.pick_up_local()
+            .map_err(|e| SessionOutcome::Failed(SessionError::Local(e)))?;
+        let sm = &mut t.sm;
+        let outputs = t
+            .handle
+            .with_automerge(|doc| sm.tick(doc, now, &mut OsEntropy));
+        t.run(outputs, Some(conn), events).await?;
+    }
+    Ok(())
 }
 
 async fn handle_frames(
