@@ -7,14 +7,14 @@
 # Man pages are made from each program's own --help, so they never disagree with it.
 # scripts/check-packages.sh OUTDIR unpacks and checks what this made.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 if [ $# -ne 1 ]; then
   echo "usage: scripts/package.sh OUTDIR" >&2
   exit 2
 fi
-out=$1
-mkdir -p "$out"
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+cd "$(dirname "$0")/.."
 
 CARGO_DEB_VERSION=3.8.0
 if ! cargo deb --version >/dev/null 2>&1; then

@@ -63,7 +63,10 @@ pub fn run(data_dir: Option<PathBuf>, link: Option<String>) -> anyhow::Result<()
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 820.0])
             .with_min_inner_size([820.0, 560.0])
-            .with_title("Samspill"),
+            .with_title("Samspill")
+            // Wayland desktops match the window to packaging/app/no.samspill.Samspill.desktop
+            // by this id (X11 by the WM class, `StartupWMClass`).
+            .with_app_id("no.samspill.Samspill"),
         ..Default::default()
     };
     eframe::run_native(
