@@ -60,8 +60,9 @@ async fn a_failed_commit_makes_everyone_who_saw_its_entries_resubscribe_and_reus
     writer.send(&push(&keys, 4, &big)).await;
     writer.send(&push(&keys, 5, "after the big one")).await;
 
-    // The reader got the big entry early (it was forwarded before the commit), and is
-    // then told to resubscribe.
+    // The reader may get the big entry early (it is forwarded before the commit; whether
+    // it is on the wire before the close depends on timing, since closing drops what is
+    // still queued), and is then told to resubscribe.
     let mut early = Vec::new();
     let close = loop {
         match reader.next().await {
@@ -70,7 +71,10 @@ async fn a_failed_commit_makes_everyone_who_saw_its_entries_resubscribe_and_reus
             Received::Closed(frame) => break frame,
         }
     };
-    assert_eq!(early.first(), Some(&4), "forwarded before the commit");
+    assert!(
+        early.iter().all(|seq| *seq == 4 || *seq == 5),
+        "only the lost numbers: {early:?}"
+    );
     let close = close.expect("a close frame");
     assert_eq!(u16::from(close.code), close_code::RESUBSCRIBE, "{close:?}");
 
