@@ -33,6 +33,13 @@ pub struct Args {
     )]
     pub data: PathBuf,
 
+    /// Keep documents and tokens in PostgreSQL instead of the SQLite file in --data
+    /// (`postgres://user:password@host/dbname`), so several relay nodes can serve
+    /// behind one address. The password is never printed.
+    #[arg(long, env = "SAMSPILL_RELAY_DATABASE", global = true, value_name = "URL",
+          value_parser = DatabaseUrl::parse, hide_env_values = true)]
+    pub database: Option<DatabaseUrl>,
+
     /// Creating a new document needs a bearer token (see `token create`).
     #[arg(long, env = "SAMSPILL_RELAY_REQUIRE_TOKEN")]
     pub require_token: bool,
@@ -183,11 +190,77 @@ pub enum Access {
     TokenToCreate,
 }
 
+/// A `postgres://` connection URL. It may hold a password, so its `Debug` and
+/// `Display` show only where it points.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    shown: String,
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://` and `postgresql://` URLs (and nothing else: SQLite needs no
+    /// URL, it lives in --data).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(
+                "expected a postgres:// URL (without --database the relay uses SQLite in --data)"
+                    .to_owned(),
+            );
+        }
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| format!("not a PostgreSQL connection URL: {e}"))?;
+        let hosts: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        let port = config
+            .get_ports()
+            .first()
+            .map_or(String::new(), |p| format!(":{p}"));
+        let shown = format!(
+            "postgres://{}{port}/{}",
+            hosts.join(","),
+            config.get_dbname().unwrap_or("")
+        );
+        Ok(Self {
+            url: url.to_owned(),
+            shown,
+        })
+    }
+
+    /// The whole URL, password included: only for connecting.
+    pub fn secret(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
 /// The validated settings the relay runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the SQLite file in `data_dir`.
+    pub database: Option<DatabaseUrl>,
     pub access: Access,
     pub limits: Limits,
 }
@@ -198,6 +271,7 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
+            database: None,
             access: Access::Open,
             limits: Limits::default(),
         }
@@ -217,6 +291,7 @@ impl Config {
         Ok(Self {
             listen: args.listen,
             data_dir: args.data.clone(),
+            database: args.database.clone(),
             access: if args.require_token {
                 Access::TokenToCreate
             } else {
@@ -289,6 +364,28 @@ mod tests {
             args.command,
             Some(Command::Token { action: TokenCommand::Create { ref name } }) if name == "alice"
         ));
+    }
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url = DatabaseUrl::parse("postgres://relay:hunter2@db.example:5433/samspill").unwrap();
+        assert_eq!(url.to_string(), "postgres://db.example:5433/samspill");
+        assert!(!format!("{url:?}").contains("hunter2"));
+        let args = Args::try_parse_from([
+            "samspill-relay",
+            "--database",
+            "postgresql://relay:hunter2@db.example/samspill",
+        ])
+        .unwrap();
+        let config = Config::from_args(&args).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert_eq!(
+            config.database.unwrap().secret(),
+            "postgresql://relay:hunter2@db.example/samspill"
+        );
+        for bad in ["sqlite://x", "relay.sqlite3", "postgres://host:notaport/db"] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

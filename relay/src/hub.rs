@@ -178,15 +178,30 @@ impl Conn {
 
     /// Disconnects a client that received entries the relay then rolled back.
     pub fn must_resubscribe(&self) {
+        self.resubscribe(
+            "entries were rolled back: resubscribe from what is durable",
+            "disconnecting a client after a rollback",
+        );
+    }
+
+    /// Disconnects a client whose stream would skip entries (the relay lost track of a
+    /// document's fan-out, as when another node's notices were missed): it resubscribes
+    /// from what it holds, so nothing is skipped.
+    pub fn missed_entries(&self) {
+        self.resubscribe(
+            "entries were missed: resubscribe from what you hold",
+            "disconnecting a client whose stream would skip entries",
+        );
+    }
+
+    fn resubscribe(&self, reason: &'static str, log: &'static str) {
         if self
             .kill_reason
-            .set((
-                close_code::RESUBSCRIBE,
-                "entries were rolled back: resubscribe from what is durable",
-            ))
+            .set((close_code::RESUBSCRIBE, reason))
             .is_ok()
         {
-            tracing::info!(conn = self.id, "disconnecting a client after a rollback");
+            tracing::info!(conn = self.id, "{log}");
+            metrics::counter!(m::RESUBSCRIBES_ASKED_TOTAL).increment(1);
         }
         self.kill.cancel();
         self.own_room.close();
@@ -426,6 +441,33 @@ impl CommitListener for Hub {
                 }
             }
         }
+    }
+
+    fn is_watched(&self, doc: &DocumentId) -> bool {
+        self.docs().get(doc).is_some_and(|d| !d.subs.is_empty())
+    }
+
+    fn lost_track(&self) {
+        let subs: Vec<Arc<Subscription>> = {
+            let mut all = self.docs();
+            // Every subscriber is closed, so the order does not matter.
+            #[allow(clippy::iter_over_hash_type)]
+            for d in all.values_mut() {
+                d.inflight.clear();
+            }
+            #[allow(clippy::iter_over_hash_type)]
+            let subs = all.values().flat_map(|d| d.subs.iter().cloned()).collect();
+            subs
+        };
+        for sub in subs {
+            sub.conn.missed_entries();
+        }
+    }
+
+    fn remote_ephemeral(&self, doc: DocumentId, blob: Vec<u8>) {
+        let frame = Bytes::from(encode_server(&ServerFrame::Ephemeral { doc, blob }));
+        // No connection here sent it (connection ids start at 1).
+        self.ephemeral(&doc, 0, &frame);
     }
 
     fn rolled_back(&self, docs: &[DocumentId]) {

@@ -20,6 +20,8 @@
 //! - [`hub`]: subscribers per document and live fan-out; send buffers bounded in bytes.
 //! - [`store`]: the [`Store`](store::Store) trait and the SQLite implementation (WAL,
 //!   group commit on a writer thread, reads off the runtime).
+//! - [`postgres`]: the PostgreSQL store, for several nodes behind one address (row locks
+//!   for gap-free numbering, `LISTEN`/`NOTIFY` for fan-out across nodes).
 //! - `memory` (private): gives freed memory back to the system after connections close.
 //! - [`tokens`]: bearer tokens for `--require-token`, stored hashed.
 //! - [`metrics`]: Prometheus names.
@@ -38,6 +40,7 @@ pub mod config;
 pub mod hub;
 mod memory;
 pub mod metrics;
+pub mod postgres;
 pub mod server;
 pub mod store;
 pub mod tokens;

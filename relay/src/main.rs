@@ -47,14 +47,17 @@ fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
-    let data = &args.data;
+    let store = match &args.database {
+        Some(url) => tokens::Tokens::Postgres(url),
+        None => tokens::Tokens::Sqlite(&args.data),
+    };
     let mut out = std::io::stdout().lock();
     match action {
         TokenCommand::Create { name } => {
             let mut random = [0u8; 32];
             getrandom::fill(&mut random)
                 .map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
-            let token = tokens::create(data, name, random)?;
+            let token = store.create(name, random)?;
             writeln!(
                 out,
                 "Token {} created. It is shown only this once; give it to whoever may create projects:",
@@ -63,7 +66,7 @@ fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
             writeln!(out, "{token}")?;
         }
         TokenCommand::List => {
-            for t in tokens::list(data)? {
+            for t in store.list()? {
                 let status = match &t.revoked_at {
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_owned(),
@@ -76,7 +79,7 @@ fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { name } => {
-            tokens::revoke(data, name)?;
+            store.revoke(name)?;
             writeln!(out, "Token {} revoked.", name.trim())?;
         }
     }
@@ -113,10 +116,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let addr = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        let data_dir = config.data_dir.clone();
-        let state = RelayState::open(config)
-            .with_context(|| format!("cannot open the relay's data in {}", data_dir.display()))?;
-        tracing::info!(data = %data_dir.display(), "relay ready");
+        let place = match &config.database {
+            Some(url) => url.to_string(),
+            None => config.data_dir.display().to_string(),
+        };
+        let state = RelayState::start(config)
+            .await
+            .with_context(|| format!("cannot open the relay's data in {place}"))?;
+        tracing::info!(data = %place, "relay ready");
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {addr}")?;

@@ -26,6 +26,9 @@ pub const CONNECTIONS_REFUSED_TOTAL: &str = "samspill_relay_connections_refused_
 pub const ACCEPT_ERRORS_TOTAL: &str = "samspill_relay_accept_errors_total";
 pub const BUILD_INFO: &str = "samspill_relay_build_info";
 pub const MEMORY_TRIMS_TOTAL: &str = "samspill_relay_memory_trims_total";
+pub const PG_REMOTE_ENTRIES_TOTAL: &str = "samspill_relay_remote_entries_total";
+pub const PG_NOTICE_RECONNECTS_TOTAL: &str = "samspill_relay_notice_reconnects_total";
+pub const RESUBSCRIBES_ASKED_TOTAL: &str = "samspill_relay_resubscribes_asked_total";
 
 /// Error labels besides the protocol's error codes: closes the relay decides on itself.
 const OTHER_ERRORS: [&str; 2] = ["websocket", "hello_timeout"];
@@ -85,6 +88,9 @@ fn start_at_zero() {
         COMMIT_FAILURES,
         ACCEPT_ERRORS_TOTAL,
         MEMORY_TRIMS_TOTAL,
+        PG_REMOTE_ENTRIES_TOTAL,
+        PG_NOTICE_RECONNECTS_TOTAL,
+        RESUBSCRIBES_ASKED_TOTAL,
     ] {
         metrics::counter!(name).absolute(0);
     }
@@ -155,6 +161,18 @@ fn describe() {
     describe_counter!(
         MEMORY_TRIMS_TOTAL,
         "Times freed memory was given back to the system after connections closed"
+    );
+    describe_counter!(
+        PG_REMOTE_ENTRIES_TOTAL,
+        "Entries other relay nodes committed, forwarded to subscribers here (PostgreSQL)"
+    );
+    describe_counter!(
+        PG_NOTICE_RECONNECTS_TOTAL,
+        "Times the connection for other nodes' notices was lost (PostgreSQL)"
+    );
+    describe_counter!(
+        RESUBSCRIBES_ASKED_TOTAL,
+        "Connections closed with 4003 to resubscribe (a rollback, or missed notices)"
     );
     describe_gauge!(
         BUILD_INFO,

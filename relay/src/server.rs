@@ -49,6 +49,19 @@ impl RelayState {
         })
     }
 
+    /// Opens the store the config names: PostgreSQL with `database`, else SQLite in the
+    /// data directory.
+    pub async fn start(config: Config) -> Result<Arc<Self>, StoreError> {
+        let Some(url) = config.database.clone() else {
+            return Self::open(config);
+        };
+        let hub = Arc::new(Hub::new());
+        let store =
+            crate::postgres::PgStore::connect(&url, Arc::clone(&hub) as Arc<dyn CommitListener>)
+                .await?;
+        Ok(Self::assemble(config, Arc::new(store), hub))
+    }
+
     /// Builds the state around another store. The store must tell `listener` about
     /// committed entries (see [`Store`]).
     pub fn with_store(
@@ -57,8 +70,12 @@ impl RelayState {
     ) -> Result<Arc<Self>, StoreError> {
         let hub = Arc::new(Hub::new());
         let store = make_store(Arc::clone(&hub) as Arc<dyn CommitListener>)?;
+        Ok(Self::assemble(config, store, hub))
+    }
+
+    fn assemble(config: Config, store: Arc<dyn Store>, hub: Arc<Hub>) -> Arc<Self> {
         let limiter = ConnLimiter::new(&config.limits);
-        Ok(Arc::new(Self {
+        Arc::new(Self {
             config,
             store,
             hub,
@@ -67,7 +84,7 @@ impl RelayState {
             metrics: crate::metrics::handle(),
             next_connection: AtomicU64::new(1),
             limiter,
-        }))
+        })
     }
 
     pub fn config(&self) -> &Config {

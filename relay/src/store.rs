@@ -120,6 +120,14 @@ pub trait CommitListener: Send + Sync {
     /// The batch rolled back: the numbers given out for these documents will be given
     /// out again, so whoever got them must resubscribe from what is durable.
     fn rolled_back(&self, docs: &[DocumentId]);
+    /// Whether anyone here subscribes to `doc` (a store shared by several nodes reads
+    /// another node's entries only for documents someone here watches).
+    fn is_watched(&self, doc: &DocumentId) -> bool;
+    /// The store lost track of what other nodes committed (its notices were cut off):
+    /// every subscriber must resubscribe from what it holds.
+    fn lost_track(&self);
+    /// An ephemeral blob another node's client sent; forward it to the subscribers here.
+    fn remote_ephemeral(&self, doc: DocumentId, blob: Vec<u8>);
 }
 
 /// Durable storage of documents' encrypted logs and snapshots, and of token hashes.
@@ -143,6 +151,12 @@ pub trait Store: Send + Sync {
     fn read_page(&self, doc: DocumentId, since: u64, max_bytes: usize) -> StoreFuture<Page>;
     /// The name of the active token with this hash.
     fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>>;
+    /// Passes an ephemeral blob to the other relay nodes sharing this store, which hand
+    /// it to their listeners' `remote_ephemeral` (best effort; a store of one node has
+    /// nobody to tell).
+    fn publish_ephemeral(&self, doc: DocumentId, blob: &[u8]) {
+        let _ = (doc, blob);
+    }
     /// Finishes queued writes and stops. Blocks; call it off the async runtime.
     fn close(&self);
 }
@@ -968,6 +982,11 @@ mod tests {
         fn sequenced(&self, _: &[Committed<'_>]) {}
         fn durable(&self, _: &[(DocumentId, u64)]) {}
         fn rolled_back(&self, _: &[DocumentId]) {}
+        fn is_watched(&self, _: &DocumentId) -> bool {
+            false
+        }
+        fn lost_track(&self) {}
+        fn remote_ephemeral(&self, _: DocumentId, _: Vec<u8>) {}
     }
 
     fn doc(n: u8) -> DocumentId {

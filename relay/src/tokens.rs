@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{OptionalExtension, params};
 
+use crate::config::DatabaseUrl;
 use crate::store::open_database;
 
 const TOKEN_PREFIX: &str = "srt_";
@@ -70,11 +71,66 @@ fn checked_name(name: &str) -> anyhow::Result<&str> {
     Ok(name)
 }
 
-/// Issues a token named `name` from 32 random bytes; returns the token (shown once).
-/// A revoked token's name may be reused.
+/// Where the token commands find the relay's tokens.
+#[derive(Debug, Clone, Copy)]
+pub enum Tokens<'a> {
+    /// The SQLite database in this data directory.
+    Sqlite(&'a Path),
+    Postgres(&'a DatabaseUrl),
+}
+
+impl Tokens<'_> {
+    /// Issues a token named `name` from 32 random bytes; returns the token (shown once).
+    /// A revoked token's name may be reused.
+    pub fn create(self, name: &str, random: [u8; 32]) -> anyhow::Result<String> {
+        match self {
+            Self::Sqlite(dir) => create(dir, name, random),
+            Self::Postgres(url) => {
+                let name = checked_name(name)?;
+                let token = new_token(random);
+                block_on(crate::postgres::tokens::create(
+                    url,
+                    name,
+                    hash_token(&token),
+                ))?;
+                Ok(token)
+            }
+        }
+    }
+
+    pub fn list(self) -> anyhow::Result<Vec<TokenInfo>> {
+        match self {
+            Self::Sqlite(dir) => list(dir),
+            Self::Postgres(url) => block_on(crate::postgres::tokens::list(url)),
+        }
+    }
+
+    pub fn revoke(self, name: &str) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(dir) => revoke(dir, name),
+            Self::Postgres(url) => block_on(crate::postgres::tokens::revoke(url, name.trim())),
+        }
+    }
+}
+
+/// Runs a PostgreSQL token command (the commands are synchronous; the driver is not).
+fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(f)
+}
+
+fn new_token(random: [u8; 32]) -> String {
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random))
+}
+
+/// Issues a token named `name` from 32 random bytes in the SQLite database in
+/// `data_dir`; returns the token (shown once). A revoked token's name may be reused.
 pub fn create(data_dir: &Path, name: &str, random: [u8; 32]) -> anyhow::Result<String> {
     let name = checked_name(name)?;
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let token = new_token(random);
     let conn = open_database(data_dir)?;
     let active: Option<Option<String>> = conn
         .query_row(

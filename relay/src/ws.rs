@@ -683,6 +683,7 @@ impl Connection {
             return Ok(());
         }
         metrics::counter!(m::EPHEMERAL_TOTAL).increment(1);
+        self.state.store().publish_ephemeral(doc, &blob);
         let out = frame(&ServerFrame::Ephemeral { doc, blob });
         self.state.hub().ephemeral(&doc, self.conn.id, &out);
         Ok(())

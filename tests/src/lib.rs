@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod servers;
+
 /// How long any wait may take before the test fails with a message.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
