@@ -740,7 +740,8 @@ async fn forward_remote(
     }
     let read = async {
         let client = pool.get().await?;
-        read_ranges(&**client, &ranges).await
+        let statement = client.prepare_cached(READ_RANGES).await?;
+        read_ranges(&**client, &statement, &ranges).await
     };
     match read.await {
         Ok(entries) => deliver(listener, forwarded, &ranges, &entries),
@@ -756,22 +757,21 @@ async fn forward_remote(
 }
 
 /// The stored entries in each `(doc, lo, hi)` range, in order.
+const READ_RANGES: &str = "SELECT e.doc, e.seq, e.blob
+     FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[]) AS r(doc, lo, hi)
+     JOIN entries e ON e.doc = r.doc AND e.seq BETWEEN r.lo AND r.hi
+     ORDER BY e.doc, e.seq";
+
+/// Runs [`READ_RANGES`] (prepared by the caller, from its statement cache).
 async fn read_ranges(
     client: &impl tokio_postgres::GenericClient,
+    statement: &tokio_postgres::Statement,
     ranges: &[(DocumentId, u64, u64)],
 ) -> Result<Vec<(DocumentId, u64, Vec<u8>)>, StoreError> {
     let docs: Vec<&[u8]> = ranges.iter().map(|(d, _, _)| &d.0[..]).collect();
     let lows: Vec<i64> = ranges.iter().map(|(_, lo, _)| sql_seq(*lo)).collect();
     let highs: Vec<i64> = ranges.iter().map(|(_, _, hi)| sql_seq(*hi)).collect();
-    let rows = client
-        .query(
-            "SELECT e.doc, e.seq, e.blob
-             FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[]) AS r(doc, lo, hi)
-             JOIN entries e ON e.doc = r.doc AND e.seq BETWEEN r.lo AND r.hi
-             ORDER BY e.doc, e.seq",
-            &[&docs, &lows, &highs],
-        )
-        .await?;
+    let rows = client.query(statement, &[&docs, &lows, &highs]).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -827,12 +827,12 @@ async fn commit(
         let mut client = pool.get().await?;
         let tx = client.transaction().await?;
         let ids: Vec<&[u8]> = docs.iter().map(|d| &d.0[..]).collect();
-        let rows = tx
-            .query(
+        let lock = tx
+            .prepare_cached(
                 "SELECT id, head FROM documents WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-                &[&ids],
             )
             .await?;
+        let rows = tx.query(&lock, &[&ids]).await?;
         let mut heads: HashMap<DocumentId, (u64, u64)> = HashMap::new();
         for row in rows {
             if let Some(doc) = doc_from_sql(row.get(0)) {
@@ -854,7 +854,8 @@ async fn commit(
         let earlier = if behind.is_empty() {
             Vec::new()
         } else {
-            read_ranges(&*tx, &behind).await?
+            let statement = tx.prepare_cached(READ_RANGES).await?;
+            read_ranges(&*tx, &statement, &behind).await?
         };
         let mut new_docs: Vec<&[u8]> = Vec::new();
         let mut new_seqs: Vec<i64> = Vec::new();
@@ -863,44 +864,21 @@ async fn commit(
             if let Some((_, next)) = heads.get_mut(&a.doc) {
                 *next += 1;
                 a.seq = Some(*next);
+            }
+        }
+        for a in &appends {
+            if let Some(seq) = a.seq {
                 new_docs.push(&a.doc.0[..]);
-                new_seqs.push(sql_seq(*next));
+                new_seqs.push(sql_seq(seq));
                 new_blobs.push(a.blob.as_slice());
             }
         }
         if new_docs.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        tx.execute(
-            "INSERT INTO entries (doc, seq, blob)
-             SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bytea[])",
-            &[&new_docs, &new_seqs, &new_blobs],
-        )
-        .await?;
-        let moved: Vec<(DocumentId, u64, u64)> = heads
-            .iter()
-            .filter(|(_, (head, next))| next > head)
-            .map(|(doc, (head, next))| (*doc, *head + 1, *next))
-            .collect();
-        let ids: Vec<&[u8]> = moved.iter().map(|(d, _, _)| &d.0[..]).collect();
-        let new_heads: Vec<i64> = moved.iter().map(|(_, _, hi)| sql_seq(*hi)).collect();
-        tx.execute(
-            "UPDATE documents SET head = v.head
-             FROM UNNEST($1::bytea[], $2::bigint[]) AS v(id, head) WHERE documents.id = v.id",
-            &[&ids, &new_heads],
-        )
-        .await?;
-        // Delivered at the commit, in commit order, to every node listening.
-        let payloads: Vec<String> = moved
-            .iter()
-            .map(|(doc, lo, hi)| format!("{node:016x} {doc} {lo} {hi}"))
-            .collect();
-        tx.execute(
-            "SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p",
-            &[&ENTRIES_CHANNEL, &payloads],
-        )
-        .await?;
-        // Early forwarding: this node's subscribers get the entries before the commit.
+        // Early forwarding: this node's subscribers get the entries as soon as they have
+        // their numbers, before they are written (a failure from here on rolls back and
+        // closes the subscriptions that saw them).
         let mut out: Vec<Committed<'_>> = earlier
             .iter()
             .map(|(doc, seq, blob)| Committed {
@@ -922,6 +900,45 @@ async fn commit(
         listener.sequenced(&out);
         drop(out);
         told = true;
+        let moved: Vec<(DocumentId, u64, u64)> = heads
+            .iter()
+            .filter(|(_, (head, next))| next > head)
+            .map(|(doc, (head, next))| (*doc, *head + 1, *next))
+            .collect();
+        let ids: Vec<&[u8]> = moved.iter().map(|(d, _, _)| &d.0[..]).collect();
+        let new_heads: Vec<i64> = moved.iter().map(|(_, _, hi)| sql_seq(*hi)).collect();
+        // Delivered at the commit, in commit order, to every node listening.
+        let payloads: Vec<String> = moved
+            .iter()
+            .map(|(doc, lo, hi)| format!("{node:016x} {doc} {lo} {hi}"))
+            .collect();
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO entries (doc, seq, blob)
+                 SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bytea[])",
+            )
+            .await?;
+        let update = tx
+            .prepare_cached(
+                "UPDATE documents SET head = v.head
+                 FROM UNNEST($1::bytea[], $2::bigint[]) AS v(id, head)
+                 WHERE documents.id = v.id",
+            )
+            .await?;
+        let notify = tx
+            .prepare_cached("SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p")
+            .await?;
+        // Pipelined: the three go out together and are answered in order.
+        let insert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&new_docs, &new_seqs, &new_blobs];
+        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&ids, &new_heads];
+        let notify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+            [&ENTRIES_CHANNEL, &payloads];
+        futures_util::try_join!(
+            tx.execute(&insert, &insert_params),
+            tx.execute(&update, &update_params),
+            tx.execute(&notify, &notify_params),
+        )?;
         tx.commit().await?;
         Ok::<_, StoreError>((moved, earlier))
     }

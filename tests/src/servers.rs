@@ -234,6 +234,28 @@ impl Postgres {
         out.stdout
     }
 
+    /// Runs SQL with `psql` (for tests that set up odd states).
+    pub fn psql(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -329,3 +329,28 @@ fn tokens_live_in_the_database_for_every_node() {
     assert!(err.contains("127.0.0.1"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
+    let Some(pg) = postgres("nodes_starting_together_migrate_once") else {
+        return;
+    };
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let nodes: Vec<Relay> = std::thread::scope(|s| {
+        let started: Vec<_> = dirs.iter().map(|d| s.spawn(|| node(&pg, d))).collect();
+        started.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(pg.psql("SELECT count(*) FROM samspill_schema"), "1\n");
+    drop(nodes);
+
+    // A database a newer relay has migrated: this one says so and does not start.
+    pg.psql("INSERT INTO samspill_schema (version) VALUES (99)");
+    let out = std::process::Command::new(bin("samspill-relay"))
+        .args(["--listen", "127.0.0.1:0", "--database", &pg.url()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("newer samspill-relay"), "{err}");
+}

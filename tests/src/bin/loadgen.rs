@@ -69,6 +69,11 @@ enum Scenario {
     /// Builds a project with --items items, imports it with `samspill import` into a fresh
     /// data directory and times `samspill show ID --json` (a fresh process each time).
     OpenProject,
+    /// --docs documents with two subscribers each, over --clients connections (half
+    /// hold each document's first subscriber, half its second, on different nodes with
+    /// --nodes): time to subscribe them all, and relay memory before and after.
+    /// Needs --spawn.
+    ManyDocuments,
     /// Two instances of the app's own sync engine (batching included) on one shared
     /// project: one types the trace into the project's goal at --rate keys/s, as the UI
     /// does; per keystroke, the time until the other engine's document holds it.
@@ -92,6 +97,11 @@ struct Args {
     /// The relay binary for --spawn (default: samspill-relay beside this program).
     #[arg(long)]
     relay_bin: Option<PathBuf>,
+    /// With --spawn: start a PostgreSQL cluster (initdb in a temporary directory) and
+    /// this many relay nodes on it with --database; client i connects to node i mod N.
+    /// propagation then reports latency within a node and across nodes apart.
+    #[arg(long, requires = "spawn", value_parser = clap::value_parser!(u16).range(1..=16))]
+    nodes: Option<u16>,
     /// The pid of the --relay process, to sample its CPU and memory.
     #[arg(long)]
     relay_pid: Option<u32>,
@@ -200,6 +210,12 @@ async fn run_scenario(args: &Args) -> Result<Value> {
             target.stop();
             r?
         }
+        Scenario::ManyDocuments => {
+            let mut target = Target::new(args).await?;
+            let r = Box::pin(many_documents(args, &mut target)).await;
+            target.stop();
+            r?
+        }
         Scenario::Typing => {
             let mut target = Target::new(args).await?;
             let r = Box::pin(typing(args, &mut target)).await;
@@ -223,6 +239,10 @@ async fn run_scenario(args: &Args) -> Result<Value> {
 struct Target {
     /// ws://127.0.0.1:PORT/v1/sync
     url: String,
+    /// With --nodes: every node's sync URL and pid (the first is `url`), and the cluster.
+    nodes: Vec<(String, u32)>,
+    extra_nodes: Vec<Spawned>,
+    postgres: Option<samspill_tests::servers::Postgres>,
     /// ws://127.0.0.1:PORT, as a project's relay
     base: samspill_shared::link::RelayUrl,
     pid: Option<u32>,
@@ -234,6 +254,8 @@ struct Spawned {
     bin: PathBuf,
     listen: SocketAddr,
     data: tempfile::TempDir,
+    /// Flags beyond the defaults (`--database URL` for a node).
+    extra: Vec<String>,
 }
 
 impl Target {
@@ -244,9 +266,34 @@ impl Target {
                 None => sibling("samspill-relay")?,
             };
             let data = tempfile::tempdir().context("cannot make a temporary data directory")?;
-            let (child, listen) = start_relay(&bin, data.path(), "127.0.0.1:0")?;
+            let mut postgres = None;
+            let mut extra = Vec::new();
+            if args.nodes.is_some() {
+                let pg = samspill_tests::servers::Postgres::start()
+                    .map_err(|why| anyhow!("--nodes needs PostgreSQL: {why}"))?;
+                extra = vec!["--database".to_owned(), pg.url()];
+                postgres = Some(pg);
+            }
+            let (child, listen) = start_relay(&bin, data.path(), "127.0.0.1:0", &extra)?;
             let pid = child.id();
+            let mut nodes = vec![(format!("ws://{listen}/v1/sync"), pid)];
+            let mut extra_nodes = Vec::new();
+            for _ in 1..args.nodes.unwrap_or(1) {
+                let data = tempfile::tempdir().context("cannot make a temporary data directory")?;
+                let (child, listen) = start_relay(&bin, data.path(), "127.0.0.1:0", &extra)?;
+                nodes.push((format!("ws://{listen}/v1/sync"), child.id()));
+                extra_nodes.push(Spawned {
+                    child,
+                    bin: bin.clone(),
+                    listen,
+                    data,
+                    extra: extra.clone(),
+                });
+            }
             Ok(Self {
+                nodes,
+                extra_nodes,
+                postgres,
                 url: format!("ws://{listen}/v1/sync"),
                 base: format!("ws://{listen}")
                     .parse()
@@ -257,6 +304,7 @@ impl Target {
                     bin,
                     listen,
                     data,
+                    extra,
                 }),
             })
         } else {
@@ -278,6 +326,9 @@ impl Target {
                 bail!("--relay must be a loopback address (127.0.0.1, ::1, localhost)");
             }
             Ok(Self {
+                nodes: Vec::new(),
+                extra_nodes: Vec::new(),
+                postgres: None,
                 url: url.sync_url(),
                 base: url,
                 pid: args.relay_pid,
@@ -297,7 +348,7 @@ impl Target {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let started = Instant::now();
-            match start_relay(&s.bin, s.data.path(), &s.listen.to_string()) {
+            match start_relay(&s.bin, s.data.path(), &s.listen.to_string(), &s.extra) {
                 Ok((child, _)) => {
                     self.pid = Some(child.id());
                     s.child = child;
@@ -317,7 +368,29 @@ impl Target {
         self.spawned.as_ref().map(|s| s.data.path().to_owned())
     }
 
+    /// The node client `i` connects to (the one relay without --nodes).
+    fn url_for(&self, i: usize) -> &str {
+        if self.nodes.is_empty() {
+            &self.url
+        } else {
+            &self.nodes[i % self.nodes.len()].0
+        }
+    }
+
+    /// Each node's resident memory now, in MiB (with --nodes).
+    fn node_rss_mib(&self) -> Vec<f64> {
+        self.nodes
+            .iter()
+            .map(|(_, pid)| rss_kib(*pid).map_or(0.0, |k| k as f64 / 1024.0))
+            .collect()
+    }
+
     fn stop(&mut self) {
+        for mut s in self.extra_nodes.drain(..) {
+            let _ = s.child.kill();
+            let _ = s.child.wait();
+        }
+        self.postgres.take();
         if let Some(mut s) = self.spawned.take() {
             // Best effort at the end of a run: the process may already be gone.
             if let Err(e) = s.child.kill() {
@@ -346,7 +419,12 @@ fn sibling(name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn start_relay(bin: &Path, data: &Path, listen: &str) -> Result<(Child, SocketAddr)> {
+fn start_relay(
+    bin: &Path,
+    data: &Path,
+    listen: &str,
+    extra: &[String],
+) -> Result<(Child, SocketAddr)> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -372,6 +450,7 @@ fn start_relay(bin: &Path, data: &Path, listen: &str) -> Result<(Child, SocketAd
             "--hello-secs",
             "3600",
         ])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -1090,7 +1169,7 @@ async fn propagation(args: &Args, target: &mut Target) -> Result<Value> {
             None
         };
         let run = ClientRun {
-            url: target.url.clone(),
+            url: target.url_for(i).to_owned(),
             keys,
             typist,
             rate: args.rate,
@@ -1120,12 +1199,25 @@ async fn propagation(args: &Args, target: &mut Target) -> Result<Value> {
     let stop_push = start + Duration::from_secs_f64(args.duration);
     let stop_all = stop_push + Duration::from_secs(2);
     go_tx.send_replace(Some((start, stop_push, stop_all)));
+    // With several nodes: the writer of document d is client d (clients 0..W), on node
+    // d mod N; a receiver on another node is a cross-node delivery.
+    let n_nodes = target.nodes.len().max(1);
     let mut all = Stats::new();
-    for t in tasks {
-        all.merge(t.await?);
+    let mut same_node = histogram();
+    let mut cross_node = histogram();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let st = t.await?;
+        let writer_node = (i % args.docs) % n_nodes;
+        if i % n_nodes == writer_node {
+            let _ = same_node.add(&st.latency_us);
+        } else {
+            let _ = cross_node.add(&st.latency_us);
+        }
+        all.merge(st);
     }
     let _ = stop_tx.send(true);
     let samples = sampler.await?;
+    let node_rss = target.node_rss_mib();
 
     // Each acknowledged push should reach every other subscriber of its document.
     let writers_per_doc = {
@@ -1188,6 +1280,22 @@ async fn propagation(args: &Args, target: &mut Target) -> Result<Value> {
         "window_p99_us": all.windows.iter().map(|h| h.value_at_quantile(0.99)).collect::<Vec<_>>(),
     });
     merge(&mut out, proc_json(&samples));
+    if n_nodes > 1 {
+        let (s50, s99, _, smax) = quantiles(&same_node);
+        let (c50, c99, _, cmax) = quantiles(&cross_node);
+        merge(
+            &mut out,
+            json!({
+                "nodes": n_nodes,
+                "same_node_n": same_node.len(), "same_node_p50_us": s50,
+                "same_node_p99_us": s99, "same_node_max_us": smax,
+                "cross_node_n": cross_node.len(), "cross_node_p50_us": c50,
+                "cross_node_p99_us": c99, "cross_node_max_us": cmax,
+                "cross_node_ratio_p50": ratio(c50, b50), "cross_node_ratio_p99": ratio(c99, b99),
+                "node_rss_mib": node_rss,
+            }),
+        );
+    }
     Ok(out)
 }
 
@@ -1212,7 +1320,7 @@ async fn throughput(args: &Args, target: &mut Target) -> Result<Value> {
     let mut conns = Vec::new();
     for i in 0..args.clients {
         let keys = Arc::clone(&plan.docs[i % args.docs]);
-        let (mut ws, challenge) = hello(&target.url).await?;
+        let (mut ws, challenge) = hello(target.url_for(i)).await?;
         subscribe(&mut ws, &keys, &challenge, 0).await?;
         let blob = stamped_blob(&keys, epoch, &change)?;
         conns.push((ws, keys, blob));
@@ -1308,7 +1416,84 @@ async fn throughput(args: &Args, target: &mut Target) -> Result<Value> {
         "errors": all.error_count(), "error_kinds": all.errors,
     });
     merge(&mut out, proc_json(&samples));
+    if target.nodes.len() > 1 {
+        merge(
+            &mut out,
+            json!({ "nodes": target.nodes.len(), "node_rss_mib": target.node_rss_mib() }),
+        );
+    }
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario: many documents
+
+async fn many_documents(args: &Args, target: &mut Target) -> Result<Value> {
+    if target.spawned.is_none() {
+        bail!("many-documents needs --spawn");
+    }
+    let half = (args.clients / 2).max(1);
+    let per_conn = args.docs.div_ceil(half);
+    if per_conn > 10_000 {
+        bail!(
+            "{} documents over {half} connection pairs is {per_conn} subscriptions per connection; the spawned relay allows 10000: raise --clients",
+            args.docs
+        );
+    }
+    let keys: Vec<Arc<ProjectKeys>> = (0..args.docs)
+        .map(|_| new_keys().map(Arc::new))
+        .collect::<Result<_>>()?;
+    let n_nodes = target.nodes.len().max(1);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_before = target.node_rss_mib();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for side in 0..2 {
+        for k in 0..half {
+            // The two subscribers of a document are on neighbouring nodes.
+            let url = target.url_for(k + side).to_owned();
+            let mine: Vec<Arc<ProjectKeys>> = keys.iter().skip(k).step_by(half).cloned().collect();
+            tasks.push(tokio::spawn(async move {
+                let (mut ws, challenge) = hello(&url).await?;
+                for keys in &mine {
+                    subscribe(&mut ws, keys, &challenge, 0).await?;
+                }
+                Ok::<_, anyhow::Error>((ws, mine.len()))
+            }));
+        }
+    }
+    let mut conns = Vec::new();
+    let mut subscriptions = 0;
+    let mut errors = BTreeMap::new();
+    for t in tasks {
+        match t.await? {
+            Ok((ws, n)) => {
+                subscriptions += n;
+                conns.push(ws);
+            }
+            Err(e) => *errors.entry(format!("{e:#}")).or_insert(0u64) += 1,
+        }
+    }
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_after = target.node_rss_mib();
+    for mut ws in conns {
+        let _ = ws.close(None).await;
+    }
+    let per_sub: Vec<f64> = rss_before
+        .iter()
+        .zip(&rss_after)
+        .map(|(b, a)| ((a - b) * 1024.0 * 1024.0 / (subscriptions as f64 / n_nodes as f64)).round())
+        .collect();
+    Ok(json!({
+        "docs": args.docs, "connections": 2 * half, "nodes": n_nodes,
+        "subscriptions": subscriptions,
+        "subscribe_all_s": (took.as_secs_f64() * 100.0).round() / 100.0,
+        "subscribes_per_s": (subscriptions as f64 / took.as_secs_f64()).round(),
+        "node_rss_mib_before": rss_before, "node_rss_mib_subscribed": rss_after,
+        "bytes_per_subscription_per_node": per_sub,
+        "errors": errors.values().sum::<u64>(), "error_kinds": errors,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
