@@ -1444,6 +1444,22 @@ async fn many_documents(args: &Args, target: &mut Target) -> Result<Value> {
         .map(|_| new_keys().map(Arc::new))
         .collect::<Result<_>>()?;
     let n_nodes = target.nodes.len().max(1);
+    // The baseline: as many connections, each doing one round trip at a time with a
+    // message the size of a subscribe, to a plain echo server.
+    let subscribe_size = encode_client(&ClientFrame::Subscribe {
+        doc: keys[0].doc_id,
+        since: 0,
+        create: true,
+        proof: sign_subscribe(&keys[0], &[0; 32]),
+    })
+    .len();
+    let (_, base_per_s) = baseline(
+        2 * half,
+        subscribe_size,
+        EchoLoad::Windowed { window: 1 },
+        args.baseline_secs.min(10.0),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before = target.node_rss_mib();
     let started = Instant::now();
@@ -1490,6 +1506,8 @@ async fn many_documents(args: &Args, target: &mut Target) -> Result<Value> {
         "subscriptions": subscriptions,
         "subscribe_all_s": (took.as_secs_f64() * 100.0).round() / 100.0,
         "subscribes_per_s": (subscriptions as f64 / took.as_secs_f64()).round(),
+        "baseline_round_trips_per_s": base_per_s.round(),
+        "ratio_rate": if base_per_s > 0.0 { json!(((subscriptions as f64 / took.as_secs_f64()) / base_per_s * 1000.0).round() / 1000.0) } else { Value::Null },
         "node_rss_mib_before": rss_before, "node_rss_mib_subscribed": rss_after,
         "bytes_per_subscription_per_node": per_sub,
         "errors": errors.values().sum::<u64>(), "error_kinds": errors,
