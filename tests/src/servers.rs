@@ -212,6 +212,19 @@ impl Postgres {
         }
     }
 
+    /// SIGKILL (a crash: PostgreSQL recovers from its WAL) and start again.
+    pub fn crash_and_restart(&mut self) {
+        self.stop(false);
+        let started = Instant::now();
+        while let Err(e) = self.run() {
+            assert!(
+                started.elapsed() < DEADLINE,
+                "postgres did not restart: {e}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// `pg_dump` of the whole database, as SQL text.
     pub fn dump(&self) -> Vec<u8> {
         let out = Command::new(self.bin.join("pg_dump"))

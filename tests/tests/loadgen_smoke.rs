@@ -52,3 +52,41 @@ fn propagation_reaches_every_reader_with_the_echo_baseline_beside_it() {
     assert!(r["deliveries"].as_u64().is_some_and(|d| d > 0), "{r}");
     assert!(r["baseline_p50_us"].as_u64().is_some_and(|p| p > 0), "{r}");
 }
+
+#[test]
+fn three_postgres_nodes_forward_within_and_across_nodes() {
+    if let Err(why) = samspill_tests::servers::Postgres::start() {
+        return samspill_tests::servers::skip("three_postgres_nodes_forward", &why);
+    }
+    let r = loadgen(&[
+        "--nodes",
+        "3",
+        "--clients",
+        "6",
+        "--rate",
+        "20",
+        "--duration",
+        "2",
+        "--baseline-secs",
+        "1",
+    ]);
+    assert_eq!(r["errors"], 0, "{r}");
+    assert_eq!(r["lost"], 0, "{r}");
+    assert_eq!(r["nodes"], 3, "{r}");
+    assert!(r["same_node_n"].as_u64().is_some_and(|n| n > 0), "{r}");
+    assert!(r["cross_node_n"].as_u64().is_some_and(|n| n > 0), "{r}");
+    let many = loadgen(&[
+        "--nodes",
+        "2",
+        "--scenario",
+        "many-documents",
+        "--clients",
+        "4",
+        "--docs",
+        "200",
+        "--baseline-secs",
+        "1",
+    ]);
+    assert_eq!(many["errors"], 0, "{many}");
+    assert_eq!(many["subscriptions"], 400, "{many}");
+}

@@ -206,7 +206,20 @@ fn a_node_killed_mid_burst_loses_nothing_acknowledged() {
 
 #[test]
 fn nodes_recover_by_themselves_when_postgres_restarts_under_load() {
-    let Some(mut pg) = postgres("nodes_recover_when_postgres_restarts") else {
+    recover_after("nodes_recover_when_postgres_restarts", Postgres::restart);
+}
+
+#[test]
+fn nodes_recover_by_themselves_when_postgres_crashes_under_load() {
+    recover_after(
+        "nodes_recover_when_postgres_crashes",
+        Postgres::crash_and_restart,
+    );
+}
+
+/// Two nodes, a watcher on each; `outage` happens to PostgreSQL while one client writes.
+fn recover_after(test: &str, outage: fn(&mut Postgres)) {
+    let Some(mut pg) = postgres(test) else {
         return;
     };
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -247,7 +260,7 @@ fn nodes_recover_by_themselves_when_postgres_restarts_under_load() {
         })
     };
     std::thread::sleep(Duration::from_millis(300));
-    pg.restart();
+    outage(&mut pg);
     writer.join().unwrap();
     alice.ok(&["note", &id, "--phase", "2", "Etter omstarten"]);
 
