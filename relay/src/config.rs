@@ -37,8 +37,8 @@ pub struct Args {
     /// (`postgres://user:password@host/dbname`), so several relay nodes can serve
     /// behind one address. The password is never printed.
     #[arg(long, env = "SAMSPILL_RELAY_DATABASE", global = true, value_name = "URL",
-          value_parser = DatabaseUrl::parse, hide_env_values = true)]
-    pub database: Option<DatabaseUrl>,
+          value_parser = RawDatabaseUrl::accept, hide_env_values = true)]
+    pub database: Option<RawDatabaseUrl>,
 
     /// Creating a new document needs a bearer token (see `token create`).
     #[arg(long, env = "SAMSPILL_RELAY_REQUIRE_TOKEN")]
@@ -190,6 +190,33 @@ pub enum Access {
     TokenToCreate,
 }
 
+/// `--database` as given: checked by [`Args::database_url`], not by clap, whose error
+/// would print the value (and the password in it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawDatabaseUrl(String);
+
+impl RawDatabaseUrl {
+    fn accept(s: &str) -> Result<Self, String> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for RawDatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawDatabaseUrl(hidden)")
+    }
+}
+
+impl Args {
+    /// The checked `--database` URL, if one was given.
+    pub fn database_url(&self) -> anyhow::Result<Option<DatabaseUrl>> {
+        self.database
+            .as_ref()
+            .map(|raw| DatabaseUrl::parse(&raw.0).map_err(|e| anyhow::anyhow!("--database: {e}")))
+            .transpose()
+    }
+}
+
 /// A `postgres://` connection URL. It may hold a password, so its `Debug` and
 /// `Display` show only where it points.
 #[derive(Clone, PartialEq, Eq)]
@@ -291,7 +318,7 @@ impl Config {
         Ok(Self {
             listen: args.listen,
             data_dir: args.data.clone(),
-            database: args.database.clone(),
+            database: args.database_url()?,
             access: if args.require_token {
                 Access::TokenToCreate
             } else {
@@ -386,6 +413,17 @@ mod tests {
         for bad in ["sqlite://x", "relay.sqlite3", "postgres://host:notaport/db"] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
+        // A URL that does not parse is refused without echoing it.
+        let args = Args::try_parse_from([
+            "samspill-relay",
+            "--database",
+            "postgres://relay:hunter2@db.example:notaport/samspill",
+        ])
+        .unwrap();
+        let err = format!("{:#}", Config::from_args(&args).unwrap_err());
+        assert!(err.starts_with("--database:"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(!format!("{args:?}").contains("hunter2"));
     }
 
     #[test]

@@ -47,7 +47,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 fn token_command(args: &Args, action: &TokenCommand) -> anyhow::Result<()> {
-    let store = match &args.database {
+    let url = args.database_url()?;
+    let store = match &url {
         Some(url) => tokens::Tokens::Postgres(url),
         None => tokens::Tokens::Sqlite(&args.data),
     };

@@ -89,11 +89,19 @@ const LISTEN_RETRY_MAX: Duration = Duration::from_secs(5);
 /// How often the writer forgets what it forwarded for documents nobody here watches.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
+/// The error and what caused it ("error connecting to server: Connection refused").
+fn with_cause(e: &tokio_postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => Self::Backend(format!("PostgreSQL: {}", db.message())),
-            None => Self::Backend(format!("PostgreSQL: {e}")),
+            None => Self::Backend(format!("PostgreSQL: {}", with_cause(&e))),
         }
     }
 }
@@ -136,7 +144,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<tokio_postgres::Client, StoreE
     let (client, connection) = pg_config(url)?
         .connect(NoTls)
         .await
-        .map_err(|e| StoreError::Backend(format!("cannot connect to {url}: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("cannot connect to {url}: {}", with_cause(&e))))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "a PostgreSQL connection ended");
