@@ -145,6 +145,14 @@ pub enum Command {
         #[arg(long, env = "SAMSPILL_RELAY_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// Print an invite link for a shared project: `editor` reads and writes, `viewer`
+    /// only reads (keep either secret: it opens the project)
+    Invite {
+        id: String,
+        /// What the link lets its holder do
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
     /// Fetch a shared project from an invite link; prints its id. Give `-` to read the
     /// link from standard input, so the key in it never shows in `ps` or shell history
     Join { link: String },
@@ -155,6 +163,24 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
     },
+}
+
+/// `--role` of `invite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Reads and writes the project
+    Editor,
+    /// Reads the project; cannot change it
+    Viewer,
+}
+
+impl From<RoleArg> for samspill_shared::crypto::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Editor => Self::Editor,
+            RoleArg::Viewer => Self::Viewer,
+        }
+    }
 }
 
 fn parse_relay_url(s: &str) -> Result<RelayUrl, String> {
@@ -237,7 +263,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         } else {
                             title
                         };
-                        (title, sync_status(&p).text(Lang::En))
+                        let mut state = sync_status(&p).text(Lang::En);
+                        if p.read(ProjectDoc::is_viewer) {
+                            state.push_str(" (read only: joined from a viewer's link)");
+                        }
+                        (title, state)
                     }
                     Err(e) => (format!("(unreadable: {e:#})"), "unknown".to_owned()),
                 };
@@ -409,6 +439,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{invite}")?;
             Ok(())
         }
+        Command::Invite { id, role } => {
+            let id = device.resolve(&id)?;
+            let invite = sync::invite(&device, &id, role.into())?;
+            writeln!(out, "{invite}")?;
+            Ok(())
+        }
         Command::Join { link } => {
             let link = if link == "-" {
                 let mut line = String::new();
@@ -459,7 +495,7 @@ fn open(device: &Device, id: &DocumentId, access: Access) -> anyhow::Result<DocH
     }
     if access == Access::Edit
         && project.files().sync_path().exists()
-        && let Err(e) = project.files().secret()
+        && let Err(e) = project.files().capability()
     {
         eprintln!("warning: the change is saved on this device only: {e}");
     }
@@ -473,7 +509,7 @@ pub fn sync_status(project: &DocHandle) -> SyncStatus {
     match sync::persist::load(files) {
         Ok(None) => SyncStatus::Local,
         Ok(Some(file)) => {
-            if let Err(e) = files.secret() {
+            if let Err(e) = files.capability() {
                 return SyncStatus::Stopped(e.to_string());
             }
             let (changes, entries) =
@@ -659,7 +695,7 @@ pub fn import(
     };
     let mut secret = [0u8; 32];
     OsEntropy.fill(&mut secret);
-    let project = device.adopt(&ProjectSecret::from_bytes(secret), doc)?;
+    let project = device.adopt(&ProjectSecret::from_bytes(secret).into(), doc)?;
     Ok(project.id())
 }
 

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use automerge::ActorId;
 use samspill_shared::content::Library;
-use samspill_shared::crypto::{DocumentId, ProjectSecret};
+use samspill_shared::crypto::{Capability, DocumentId, ProjectSecret};
 use samspill_shared::ids::Entropy;
 use samspill_shared::model::{Clock, Editor, NewProject, PersonFields, ProjectDoc};
 
@@ -123,14 +123,14 @@ impl Device {
     pub fn create_project(&self, new: &NewProject<'_>) -> anyhow::Result<DocHandle> {
         let mut secret = [0u8; 32];
         OsEntropy.fill(&mut secret);
-        let secret = ProjectSecret::from_bytes(secret);
+        let secret = Capability::Editor(ProjectSecret::from_bytes(secret));
         let mut doc = ProjectDoc::create(new, fresh_actor(), self.editor())?;
         self.add_me(&mut doc)?;
         self.adopt(&secret, doc)
     }
 
     /// Stores an existing document (an import, or a project joined from a relay).
-    pub fn adopt(&self, secret: &ProjectSecret, mut doc: ProjectDoc) -> anyhow::Result<DocHandle> {
+    pub fn adopt(&self, secret: &Capability, mut doc: ProjectDoc) -> anyhow::Result<DocHandle> {
         let files = self.store.create(secret, doc.automerge_mut())?;
         let tail = files.load()?.tail;
         let handle = DocHandle::new(files, doc, tail);

@@ -83,7 +83,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl DocHandle {
     /// Wraps a document loaded from `files` (read up to `tail`).
+    /// A device holding only a viewer's key opens it read-only.
     pub fn new(files: ProjectFiles, mut doc: ProjectDoc, tail: LogTail) -> Self {
+        let viewer = files
+            .capability()
+            .is_ok_and(|c| c.role() == samspill_shared::crypto::Role::Viewer);
+        doc.set_viewer(viewer);
         let saved = doc.automerge_mut().get_heads();
         Self {
             inner: Arc::new(Inner {

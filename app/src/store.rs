@@ -4,7 +4,8 @@
 //! DATA_DIR/
 //!   profile.toml                 who this device's user is (see `profile`)
 //!   projects/<document id>/
-//!     secret                     the project's 32-byte secret, mode 0600
+//!     secret                     the project's key, mode 0600: the 32-byte secret for an
+//!                                editor, `v` and 96 bytes for a viewer
 //!     doc.automerge              the document as of the last compaction (a `save()`)
 //!     changes.log                changes since then, appended one record per save
 //!     sync.json                  relay URL, last sequence number, unacknowledged entries
@@ -45,7 +46,7 @@ use std::path::{Path, PathBuf};
 
 use automerge::AutoCommit;
 use samspill_shared::changelog::{self, Format};
-use samspill_shared::crypto::{DocumentId, ProjectSecret};
+use samspill_shared::crypto::{Capability, DocumentId};
 
 const LOG_MAGIC: &[u8; 8] = changelog::MAGIC;
 /// The log is compacted once it is at least this large…
@@ -150,8 +151,8 @@ impl Store {
     /// Stores a new project: its secret and its first full save. Everything is written
     /// into a fresh directory that is renamed into place, so a crash leaves either no
     /// project or a whole one (and joining the same link again after a crash works).
-    pub fn create(&self, secret: &ProjectSecret, doc: &mut AutoCommit) -> Result<ProjectFiles> {
-        let id = secret.keys().doc_id;
+    pub fn create(&self, secret: &Capability, doc: &mut AutoCommit) -> Result<ProjectFiles> {
+        let id = secret.doc_id();
         let projects = self.projects_dir();
         let files = ProjectFiles {
             dir: projects.join(id.to_string()),
@@ -282,9 +283,9 @@ impl ProjectFiles {
         Ok(Lock(file))
     }
 
-    /// The project's secret, checked against the project's id: a missing, short or
-    /// foreign key is an error, never a fallback.
-    pub fn secret(&self) -> Result<ProjectSecret> {
+    /// The project's key (an editor's secret or a viewer's capability), checked against
+    /// the project's id: a missing, short or foreign key is an error, never a fallback.
+    pub fn capability(&self) -> Result<Capability> {
         let path = self.secret_path();
         let bytes = match fs::read(&path) {
             Ok(b) => zeroize::Zeroizing::new(b),
@@ -293,15 +294,16 @@ impl ProjectFiles {
             }
             Err(e) => return Err(io_err("read", &path)(e)),
         };
-        let bytes: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::BadSecret {
-                path: path.clone(),
-                reason: "a project key is 32 bytes",
-            })?;
-        let secret = ProjectSecret::from_bytes(bytes);
-        if secret.keys().doc_id != self.id {
+        let secret = Capability::from_bytes(&bytes).map_err(|e| StoreError::BadSecret {
+            path: path.clone(),
+            reason: match e {
+                samspill_shared::crypto::CapabilityError::Length => {
+                    "a project key is 32 bytes (editor) or 97 bytes (viewer)"
+                }
+                samspill_shared::crypto::CapabilityError::Damaged => "the viewer key is damaged",
+            },
+        })?;
+        if secret.doc_id() != self.id {
             return Err(StoreError::BadSecret {
                 path,
                 reason: "it belongs to another project",
@@ -681,7 +683,7 @@ fn sync_dir(_path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
+fn write_secret(path: &Path, secret: &Capability) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -690,13 +692,14 @@ fn write_secret(path: &Path, secret: &ProjectSecret) -> Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(io_err("create", path))?;
-    f.write_all(secret.as_bytes())
+    f.write_all(&secret.to_bytes())
         .map_err(io_err("write", path))?;
     f.sync_all().map_err(io_err("sync", path))
 }
 
-/// Puts a secret back (joining a project again after its key file was lost).
-pub fn restore_secret(files: &ProjectFiles, secret: &ProjectSecret) -> Result<()> {
+/// Puts a key back (joining a project again after its key file was lost), or replaces a
+/// viewer's key with an editor's (joining again from an editor's link).
+pub fn restore_secret(files: &ProjectFiles, secret: &Capability) -> Result<()> {
     let _lock = files.lock()?;
     let path = files.secret_path();
     match fs::remove_file(&path) {

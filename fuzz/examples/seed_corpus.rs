@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use automerge::ActorId;
 use samspill_shared::changelog::{self, MAGIC, MAGIC_V1};
 use samspill_shared::content::library;
-use samspill_shared::crypto::{ProjectSecret, sign_subscribe};
+use samspill_shared::crypto::{Capability, ProjectSecret, Role, sign_subscribe};
 use samspill_shared::ids::SeededEntropy;
 use samspill_shared::link::{Invite, RelayUrl};
 use samspill_shared::model::{
@@ -175,6 +175,14 @@ fn invite(dir: &Path) -> Result {
         ));
         files.push((format!("relay-{name}"), url.to_owned()));
     }
+    // A viewer's link (a longer fragment).
+    let viewer = Capability::from(secret.clone())
+        .for_role(Role::Viewer)
+        .ok_or("an editor's key gives a viewer's")?;
+    files.push((
+        "link-viewer".to_owned(),
+        Invite::new("wss://relay.example.org".parse()?, viewer).to_string(),
+    ));
     // As pasted from a chat message.
     files.push((
         "link-pasted".to_owned(),

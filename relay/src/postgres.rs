@@ -42,9 +42,10 @@ use crate::metrics as m;
 use crate::store::{CommitListener, Committed, DocHead, Page, Store, StoreError, StoreFuture};
 
 /// The schema, one migration per version; a database at version N gets N+1.. applied.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE documents (
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE documents (
          id bytea PRIMARY KEY,
          head bigint NOT NULL DEFAULT 0,
          created_at timestamptz NOT NULL DEFAULT now(),
@@ -67,7 +68,13 @@ const MIGRATIONS: &[(i32, &str)] = &[(
          created_at timestamptz NOT NULL DEFAULT now(),
          revoked_at timestamptz
      );",
-)];
+    ),
+    (
+        2,
+        // Documents made before write keys get theirs from their first authorize.
+        "ALTER TABLE documents ADD COLUMN write_key bytea;",
+    ),
+];
 
 /// Taken while migrating ("SAMSPILL" in ASCII).
 const MIGRATION_LOCK: i64 = 0x5341_4d53_5049_4c4c;
@@ -383,6 +390,24 @@ impl Store for PgStore {
             .await?;
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]> {
+        self.pooled(move |client| async move {
+            let row = client
+                .query_opt(
+                    "UPDATE documents SET write_key = COALESCE(write_key, $2) WHERE id = $1
+                     RETURNING write_key",
+                    &[&&doc.0[..], &&key[..]],
+                )
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::UnknownDocument(doc));
+            };
+            let stored: Vec<u8> = row.get(0);
+            <[u8; 32]>::try_from(stored.as_slice())
+                .map_err(|_| StoreError::Backend("a stored write key is damaged".to_owned()))
         })
     }
 

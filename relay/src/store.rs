@@ -149,6 +149,9 @@ pub trait Store: Send + Sync {
     /// Reads what a client holding `since` is missing: the snapshot if `since` is behind
     /// it, then entries, up to about `max_bytes` of blobs (always at least one item).
     fn read_page(&self, doc: DocumentId, since: u64, max_bytes: usize) -> StoreFuture<Page>;
+    /// Registers `key` as the document's write key unless it already has one; resolves
+    /// to the key stored (this one, or the one registered earlier) once durable.
+    fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]>;
     /// The name of the active token with this hash.
     fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>>;
     /// Passes an ephemeral blob to the other relay nodes sharing this store, which hand
@@ -170,7 +173,8 @@ fn from_sql_seq(seq: i64) -> u64 {
     u64::try_from(seq).unwrap_or(0)
 }
 
-const SCHEMA_VERSION: i64 = 1;
+/// 1: documents, entries, snapshots, tokens. 2: each document's write key.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Opens (creating if needed) the relay database in `data_dir` and brings its schema up
 /// to date. Used by the store's writer and by the token commands.
@@ -225,9 +229,22 @@ pub fn open_database(data_dir: &Path) -> Result<Connection, StoreError> {
              created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
              revoked_at TEXT
          );
-         PRAGMA user_version = 1;
          COMMIT;",
     )?;
+    if version < 2 {
+        // Documents made before write keys get theirs from their first authorize.
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE documents ADD COLUMN write_key BLOB;
+             PRAGMA user_version = 2;
+             COMMIT;",
+        )
+        .or_else(|e| {
+            // Another process (a token command) migrated it meanwhile.
+            let now: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            if now >= 2 { Ok(()) } else { Err(e) }
+        })?;
+    }
     Ok(conn)
 }
 
@@ -251,6 +268,12 @@ enum WriteOp {
         blob: Vec<u8>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Registers a write key unless the document has one; answers the stored key.
+    WriteKey {
+        doc: DocumentId,
+        key: [u8; 32],
+        reply: oneshot::Sender<Result<[u8; 32], StoreError>>,
+    },
     Shutdown,
 }
 
@@ -259,6 +282,7 @@ enum Outcome {
     Head(Result<DocHead, StoreError>),
     Seq(Result<u64, StoreError>),
     Snapshot(Result<(), StoreError>),
+    WriteKey(Result<[u8; 32], StoreError>),
     None,
 }
 
@@ -276,6 +300,9 @@ impl WriteOp {
             (Self::Snapshot { reply, .. }, Outcome::Snapshot(r)) => {
                 let _ = reply.send(r);
             }
+            (Self::WriteKey { reply, .. }, Outcome::WriteKey(r)) => {
+                let _ = reply.send(r);
+            }
             _ => {}
         }
     }
@@ -289,6 +316,9 @@ impl WriteOp {
                 let _ = reply.send(Err(e));
             }
             Self::Snapshot { reply, .. } => {
+                let _ = reply.send(Err(e));
+            }
+            Self::WriteKey { reply, .. } => {
                 let _ = reply.send(Err(e));
             }
             Self::Shutdown => {}
@@ -685,6 +715,10 @@ impl Store for SqliteStore {
         self.read(move |conn| read_page(conn, &doc, since, max_bytes))
     }
 
+    fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]> {
+        self.submit(|reply| WriteOp::WriteKey { doc, key, reply })
+    }
+
     fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>> {
         self.read(move |conn| {
             Ok(conn
@@ -967,6 +1001,25 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
                     )?;
                     Ok(())
                 }
+            })
+        }
+        WriteOp::WriteKey { doc, key, .. } => {
+            tx.execute(
+                "UPDATE documents SET write_key = COALESCE(write_key, ?2) WHERE id = ?1",
+                params![&doc.0[..], &key[..]],
+            )?;
+            let stored: Option<Option<Vec<u8>>> = tx
+                .query_row(
+                    "SELECT write_key FROM documents WHERE id = ?1",
+                    params![&doc.0[..]],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Outcome::WriteKey(match stored {
+                None => Err(StoreError::UnknownDocument(*doc)),
+                Some(stored) => stored
+                    .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+                    .ok_or_else(|| StoreError::Backend("a stored write key is damaged".to_owned())),
             })
         }
         WriteOp::Shutdown => Outcome::None,

@@ -13,7 +13,7 @@
 //! broken websocket ends it (with a close reason). On shutdown the handler stops reading,
 //! waits for the writes it already submitted, sends their acks and closes with 1001.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,7 +22,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use futures_util::SinkExt;
 use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
-use samspill_shared::crypto::{CHALLENGE_LEN, DocumentId, verify_subscribe};
+use samspill_shared::crypto::{
+    CHALLENGE_LEN, DocumentId, Signature64, verify_authorize, verify_subscribe,
+};
 use samspill_shared::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, close_code, decode_client, encode_server,
 };
@@ -110,6 +112,8 @@ struct Connection {
     challenge: [u8; CHALLENGE_LEN],
     presented: Presented,
     subs: BTreeMap<DocumentId, Arc<Subscription>>,
+    /// Subscribed documents this connection proved write access to (`Authorize`).
+    writable: BTreeSet<DocumentId>,
     pending: FuturesOrdered<Pending>,
     bucket: Bucket,
     subscribe_bucket: Bucket,
@@ -152,6 +156,7 @@ pub(crate) async fn run(
         challenge,
         presented,
         subs: BTreeMap::new(),
+        writable: BTreeSet::new(),
         pending: FuturesOrdered::new(),
         bucket: Bucket::new(limits.max_pushes_per_sec),
         subscribe_bucket: Bucket::new(limits.max_subscribes_per_sec),
@@ -409,11 +414,17 @@ impl Connection {
                 }
             }
             ClientFrame::Unsubscribe { doc } => {
+                self.writable.remove(&doc);
                 if let Some(sub) = self.subs.remove(&doc) {
                     self.state.hub().remove(&sub);
                 }
                 Ok(())
             }
+            ClientFrame::Authorize {
+                doc,
+                write_key,
+                proof,
+            } => self.authorize(doc, write_key, &proof).await,
             ClientFrame::Push { doc, id, blob } => self.push(doc, id, blob).await,
             ClientFrame::Snapshot { doc, covers, blob } => self.snapshot(doc, covers, blob).await,
             ClientFrame::Ephemeral { doc, blob } => self.ephemeral(doc, blob).await,
@@ -613,8 +624,64 @@ impl Connection {
         Ok(true)
     }
 
+    /// Checks a write proof; the first one for a document registers its write key.
+    async fn authorize(
+        &mut self,
+        doc: DocumentId,
+        write_key: [u8; 32],
+        proof: &Signature64,
+    ) -> Result<(), Gone> {
+        if !self.subs.contains_key(&doc) {
+            let message = "authorize refused: subscribe to the document first".to_owned();
+            return self
+                .error(ErrorCode::NotSubscribed, Some(doc), None, message)
+                .await;
+        }
+        if !verify_authorize(&doc, &write_key, &self.challenge, proof) {
+            let message =
+                "the write proof does not verify for this document and this connection's challenge"
+                    .to_owned();
+            return self
+                .error(ErrorCode::BadSignature, Some(doc), None, message)
+                .await;
+        }
+        let stored = match self.state.store().register_write_key(doc, write_key).await {
+            Ok(stored) => stored,
+            Err(e) => return self.internal(Some(doc), None, &e).await,
+        };
+        if stored != write_key {
+            let message = "this is not the document's write key: the relay accepts writes only from editors of the project".to_owned();
+            return self
+                .error(ErrorCode::BadSignature, Some(doc), None, message)
+                .await;
+        }
+        self.writable.insert(doc);
+        self.send(Outbound::Frame(frame(&ServerFrame::Authorized { doc })))
+            .await
+    }
+
+    /// Refuses a write-like frame on a document this connection may only read.
+    async fn may_write(
+        &mut self,
+        doc: DocumentId,
+        id: Option<u64>,
+        what: &str,
+    ) -> Result<bool, Gone> {
+        if self.writable.contains(&doc) {
+            return Ok(true);
+        }
+        let message = format!(
+            "{what} refused: this connection may only read the document (a viewer's link cannot write; an editor's client proves write access with Authorize first)"
+        );
+        self.error(ErrorCode::ReadOnly, Some(doc), id, message)
+            .await?;
+        Ok(false)
+    }
+
     async fn push(&mut self, doc: DocumentId, id: u64, blob: Vec<u8>) -> Result<(), Gone> {
-        if !self.admit(doc, Some(id), "push").await? {
+        if !self.admit(doc, Some(id), "push").await?
+            || !self.may_write(doc, Some(id), "push").await?
+        {
             return Ok(());
         }
         if blob.is_empty() {
@@ -650,7 +717,9 @@ impl Connection {
     }
 
     async fn snapshot(&mut self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> Result<(), Gone> {
-        if !self.admit(doc, None, "snapshot").await? {
+        if !self.admit(doc, None, "snapshot").await?
+            || !self.may_write(doc, None, "snapshot").await?
+        {
             return Ok(());
         }
         let put = self.state.store().put_snapshot(doc, covers, blob);

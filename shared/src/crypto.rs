@@ -20,12 +20,34 @@
 //! The nonce is supplied by the caller: this crate does no I/O, so it takes 24 random
 //! bytes instead of asking the operating system for them.
 //!
-//! ## Subscribe proof
+//! Entries and snapshots are then signed with the project's **write key**:
+//!
+//! ```text
+//! [format: 1 byte = 3][Ed25519 signature: 64 bytes][the sealed blob above]
+//! signed message = context || document id || (covers, for a snapshot) || sealed blob
+//! ```
+//!
+//! Every client verifies the signature with the write key's public half before opening
+//! the blob, so a reader (who holds the content key) colluding with the relay cannot
+//! inject changes. An unsigned entry (made before signing existed) is refused.
+//!
+//! ## Capabilities
+//!
+//! An **editor** holds the 32-byte project secret and derives everything from it: the
+//! content key, the read key (whose public half is the document id) and the write key.
+//! A **viewer** holds only the content key, the read key and the write key's public half
+//! ([`ReadCapability`]): it can subscribe, open and verify, and cannot sign entries or
+//! prove write access. [`Capability`] is either.
+//!
+//! ## Subscribe and authorize proofs
 //!
 //! The relay opens every connection with a random 32-byte challenge. To subscribe, a
-//! client signs `b"samspill subscribe v1" || challenge || document id` with the project's
-//! Ed25519 key. The verifying key is the document id itself, so the relay needs no
-//! registry of keys, and whoever cannot derive the key cannot read the log.
+//! client signs `b"samspill subscribe v1" || challenge || document id` with the read
+//! key. The verifying key is the document id itself, so the relay needs no registry of
+//! keys, and whoever cannot derive the key cannot read the log. To push, a client also
+//! signs `b"samspill authorize v1" || challenge || document id || write public key` with
+//! the write key; the relay keeps each document's write public key (registered by the
+//! first authorize) and accepts pushes only from connections that proved it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -39,6 +61,8 @@ use zeroize::Zeroize;
 const CONTENT_KEY_CONTEXT: &str = "samspill 2026-11-23 project content key v1";
 /// Context for the Ed25519 signing key whose public key is the document id.
 const SIGNING_KEY_CONTEXT: &str = "samspill 2026-11-23 project signing key v1";
+/// Context for the Ed25519 write key that signs entries and snapshots.
+const WRITE_KEY_CONTEXT: &str = "samspill 2026-12-02 project write key v1";
 
 /// The 32-byte secret that gives read and write access to a project.
 ///
@@ -58,14 +82,20 @@ impl ProjectSecret {
 
     /// Derives the project's keys.
     pub fn keys(&self) -> ProjectKeys {
-        let content_key = blake3::derive_key(CONTENT_KEY_CONTEXT, &self.0);
-        let seed = blake3::derive_key(SIGNING_KEY_CONTEXT, &self.0);
-        let signing = SigningKey::from_bytes(&seed);
-        let doc_id = DocumentId(signing.verifying_key().to_bytes());
-        ProjectKeys {
-            content_key,
-            signing,
-            doc_id,
+        let read = self.read_capability();
+        let write = SigningKey::from_bytes(&blake3::derive_key(WRITE_KEY_CONTEXT, &self.0));
+        let mut keys = read.keys();
+        keys.write = Some(write);
+        keys
+    }
+
+    /// What a viewer gets: everything but the write key.
+    pub fn read_capability(&self) -> ReadCapability {
+        let write = SigningKey::from_bytes(&blake3::derive_key(WRITE_KEY_CONTEXT, &self.0));
+        ReadCapability {
+            content_key: blake3::derive_key(CONTENT_KEY_CONTEXT, &self.0),
+            read_seed: blake3::derive_key(SIGNING_KEY_CONTEXT, &self.0),
+            write_public: write.verifying_key(),
         }
     }
 }
@@ -83,14 +113,201 @@ impl fmt::Debug for ProjectSecret {
     }
 }
 
-/// Keys derived from a [`ProjectSecret`].
+/// A viewer's capability: it may subscribe (read key), open (content key) and verify
+/// (the write key's public half), and cannot write.
+#[derive(Clone)]
+pub struct ReadCapability {
+    content_key: [u8; 32],
+    read_seed: [u8; 32],
+    write_public: VerifyingKey,
+}
+
+impl ReadCapability {
+    /// The bytes: content key, read key seed, write public key (96 bytes).
+    fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(96));
+        out.extend_from_slice(&self.content_key);
+        out.extend_from_slice(&self.read_seed);
+        out.extend_from_slice(self.write_public.as_bytes());
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (content, rest) = bytes.split_first_chunk::<32>()?;
+        let (read, rest) = rest.split_first_chunk::<32>()?;
+        let write: &[u8; 32] = rest.try_into().ok()?;
+        Some(Self {
+            content_key: *content,
+            read_seed: *read,
+            write_public: VerifyingKey::from_bytes(write).ok()?,
+        })
+    }
+
+    /// The keys a viewer works with (no write key).
+    pub fn keys(&self) -> ProjectKeys {
+        let signing = SigningKey::from_bytes(&self.read_seed);
+        let doc_id = DocumentId(signing.verifying_key().to_bytes());
+        ProjectKeys {
+            content_key: self.content_key,
+            signing,
+            doc_id,
+            write: None,
+            write_public: self.write_public,
+        }
+    }
+}
+
+impl Drop for ReadCapability {
+    fn drop(&mut self) {
+        self.content_key.zeroize();
+        self.read_seed.zeroize();
+    }
+}
+
+impl fmt::Debug for ReadCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReadCapability(<redacted>)")
+    }
+}
+
+/// What a member may do in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads and writes (holds the project secret).
+    Editor,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+/// What this device holds for a project: the secret (editor) or a read capability.
+#[derive(Clone)]
+pub enum Capability {
+    Editor(ProjectSecret),
+    Viewer(Box<ReadCapability>),
+}
+
+/// The first byte of a viewer capability's stored form (an editor's is the bare secret).
+const VIEWER_TAG: u8 = b'v';
+/// Length of a viewer capability's stored form: tag and three 32-byte keys.
+pub const VIEWER_CAPABILITY_LEN: usize = 1 + 96;
+
+/// Why bytes are not a capability. Carries none of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CapabilityError {
+    #[error("a project key is 32 bytes (editor) or {VIEWER_CAPABILITY_LEN} bytes (viewer)")]
+    Length,
+    #[error("the viewer key is damaged")]
+    Damaged,
+}
+
+impl Capability {
+    pub fn keys(&self) -> ProjectKeys {
+        match self {
+            Self::Editor(secret) => secret.keys(),
+            Self::Viewer(read) => read.keys(),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self {
+            Self::Editor(_) => Role::Editor,
+            Self::Viewer(_) => Role::Viewer,
+        }
+    }
+
+    pub fn doc_id(&self) -> DocumentId {
+        self.keys().doc_id
+    }
+
+    /// The capability for `role`: a viewer's from an editor's; `None` when asked for
+    /// more than this holds (an editor's from a viewer's).
+    pub fn for_role(&self, role: Role) -> Option<Self> {
+        match (self, role) {
+            (Self::Editor(_), Role::Editor) | (Self::Viewer(_), Role::Viewer) => Some(self.clone()),
+            (Self::Editor(secret), Role::Viewer) => {
+                Some(Self::Viewer(Box::new(secret.read_capability())))
+            }
+            (Self::Viewer(_), Role::Editor) => None,
+        }
+    }
+
+    /// The stored form: the 32-byte secret for an editor, `'v'` and 96 bytes for a viewer.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        match self {
+            Self::Editor(secret) => zeroize::Zeroizing::new(secret.as_bytes().to_vec()),
+            Self::Viewer(read) => {
+                let mut out = zeroize::Zeroizing::new(Vec::with_capacity(VIEWER_CAPABILITY_LEN));
+                out.push(VIEWER_TAG);
+                out.extend_from_slice(&read.to_bytes());
+                out
+            }
+        }
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CapabilityError> {
+        match bytes.len() {
+            32 => {
+                let mut secret = [0u8; 32];
+                secret.copy_from_slice(bytes);
+                let cap = Self::Editor(ProjectSecret::from_bytes(secret));
+                secret.zeroize();
+                Ok(cap)
+            }
+            VIEWER_CAPABILITY_LEN if bytes[0] == VIEWER_TAG => {
+                ReadCapability::from_bytes(&bytes[1..])
+                    .map(|read| Self::Viewer(Box::new(read)))
+                    .ok_or(CapabilityError::Damaged)
+            }
+            VIEWER_CAPABILITY_LEN => Err(CapabilityError::Damaged),
+            _ => Err(CapabilityError::Length),
+        }
+    }
+}
+
+impl fmt::Debug for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Capability({}, <redacted>)", self.role().as_str())
+    }
+}
+
+impl From<ProjectSecret> for Capability {
+    fn from(secret: ProjectSecret) -> Self {
+        Self::Editor(secret)
+    }
+}
+
+/// Keys derived from a [`Capability`].
 pub struct ProjectKeys {
     /// XChaCha20-Poly1305 key for entries and snapshots.
     pub content_key: [u8; 32],
-    /// Signs subscribe proofs; its public key is the document id.
+    /// The read key: signs subscribe proofs; its public key is the document id.
     pub signing: SigningKey,
     /// The id the relay knows the document by.
     pub doc_id: DocumentId,
+    /// The write key: signs entries, snapshots and authorize proofs. `None` for a viewer.
+    pub write: Option<SigningKey>,
+    /// The write key's public half: every entry and snapshot is verified with it.
+    pub write_public: VerifyingKey,
+}
+
+impl ProjectKeys {
+    pub fn role(&self) -> Role {
+        if self.write.is_some() {
+            Role::Editor
+        } else {
+            Role::Viewer
+        }
+    }
 }
 
 /// The content key is wiped when dropped; the signing key wipes itself.
@@ -188,6 +405,16 @@ pub const BLOB_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 pub const CHALLENGE_LEN: usize = 32;
 /// Domain separation for the subscribe proof.
 const SUBSCRIBE_CONTEXT: &[u8] = b"samspill subscribe v1";
+/// Domain separation for the authorize proof (write access).
+const AUTHORIZE_CONTEXT: &[u8] = b"samspill authorize v1";
+/// Domain separation for the signature on an entry.
+const ENTRY_SIGNATURE_CONTEXT: &[u8] = b"samspill signed entry v1";
+/// Domain separation for the signature on a snapshot.
+const SNAPSHOT_SIGNATURE_CONTEXT: &[u8] = b"samspill signed snapshot v1";
+/// The first byte of a signed entry or snapshot: `[3][signature][sealed blob]`.
+pub const SIGNED_FORMAT: u8 = 3;
+/// Length of an Ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
 
 /// Why a blob could not be opened. Never carries key material or plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -203,9 +430,19 @@ pub enum CryptoError {
     )]
     Rejected(BlobKind),
     #[error(
-        "the snapshot was made by an older Samspill and does not say what it covers; it is ignored until a member's Samspill makes a new one"
+        "the snapshot was made by an older Samspill (unsigned, or not saying what it covers); it is ignored until an editor's Samspill makes a new one"
     )]
     LegacySnapshot,
+    #[error(
+        "the entry is not signed (an older Samspill made it before entries were signed), so it is not trusted"
+    )]
+    Unsigned,
+    #[error(
+        "the {0:?} is not signed with this project's write key: it was forged or altered (by someone who may only read, or by the relay)"
+    )]
+    BadSignature(BlobKind),
+    #[error("this device may only read the project, so it cannot sign changes")]
+    ReadOnly,
     #[error(
         "the snapshot does not open as covering entry {0}: the relay relabelled it, or it was altered"
     )]
@@ -234,16 +471,108 @@ pub fn encrypt(
     seal(keys, BLOB_FORMAT_V1, &ad, nonce, plaintext)
 }
 
+/// Seals and signs an entry (one or more Automerge changes) for the keys' document.
+pub fn encrypt_entry(
+    keys: &ProjectKeys,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    sign_entry(keys, &encrypt(keys, BlobKind::Entry, nonce, plaintext))
+}
+
+/// Signs a sealed entry blob (format 1) with the write key: `[3][signature][blob]`. A
+/// blob that is already signed comes back as it is. Used for entries sealed before
+/// entries were signed, still waiting for their acknowledgement.
+pub fn sign_entry(keys: &ProjectKeys, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if sealed.first() == Some(&SIGNED_FORMAT) {
+        return Ok(sealed.to_vec());
+    }
+    let write = keys.write.as_ref().ok_or(CryptoError::ReadOnly)?;
+    let sig = write.sign(&signed_message(
+        ENTRY_SIGNATURE_CONTEXT,
+        &keys.doc_id,
+        None,
+        sealed,
+    ));
+    Ok(signed_blob(&sig.to_bytes(), sealed))
+}
+
+/// Verifies and opens an entry. An unsigned entry, or one not signed with the project's
+/// write key, is refused before decryption.
+pub fn decrypt_entry(keys: &ProjectKeys, blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let sealed = verified(keys, ENTRY_SIGNATURE_CONTEXT, None, BlobKind::Entry, blob)?;
+    decrypt(keys, BlobKind::Entry, sealed)
+}
+
 /// Seals a snapshot that covers the log up to `covers`, binding `covers` into the
-/// associated data.
+/// associated data, and signs it with the write key.
 pub fn encrypt_snapshot(
     keys: &ProjectKeys,
     covers: u64,
     nonce: [u8; NONCE_LEN],
     plaintext: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, CryptoError> {
+    let write = keys.write.as_ref().ok_or(CryptoError::ReadOnly)?;
     let ad = snapshot_associated_data(&keys.doc_id, covers);
-    seal(keys, SNAPSHOT_FORMAT_V2, &ad, nonce, plaintext)
+    let sealed = seal(keys, SNAPSHOT_FORMAT_V2, &ad, nonce, plaintext);
+    let msg = signed_message(
+        SNAPSHOT_SIGNATURE_CONTEXT,
+        &keys.doc_id,
+        Some(covers),
+        &sealed,
+    );
+    Ok(signed_blob(&write.sign(&msg).to_bytes(), &sealed))
+}
+
+fn signed_message(context: &[u8], doc: &DocumentId, covers: Option<u64>, sealed: &[u8]) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(context.len() + 32 + 8 + sealed.len());
+    msg.extend_from_slice(context);
+    msg.extend_from_slice(&doc.0);
+    if let Some(covers) = covers {
+        msg.extend_from_slice(&covers.to_le_bytes());
+    }
+    msg.extend_from_slice(sealed);
+    msg
+}
+
+fn signed_blob(sig: &[u8; SIGNATURE_LEN], sealed: &[u8]) -> Vec<u8> {
+    let mut blob = Vec::with_capacity(1 + SIGNATURE_LEN + sealed.len());
+    blob.push(SIGNED_FORMAT);
+    blob.extend_from_slice(sig);
+    blob.extend_from_slice(sealed);
+    blob
+}
+
+/// The sealed blob inside a signed one, once its signature verifies.
+fn verified<'a>(
+    keys: &ProjectKeys,
+    context: &[u8],
+    covers: Option<u64>,
+    kind: BlobKind,
+    blob: &'a [u8],
+) -> Result<&'a [u8], CryptoError> {
+    match blob.first() {
+        None => return Err(CryptoError::TooShort { len: 0 }),
+        Some(&SIGNED_FORMAT) => {}
+        Some(&BLOB_FORMAT_V1) if kind == BlobKind::Entry => return Err(CryptoError::Unsigned),
+        Some(&(BLOB_FORMAT_V1 | SNAPSHOT_FORMAT_V2)) if kind == BlobKind::Snapshot => {
+            return Err(CryptoError::LegacySnapshot);
+        }
+        Some(&other) => return Err(CryptoError::UnknownFormat(other)),
+    }
+    let Some((sig, sealed)) = blob[1..].split_first_chunk::<SIGNATURE_LEN>() else {
+        return Err(CryptoError::TooShort { len: blob.len() });
+    };
+    let sig = ed25519_dalek::Signature::from_bytes(sig);
+    keys.write_public
+        .verify_strict(&signed_message(context, &keys.doc_id, covers, sealed), &sig)
+        .map_err(|_| CryptoError::BadSignature(kind))?;
+    Ok(sealed)
+}
+
+/// Whether a blob carries a write-key signature (format 3).
+pub fn is_signed(blob: &[u8]) -> bool {
+    blob.first() == Some(&SIGNED_FORMAT)
 }
 
 fn snapshot_associated_data(doc: &DocumentId, covers: u64) -> [u8; 42] {
@@ -308,13 +637,29 @@ pub fn decrypt(keys: &ProjectKeys, kind: BlobKind, blob: &[u8]) -> Result<Vec<u8
     open(keys, &associated_data(kind, &keys.doc_id), blob).ok_or(CryptoError::Rejected(kind))
 }
 
-/// Opens a snapshot the relay says covers the log up to `covers`; fails unless it was
-/// sealed for exactly that.
+/// Opens a snapshot the relay says covers the log up to `covers`; fails unless it is
+/// signed with the write key and was sealed for exactly that.
 pub fn decrypt_snapshot(
     keys: &ProjectKeys,
     covers: u64,
     blob: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    let sealed = verified(
+        keys,
+        SNAPSHOT_SIGNATURE_CONTEXT,
+        Some(covers),
+        BlobKind::Snapshot,
+        blob,
+    )
+    .map_err(|e| match e {
+        // The signature covers `covers` too: a relabelled snapshot fails here.
+        CryptoError::BadSignature(_) => CryptoError::WrongCovers(covers),
+        other => other,
+    })?;
+    open_snapshot(keys, covers, sealed)
+}
+
+fn open_snapshot(keys: &ProjectKeys, covers: u64, blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if blob.len() < BLOB_OVERHEAD {
         return Err(CryptoError::TooShort { len: blob.len() });
     }
@@ -356,6 +701,43 @@ pub fn sign_subscribe(keys: &ProjectKeys, challenge: &[u8; CHALLENGE_LEN]) -> Si
         .signing
         .sign(&subscribe_message(challenge, &keys.doc_id));
     Signature64(sig.to_bytes())
+}
+
+fn authorize_message(
+    challenge: &[u8; CHALLENGE_LEN],
+    doc: &DocumentId,
+    write_public: &[u8; 32],
+) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(AUTHORIZE_CONTEXT.len() + CHALLENGE_LEN + 64);
+    msg.extend_from_slice(AUTHORIZE_CONTEXT);
+    msg.extend_from_slice(challenge);
+    msg.extend_from_slice(&doc.0);
+    msg.extend_from_slice(write_public);
+    msg
+}
+
+/// Proves to the relay that the client holds the document's write key: a signature by
+/// it over the challenge, the document id and the write public key. `None` for a viewer.
+pub fn sign_authorize(keys: &ProjectKeys, challenge: &[u8; CHALLENGE_LEN]) -> Option<Signature64> {
+    let write = keys.write.as_ref()?;
+    let msg = authorize_message(challenge, &keys.doc_id, keys.write_public.as_bytes());
+    Some(Signature64(write.sign(&msg).to_bytes()))
+}
+
+/// Checks an authorize proof for `write_public` (the relay then compares that key with
+/// the one registered for the document).
+pub fn verify_authorize(
+    doc: &DocumentId,
+    write_public: &[u8; 32],
+    challenge: &[u8; CHALLENGE_LEN],
+    sig: &Signature64,
+) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(write_public) else {
+        return false;
+    };
+    let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
+    key.verify_strict(&authorize_message(challenge, doc, write_public), &sig)
+        .is_ok()
 }
 
 /// Checks a subscribe proof. The document id is the verifying key, so an id that is not
@@ -427,8 +809,9 @@ mod tests {
     #[test]
     fn a_snapshot_opens_only_as_covering_what_it_was_sealed_for() {
         let keys = ProjectSecret::from_bytes([3; 32]).keys();
-        let blob = encrypt_snapshot(&keys, 7, [9; NONCE_LEN], b"state@7");
-        assert_eq!(blob[0], SNAPSHOT_FORMAT_V2);
+        let blob = encrypt_snapshot(&keys, 7, [9; NONCE_LEN], b"state@7").unwrap();
+        assert_eq!(blob[0], SIGNED_FORMAT);
+        assert_eq!(blob[1 + SIGNATURE_LEN], SNAPSHOT_FORMAT_V2);
         assert_eq!(decrypt_snapshot(&keys, 7, &blob).unwrap(), b"state@7");
         // Relabelled by the relay as covering more (or less): refused.
         for covers in [8, 6, u64::MAX, 0] {
@@ -444,9 +827,139 @@ mod tests {
             decrypt_snapshot(&keys, 7, &old),
             Err(CryptoError::LegacySnapshot)
         );
+        // Bound but unsigned (protocol 2 and 3): legacy too.
+        let unsigned = &blob[1 + SIGNATURE_LEN..];
+        assert_eq!(
+            decrypt_snapshot(&keys, 7, unsigned),
+            Err(CryptoError::LegacySnapshot)
+        );
         assert_eq!(
             decrypt_snapshot(&keys, 7, &blob[..10]),
             Err(CryptoError::TooShort { len: 10 })
+        );
+        // A viewer opens it, and cannot make one.
+        let viewer = ProjectSecret::from_bytes([3; 32]).read_capability().keys();
+        assert_eq!(decrypt_snapshot(&viewer, 7, &blob).unwrap(), b"state@7");
+        assert_eq!(
+            encrypt_snapshot(&viewer, 7, [9; NONCE_LEN], b"x"),
+            Err(CryptoError::ReadOnly)
+        );
+    }
+
+    #[test]
+    fn entries_are_signed_and_verified_with_the_write_key() {
+        let secret = ProjectSecret::from_bytes([3; 32]);
+        let editor = secret.keys();
+        let viewer = secret.read_capability().keys();
+        assert_eq!(viewer.doc_id, editor.doc_id);
+        assert_eq!(viewer.role(), Role::Viewer);
+        assert_eq!(editor.role(), Role::Editor);
+        let blob = encrypt_entry(&editor, [9; NONCE_LEN], b"plan").unwrap();
+        assert!(is_signed(&blob));
+        assert_eq!(decrypt_entry(&viewer, &blob).unwrap(), b"plan");
+        assert_eq!(decrypt_entry(&editor, &blob).unwrap(), b"plan");
+        // A viewer cannot sign.
+        assert_eq!(
+            encrypt_entry(&viewer, [9; NONCE_LEN], b"x"),
+            Err(CryptoError::ReadOnly)
+        );
+        // A reader who seals with the content key and signs with a key of its own is
+        // refused: the signature does not verify with the project's write key.
+        let sealed = encrypt(&viewer, BlobKind::Entry, [1; NONCE_LEN], b"forged");
+        let mut forger = secret.read_capability().keys();
+        forger.write = Some(SigningKey::from_bytes(&[42; 32]));
+        let forged = sign_entry(&forger, &sealed).unwrap();
+        assert_eq!(
+            decrypt_entry(&viewer, &forged),
+            Err(CryptoError::BadSignature(BlobKind::Entry))
+        );
+        // Unsigned, as older versions pushed: refused.
+        assert_eq!(decrypt_entry(&viewer, &sealed), Err(CryptoError::Unsigned));
+        // Signing an old blob later makes it acceptable (entries waiting for their ack).
+        let late = sign_entry(&editor, &sealed).unwrap();
+        assert_eq!(decrypt_entry(&viewer, &late).unwrap(), b"forged");
+        assert_eq!(sign_entry(&editor, &late).unwrap(), late);
+        // Every flipped byte fails.
+        for i in 0..blob.len() {
+            let mut bad = blob.clone();
+            bad[i] ^= 1;
+            assert!(decrypt_entry(&viewer, &bad).is_err(), "flipped byte {i}");
+        }
+        assert!(decrypt_entry(&viewer, &blob[..40]).is_err());
+        assert!(decrypt_entry(&viewer, &[]).is_err());
+    }
+
+    #[test]
+    fn capabilities_round_trip_and_downgrade() {
+        let secret = ProjectSecret::from_bytes([8; 32]);
+        let editor = Capability::Editor(secret.clone());
+        assert_eq!(editor.to_bytes().as_slice(), secret.as_bytes());
+        let viewer = editor.for_role(Role::Viewer).unwrap();
+        assert_eq!(viewer.role(), Role::Viewer);
+        assert!(viewer.for_role(Role::Editor).is_none());
+        let bytes = viewer.to_bytes();
+        assert_eq!(bytes.len(), VIEWER_CAPABILITY_LEN);
+        let back = Capability::from_bytes(&bytes).unwrap();
+        assert_eq!(back.role(), Role::Viewer);
+        assert_eq!(back.doc_id(), editor.doc_id());
+        assert_eq!(
+            back.keys().write_public.as_bytes(),
+            editor.keys().write_public.as_bytes()
+        );
+        assert_eq!(
+            Capability::from_bytes(&bytes[..50]).unwrap_err(),
+            CapabilityError::Length
+        );
+        let mut wrong_tag = bytes.to_vec();
+        wrong_tag[0] = b'x';
+        assert_eq!(
+            Capability::from_bytes(&wrong_tag).unwrap_err(),
+            CapabilityError::Damaged
+        );
+        assert!(!format!("{viewer:?}").contains('8'));
+    }
+
+    #[test]
+    fn authorize_proof_verifies_only_for_the_write_key() {
+        let secret = ProjectSecret::from_bytes([5; 32]);
+        let keys = secret.keys();
+        let challenge = [7; CHALLENGE_LEN];
+        let sig = sign_authorize(&keys, &challenge).unwrap();
+        let write = keys.write_public.to_bytes();
+        assert!(verify_authorize(&keys.doc_id, &write, &challenge, &sig));
+        assert!(!verify_authorize(
+            &keys.doc_id,
+            &write,
+            &[8; CHALLENGE_LEN],
+            &sig
+        ));
+        let other = ProjectSecret::from_bytes([6; 32]).keys();
+        assert!(!verify_authorize(&other.doc_id, &write, &challenge, &sig));
+        // The read key is not the write key.
+        assert_ne!(write, keys.doc_id.0);
+        assert!(!verify_authorize(
+            &keys.doc_id,
+            &keys.doc_id.0,
+            &challenge,
+            &sig
+        ));
+        assert!(!verify_authorize(
+            &keys.doc_id,
+            &[0xff; 32],
+            &challenge,
+            &sig
+        ));
+        assert!(sign_authorize(&secret.read_capability().keys(), &challenge).is_none());
+    }
+
+    /// Pins the write key's derivation (changing it would orphan every project's
+    /// registered write key). Computed by this implementation when the key was added.
+    #[test]
+    fn known_answer_write_key() {
+        let keys = ProjectSecret::from_bytes([1; 32]).keys();
+        assert_eq!(
+            hex(keys.write_public.as_bytes()),
+            "d44b89963ed1170ee31a7975cbca331219ebfc50860293fd37e880b12b64e666"
         );
     }
 

@@ -5,9 +5,11 @@
 //! samspill+ws://HOST[:PORT]/join#SECRET   relay at ws://HOST[:PORT] (plain, for local relays)
 //! ```
 //!
-//! `SECRET` is the project's 32-byte secret in base64url without padding (43
-//! characters). It sits in the fragment, which browsers and proxies never send to a
-//! server. Whoever holds the link can read and write the project, so:
+//! `SECRET` is the capability in base64url without padding: an editor's link carries the
+//! project's 32-byte secret (43 characters), a viewer's the content key, the read key and
+//! the write key's public half (a `v` and 96 bytes: 130 characters). It sits in the
+//! fragment, which browsers and proxies never send to a server. Whoever holds an
+//! editor's link can read and write the project, a viewer's can read it, so:
 //!
 //! - [`Invite`]'s `Display` prints the whole link (that is what it is for: showing it to
 //!   the user to pass on), but its `Debug` is redacted;
@@ -24,7 +26,7 @@ use std::str::FromStr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::crypto::ProjectSecret;
+use crate::crypto::{Capability, Role};
 
 /// The path of the relay's websocket endpoint.
 pub const SYNC_PATH: &str = "/v1/sync";
@@ -55,7 +57,7 @@ pub enum LinkError {
     #[error("the invite link has no secret after '#'; copy the whole link")]
     MissingSecret,
     #[error(
-        "the secret in the invite link is damaged (expected 43 base64url characters); copy the whole link again"
+        "the secret in the invite link is damaged (expected 43 or 130 base64url characters); copy the whole link again"
     )]
     BadSecret,
 }
@@ -211,16 +213,32 @@ fn parse_authority(authority: &str) -> Result<(String, Option<u16>), LinkError> 
     Ok((host, port))
 }
 
-/// An invitation to a project: where its relay is, and the secret that opens it.
-#[derive(Clone, PartialEq, Eq)]
+/// An invitation to a project: where its relay is, and the capability that opens it.
+#[derive(Clone)]
 pub struct Invite {
     pub relay: RelayUrl,
-    pub secret: ProjectSecret,
+    pub capability: Capability,
 }
 
+impl PartialEq for Invite {
+    fn eq(&self, other: &Self) -> bool {
+        self.relay == other.relay && *self.capability.to_bytes() == *other.capability.to_bytes()
+    }
+}
+
+impl Eq for Invite {}
+
 impl Invite {
-    pub fn new(relay: RelayUrl, secret: ProjectSecret) -> Self {
-        Self { relay, secret }
+    pub fn new(relay: RelayUrl, capability: impl Into<Capability>) -> Self {
+        Self {
+            relay,
+            capability: capability.into(),
+        }
+    }
+
+    /// What the link lets its holder do.
+    pub fn role(&self) -> Role {
+        self.capability.role()
     }
 
     /// Whether `text` starts like an invite link (`samspill://` or `samspill+ws://`),
@@ -257,26 +275,27 @@ impl Invite {
         if path != JOIN_PATH {
             return Err(LinkError::BadInvitePath);
         }
-        let secret = match fragment {
+        let capability = match fragment {
             None | Some("") => return Err(LinkError::MissingSecret),
-            Some(s) => decode_secret(s)?,
+            Some(s) => decode_capability(s)?,
         };
         Ok(Self {
             relay: RelayUrl { tls, host, port },
-            secret,
+            capability,
         })
     }
 }
 
-fn decode_secret(s: &str) -> Result<ProjectSecret, LinkError> {
-    if s.len() != 43 {
+fn decode_capability(s: &str) -> Result<Capability, LinkError> {
+    if s.len() != 43 && s.len() != 130 {
         return Err(LinkError::BadSecret);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| LinkError::BadSecret)?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| LinkError::BadSecret)?;
-    Ok(ProjectSecret::from_bytes(bytes))
+    let bytes = zeroize::Zeroizing::new(
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| LinkError::BadSecret)?,
+    );
+    Capability::from_bytes(&bytes).map_err(|_| LinkError::BadSecret)
 }
 
 impl FromStr for Invite {
@@ -299,7 +318,7 @@ impl fmt::Display for Invite {
             f,
             "{scheme}://{}{JOIN_PATH}#{}",
             self.relay.authority(),
-            URL_SAFE_NO_PAD.encode(self.secret.as_bytes())
+            zeroize::Zeroizing::new(URL_SAFE_NO_PAD.encode(self.capability.to_bytes())).as_str()
         )
     }
 }
@@ -308,6 +327,7 @@ impl fmt::Debug for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Invite")
             .field("relay", &self.relay)
+            .field("role", &self.capability.role())
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -316,6 +336,7 @@ impl fmt::Debug for Invite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::ProjectSecret;
 
     fn secret() -> ProjectSecret {
         let mut bytes = [0u8; 32];
@@ -359,7 +380,7 @@ mod tests {
             format!("samspill+ws://[::1]:8787/join#{SECRET_B64}"),
         ] {
             let invite = Invite::parse(&link).unwrap();
-            assert_eq!(invite.secret, secret());
+            assert_eq!(*invite.capability.to_bytes(), *secret().as_bytes());
             assert_eq!(invite.to_string(), link);
         }
         let pasted = format!("  samspill://relay.example.org/join#{SECRET_B64}\n");
@@ -424,6 +445,29 @@ mod tests {
         for link in [short, long, plus] {
             assert_eq!(Invite::parse(&link).unwrap_err(), LinkError::BadSecret);
         }
+    }
+
+    #[test]
+    fn a_viewer_link_round_trips_and_opens_read_only() {
+        let relay: RelayUrl = "wss://relay.example.org".parse().unwrap();
+        let editor = Invite::new(relay.clone(), secret());
+        let viewer = Invite::new(relay, editor.capability.for_role(Role::Viewer).unwrap());
+        let link = viewer.to_string();
+        let fragment = link.split_once('#').unwrap().1;
+        assert_eq!(fragment.len(), 130);
+        assert!(!link.contains(SECRET_B64));
+        let parsed = Invite::parse(&link).unwrap();
+        assert_eq!(parsed, viewer);
+        assert_eq!(parsed.role(), Role::Viewer);
+        assert_eq!(editor.role(), Role::Editor);
+        assert_eq!(parsed.capability.doc_id(), editor.capability.doc_id());
+        assert!(parsed.capability.keys().write.is_none());
+        // Damaged in the middle: a clear error, not a panic.
+        let mut bad = link.clone();
+        bad.truncate(link.len() - 1);
+        assert_eq!(Invite::parse(&bad).unwrap_err(), LinkError::BadSecret);
+        let debug = format!("{parsed:?}");
+        assert!(!debug.contains(fragment), "{debug}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::crypto::{DocumentId, Signature64};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// The relay's default limit on one frame, in bytes (a snapshot is the largest frame).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -83,6 +83,17 @@ pub enum ClientFrame {
         #[serde(with = "serde_bytes")]
         blob: Vec<u8>,
     },
+    /// Prove write access to a subscribed document: `Push` and `Snapshot` are accepted
+    /// only after this. The first authorize registers the document's write key; later
+    /// ones must name the same key.
+    Authorize {
+        doc: DocumentId,
+        /// The document's write public key.
+        write_key: [u8; 32],
+        /// `sign_authorize(keys, challenge)`: a signature by the write key over the
+        /// challenge, the document id and `write_key`.
+        proof: Signature64,
+    },
 }
 
 /// A frame from the relay to a client.
@@ -138,6 +149,8 @@ pub enum ServerFrame {
     /// only from what is durable, so a number reused after a relay crash is fetched
     /// again, never skipped.
     Durable { doc: DocumentId, upto: u64 },
+    /// The connection may push to `doc`: its write key is the document's.
+    Authorized { doc: DocumentId },
 }
 
 /// What kind of mistake an `Error` frame reports.
@@ -165,11 +178,13 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// The relay failed (storage); nothing was stored, retry later.
     Internal,
+    /// Push or snapshot on a connection that has not proven write access (a viewer).
+    ReadOnly,
 }
 
 impl ErrorCode {
     /// Every code, for listing (metrics start every series at zero).
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::BadFrame,
         Self::UnsupportedVersion,
         Self::TooLarge,
@@ -181,6 +196,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::TooManySubscriptions,
         Self::Internal,
+        Self::ReadOnly,
     ];
 
     /// A stable lowercase name, used in metrics labels and logs.
@@ -197,6 +213,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::TooManySubscriptions => "too_many_subscriptions",
             Self::Internal => "internal",
+            Self::ReadOnly => "read_only",
         }
     }
 }
@@ -228,8 +245,8 @@ impl ProtocolError {
     }
 }
 
-const CLIENT_FRAME_TYPES: u64 = 6;
-const SERVER_FRAME_TYPES: u64 = 9;
+const CLIENT_FRAME_TYPES: u64 = 7;
+const SERVER_FRAME_TYPES: u64 = 10;
 
 pub fn encode_client(frame: &ClientFrame) -> Vec<u8> {
     encode(frame)
@@ -333,6 +350,11 @@ mod tests {
                 doc: doc(),
                 blob: vec![],
             },
+            ClientFrame::Authorize {
+                doc: doc(),
+                write_key: keys.write_public.to_bytes(),
+                proof: crate::crypto::sign_authorize(&keys, &[3; 32]).unwrap(),
+            },
         ]
     }
 
@@ -379,6 +401,7 @@ mod tests {
                 doc: doc(),
                 upto: 6,
             },
+            ServerFrame::Authorized { doc: doc() },
         ]
     }
 
@@ -466,12 +489,12 @@ mod tests {
     fn garbage_unknown_types_and_trailing_bytes_are_rejected() {
         assert_eq!(decode_client(&[], 100), Err(ProtocolError::Empty));
         assert_eq!(
-            decode_client(&[6], 100),
-            Err(ProtocolError::UnknownFrameType(6))
+            decode_client(&[7], 100),
+            Err(ProtocolError::UnknownFrameType(7))
         );
         assert_eq!(
-            decode_server(&[9, 0], 100),
-            Err(ProtocolError::UnknownFrameType(9))
+            decode_server(&[10, 0], 100),
+            Err(ProtocolError::UnknownFrameType(10))
         );
         assert_eq!(
             decode_client(&[0xff; 8], 100).unwrap_err().code(),

@@ -80,6 +80,16 @@ pub struct SyncState {
     /// this client makes a new one at the next chance.
     #[serde(default)]
     pub snapshot_bound: bool,
+    /// Whether that snapshot is signed with the write key. State saved before entries
+    /// were signed says false: an editor then makes a signed snapshot at the next
+    /// chance, so newcomers (who refuse unsigned entries) get everything.
+    #[serde(default)]
+    pub snapshot_signed: bool,
+    /// The relay has confirmed that this client's write key is the document's (an
+    /// `Authorized` answer). A viewer link is only handed out once it is, so nobody who
+    /// can only read could register a write key of their own first.
+    #[serde(default)]
+    pub write_registered: bool,
     /// The id the next push gets.
     pub next_push_id: u64,
     /// Document heads as of the last entry cut (hex change hashes).
@@ -222,6 +232,8 @@ pub struct DocSync {
     relay_head: u64,
     /// Subscribes sent on this connection (a `Subscribed` can be stale after a resubscribe).
     subscribes: u32,
+    /// `Authorize` was sent on this connection (once, after the first `Subscribed`).
+    authorize_sent: bool,
     /// Since when the held entries have had a hole in them.
     gap_since: Option<u64>,
     /// When each unacked push was last sent on this connection.
@@ -255,7 +267,16 @@ impl std::fmt::Debug for DocSync {
 impl DocSync {
     /// A machine resuming from `state` (`SyncState::default()` for a document never
     /// synced).
-    pub fn new(keys: ProjectKeys, state: SyncState, config: SyncConfig) -> Self {
+    pub fn new(keys: ProjectKeys, mut state: SyncState, config: SyncConfig) -> Self {
+        // Entries sealed before entries were signed, still waiting for their ack: sign
+        // them now, or every other client would refuse them.
+        if keys.write.is_some() {
+            for u in &mut state.unacked {
+                if let Ok(signed) = crypto::sign_entry(&keys, &u.blob) {
+                    u.blob = signed;
+                }
+            }
+        }
         Self {
             keys,
             config,
@@ -269,6 +290,7 @@ impl DocSync {
             ahead: BTreeSet::new(),
             relay_head: 0,
             subscribes: 0,
+            authorize_sent: false,
             gap_since: None,
             sent_at: BTreeMap::new(),
             batch_since: None,
@@ -284,6 +306,11 @@ impl DocSync {
 
     pub fn doc_id(&self) -> crypto::DocumentId {
         self.keys.doc_id
+    }
+
+    /// Whether this client may write (holds the write key) or only read.
+    pub fn role(&self) -> crypto::Role {
+        self.keys.role()
     }
 
     pub fn state(&self) -> &SyncState {
@@ -330,14 +357,24 @@ impl DocSync {
     /// In sync, and no compaction due or waiting for its acknowledgement: nothing left
     /// to do for now.
     pub fn is_settled(&self) -> bool {
+        self.is_in_sync() && self.snapshot_in_flight.is_none() && !self.compaction_due()
+    }
+
+    /// Whether this client should put a snapshot on the relay: the log has grown past
+    /// the threshold since the last one, or no signed snapshot covers it yet (newcomers
+    /// refuse unsigned entries and snapshots). Only an editor can.
+    fn compaction_due(&self) -> bool {
+        if self.keys.write.is_none() {
+            return false;
+        }
         let tail = self.state.last_seq.saturating_sub(self.covered());
-        self.is_in_sync() && self.snapshot_in_flight.is_none() && tail < self.config.compact_after
+        tail >= self.config.compact_after || (!self.state.snapshot_signed && tail > 0)
     }
 
     /// What the relay's snapshot covers, as far as compaction is concerned: one that
     /// does not bind its `covers` counts as none (newcomers cannot use it).
     fn covered(&self) -> u64 {
-        if self.state.snapshot_bound {
+        if self.state.snapshot_bound && self.state.snapshot_signed {
             self.state.snapshot_seq
         } else {
             0
@@ -372,6 +409,7 @@ impl DocSync {
         self.last_heartbeat = None;
         self.relay_head = 0;
         self.subscribes = 0;
+        self.authorize_sent = false;
         self.was_in_sync = false;
     }
 
@@ -427,8 +465,11 @@ impl DocSync {
                         None => BTreeSet::new(),
                     };
                     self.advance();
-                    self.state.snapshot_seq = self.state.snapshot_seq.max(seq);
-                    self.state.snapshot_bound = true;
+                    if seq >= self.state.snapshot_seq {
+                        self.state.snapshot_seq = seq;
+                        self.state.snapshot_bound = true;
+                        self.state.snapshot_signed = true;
+                    }
                     out.push(Output::SaveState);
                 }
             }
@@ -476,6 +517,18 @@ impl DocSync {
                 self.phase = Phase::Live;
                 self.create = false;
                 self.note_gap(now);
+                // Prove write access once per connection, before the first push.
+                if !self.authorize_sent
+                    && let Some(frame) = self.authorize_frame()
+                {
+                    self.authorize_sent = true;
+                    out.push(Output::Send(frame));
+                }
+                if self.keys.write.is_none() {
+                    // A viewer pushes nothing.
+                    self.sync_notice(&mut out);
+                    return out;
+                }
                 for u in &self.state.unacked {
                     self.sent_at.insert(u.id, now);
                     out.push(Output::Send(self.push_frame(u)));
@@ -505,12 +558,21 @@ impl DocSync {
                     .is_some_and(|(sent, _)| sent == covers)
                 {
                     self.snapshot_in_flight = None;
-                    self.state.snapshot_seq = self.state.snapshot_seq.max(covers);
-                    self.state.snapshot_bound = true;
+                    if covers >= self.state.snapshot_seq {
+                        self.state.snapshot_seq = covers;
+                        self.state.snapshot_bound = true;
+                        self.state.snapshot_signed = true;
+                    }
                     out.push(Output::SaveState);
                 }
             }
             ServerFrame::Durable { upto, .. } => self.durable = self.durable.max(upto),
+            ServerFrame::Authorized { .. } => {
+                if !self.state.write_registered && self.keys.write.is_some() {
+                    self.state.write_registered = true;
+                    out.push(Output::SaveState);
+                }
+            }
             ServerFrame::Ephemeral { blob, .. } => self.presence_in(&blob, now, &mut out),
             ServerFrame::Error {
                 code, id, message, ..
@@ -594,6 +656,16 @@ impl DocSync {
         vec![Output::Send(self.ephemeral_frame(&me, rng))]
     }
 
+    /// The proof of write access for this connection; `None` for a viewer.
+    fn authorize_frame(&self) -> Option<ClientFrame> {
+        let proof = crypto::sign_authorize(&self.keys, &self.challenge?)?;
+        Some(ClientFrame::Authorize {
+            doc: self.keys.doc_id,
+            write_key: self.keys.write_public.to_bytes(),
+            proof,
+        })
+    }
+
     fn push_frame(&self, u: &Unacked) -> ClientFrame {
         ClientFrame::Push {
             doc: self.keys.doc_id,
@@ -640,7 +712,8 @@ impl DocSync {
     ) -> bool {
         let opened = match kind {
             BlobKind::Snapshot => crypto::decrypt_snapshot(&self.keys, seq, blob),
-            _ => crypto::decrypt(&self.keys, kind, blob),
+            BlobKind::Entry => crypto::decrypt_entry(&self.keys, blob),
+            BlobKind::Ephemeral => crypto::decrypt(&self.keys, kind, blob),
         };
         let plain = match opened {
             Ok(p) => p,
@@ -695,7 +768,8 @@ impl DocSync {
     ) -> Vec<Output> {
         let shipped = parse_heads(&self.state.shipped_heads);
         let heads = sorted_heads(doc);
-        if heads == shipped {
+        if heads == shipped || self.keys.write.is_none() {
+            // Nothing new, or a viewer: it has no write key to sign entries with.
             return vec![];
         }
         let mut blobs: Vec<Vec<u8>> = Vec::new();
@@ -730,7 +804,9 @@ impl DocSync {
         for plain in blobs {
             let id = self.state.next_push_id;
             self.state.next_push_id += 1;
-            let blob = crypto::encrypt(&self.keys, BlobKind::Entry, nonce(rng), &plain);
+            let Ok(blob) = crypto::encrypt_entry(&self.keys, nonce(rng), &plain) else {
+                continue;
+            };
             let u = Unacked { id, blob };
             pushes.push(self.push_frame(&u));
             self.state.unacked.push(u);
@@ -756,8 +832,7 @@ impl DocSync {
         out: &mut Vec<Output>,
     ) {
         // Only what is durable (in `save()`, nothing queued) may be covered.
-        let tail = self.state.last_seq.saturating_sub(self.covered());
-        if tail < self.config.compact_after || !self.ahead.is_empty() {
+        if !self.compaction_due() || !self.ahead.is_empty() {
             return;
         }
         if let Some((_, sent)) = self.snapshot_in_flight
@@ -768,7 +843,9 @@ impl DocSync {
         // `document().save()` leaves the store's incremental-save cursor alone.
         let saved = doc.document().save();
         let covers = self.state.last_seq;
-        let blob = crypto::encrypt_snapshot(&self.keys, covers, nonce(rng), &saved);
+        let Ok(blob) = crypto::encrypt_snapshot(&self.keys, covers, nonce(rng), &saved) else {
+            return;
+        };
         self.snapshot_in_flight = Some((covers, now));
         out.push(Output::Send(ClientFrame::Snapshot {
             doc: self.keys.doc_id,
@@ -855,6 +932,16 @@ impl DocSync {
                     out.push(self.subscribe(now));
                 }
             }
+            // The relay has not taken our write proof (it was lost on the way): send it
+            // again; the refused push goes out again at the next retry.
+            ErrorCode::ReadOnly if self.keys.write.is_some() => {
+                if let Some(frame) = self.authorize_frame() {
+                    out.push(Output::Send(frame));
+                }
+                if let Some(id) = id {
+                    self.sent_at.insert(id, now);
+                }
+            }
             // A refused push stays unacknowledged and is tried again later.
             _ if id.is_some() => {
                 if let Some(id) = id {
@@ -862,9 +949,16 @@ impl DocSync {
                 }
             }
             ErrorCode::BadSnapshot => self.snapshot_in_flight = None,
-            ErrorCode::RateLimited | ErrorCode::Internal => {}
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ReadOnly => {}
+            // A proof that does not verify (or a write key that is not the document's)
+            // will not verify next time either.
+            ErrorCode::BadSignature => {
+                self.phase = Phase::Refused {
+                    code,
+                    message: message.clone(),
+                };
+            }
             ErrorCode::UnknownDocument
-            | ErrorCode::BadSignature
             | ErrorCode::Unauthorized
             | ErrorCode::TooManySubscriptions
             | ErrorCode::UnsupportedVersion

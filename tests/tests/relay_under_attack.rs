@@ -229,6 +229,18 @@ impl Raw {
         };
         self.send(&frame).await;
     }
+
+    /// Proves write access to a subscribed document and waits for the answer.
+    async fn authorize(&mut self, secret: &ProjectSecret) {
+        let keys = secret.keys();
+        let frame = ClientFrame::Authorize {
+            doc: keys.doc_id,
+            write_key: keys.write_public.to_bytes(),
+            proof: samspill_shared::crypto::sign_authorize(&keys, &self.challenge).unwrap(),
+        };
+        self.send(&frame).await;
+        assert!(matches!(self.recv().await, ServerFrame::Authorized { .. }));
+    }
 }
 
 /// The relay's resident memory now, in bytes.
@@ -282,6 +294,7 @@ fn four_subscribers_that_stop_reading_a_240_mib_log_do_not_grow_the_relay() {
             writer.recv().await,
             ServerFrame::Subscribed { .. }
         ));
+        writer.authorize(&secret).await;
         let blob: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
         for id in 1..=ENTRIES {
             writer

@@ -4,6 +4,7 @@
 use super::*;
 use automerge::transaction::Transactable;
 use automerge::{ROOT, ReadDoc};
+use samspill_shared::crypto::{ProjectSecret, Role};
 
 fn doc_with(n: i64) -> AutoCommit {
     let mut doc = AutoCommit::new();
@@ -31,7 +32,7 @@ fn store_with_project() -> (tempfile::TempDir, Store, ProjectFiles, AutoCommit) 
     let store = Store::open(dir.path()).unwrap();
     let mut doc = doc_with(1);
     let files = store
-        .create(&ProjectSecret::from_bytes([3; 32]), &mut doc)
+        .create(&ProjectSecret::from_bytes([3; 32]).into(), &mut doc)
         .unwrap();
     (dir, store, files, doc)
 }
@@ -86,22 +87,42 @@ fn the_secret_file_is_private_and_checked_against_the_project_id() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
-    assert_eq!(files.secret().unwrap(), ProjectSecret::from_bytes([3; 32]));
+    assert_eq!(
+        *files.capability().unwrap().to_bytes(),
+        *ProjectSecret::from_bytes([3; 32]).as_bytes()
+    );
 
     // A key of zeros (or any other project's key) is refused, never used.
     fs::write(files.secret_path(), [0u8; 32]).unwrap();
-    let err = files.secret().unwrap_err();
+    let err = files.capability().unwrap_err();
     assert!(matches!(err, StoreError::BadSecret { .. }), "{err}");
     assert!(err.to_string().contains("another project"), "{err}");
     fs::write(files.secret_path(), [3u8; 31]).unwrap();
-    assert!(matches!(files.secret(), Err(StoreError::BadSecret { .. })));
+    assert!(matches!(
+        files.capability(),
+        Err(StoreError::BadSecret { .. })
+    ));
     fs::remove_file(files.secret_path()).unwrap();
-    let err = files.secret().unwrap_err();
+    let err = files.capability().unwrap_err();
     assert!(matches!(err, StoreError::MissingSecret { .. }), "{err}");
     assert!(err.to_string().contains("join the project again"), "{err}");
 
-    restore_secret(&files, &ProjectSecret::from_bytes([3; 32])).unwrap();
-    assert!(files.secret().is_ok());
+    restore_secret(&files, &ProjectSecret::from_bytes([3; 32]).into()).unwrap();
+    assert!(files.capability().is_ok());
+
+    // A viewer's key is stored as such, read back as one, and checked like an editor's.
+    let viewer = Capability::from(ProjectSecret::from_bytes([3; 32]))
+        .for_role(Role::Viewer)
+        .unwrap();
+    restore_secret(&files, &viewer).unwrap();
+    assert_eq!(files.capability().unwrap().role(), Role::Viewer);
+    let mut damaged = fs::read(files.secret_path()).unwrap();
+    damaged[0] = b'x';
+    fs::write(files.secret_path(), &damaged).unwrap();
+    assert!(matches!(
+        files.capability(),
+        Err(StoreError::BadSecret { .. })
+    ));
 }
 
 #[test]
@@ -372,10 +393,12 @@ fn a_leftover_with_only_a_key_does_not_block_creating_the_project_again() {
     let leftover = store.projects_dir().join(secret.keys().doc_id.to_string());
     fs::create_dir(&leftover).unwrap();
     fs::write(leftover.join("secret"), [5u8; 32]).unwrap();
-    let files = store.create(&secret, &mut doc_with(4)).unwrap();
+    let files = store
+        .create(&secret.clone().into(), &mut doc_with(4))
+        .unwrap();
     assert_eq!(value(&files.load().unwrap().doc), 4);
     assert!(matches!(
-        store.create(&secret, &mut doc_with(5)),
+        store.create(&secret.into(), &mut doc_with(5)),
         Err(StoreError::AlreadyExists(_))
     ));
 }

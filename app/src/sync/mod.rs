@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context as _, bail};
 use automerge::AutoCommit;
-use samspill_shared::crypto::DocumentId;
+use samspill_shared::crypto::{DocumentId, Role};
 use samspill_shared::ids::Entropy as _;
 use samspill_shared::link::{Invite, RelayUrl};
 use samspill_shared::model::ProjectDoc;
@@ -322,7 +322,10 @@ pub async fn share(
     token: Option<&str>,
 ) -> anyhow::Result<Invite> {
     let project = device.open_project(id, Access::Read)?;
-    let secret = project.files().secret()?;
+    let secret = project.files().capability()?;
+    if secret.role() != Role::Editor {
+        bail!("{READ_ONLY_REASON}; only an editor can put it on a relay");
+    }
     let sync_path = project.files().sync_path();
     let (file, first_time) = match persist::load(project.files())? {
         Some(f) if &f.relay != relay => bail!(
@@ -351,19 +354,47 @@ pub async fn share(
     Ok(Invite::new(relay.clone(), secret))
 }
 
+/// Why a viewer cannot change a project, said wherever a change is refused.
+pub const READ_ONLY_REASON: &str =
+    "this device has read access only to the project (it joined from a viewer's link)";
+
+/// An invite link for a shared project with the given role (`samspill invite`). A
+/// viewer's link is handed out only once the relay has this project's write key from
+/// one of its editors, so nobody holding it could register a write key first.
+pub fn invite(device: &Device, id: &DocumentId, role: Role) -> anyhow::Result<Invite> {
+    let project = device.open_project(id, Access::Read)?;
+    let cap = project.files().capability()?;
+    let Some(file) = persist::load(project.files())? else {
+        bail!(
+            "this project is not shared yet; put it on a relay with `samspill share ID --relay URL` first"
+        );
+    };
+    let Some(for_role) = cap.for_role(role) else {
+        bail!("{READ_ONLY_REASON}; it can only pass on a viewer's link");
+    };
+    if role == Role::Viewer && cap.role() == Role::Editor && !file.state.write_registered {
+        bail!(
+            "the relay at {} has not confirmed this project's write key yet; run `samspill sync` once (online) and ask again",
+            file.relay
+        );
+    }
+    Ok(Invite::new(file.relay, for_role))
+}
+
 /// Fetches a shared project from an invite link and stores it (`samspill join`).
 /// Returns its id. Joining a project already on this device syncs it.
 pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let keys = invite.secret.keys();
+    let keys = invite.capability.keys();
     let id = keys.doc_id;
     if let Ok(files) = device.store.project(&id)
         && files.has_document()
     {
-        if files.secret().is_err() {
+        let held = files.capability().ok().map(|c| c.role());
+        if held.is_none() || (held == Some(Role::Viewer) && invite.role() == Role::Editor) {
             // The link carries the key this device lost (the id proves it is this
-            // project's): put it back.
-            crate::store::restore_secret(&files, &invite.secret)?;
+            // project's), or more than it holds (an editor's link for a viewer): use it.
+            crate::store::restore_secret(&files, &invite.capability)?;
         }
         if let Some(t) = open_tracked(device, &id)? {
             let relay = t.file.relay.clone();
@@ -409,7 +440,7 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     }
     let project_doc = ProjectDoc::open(doc, crate::device::fresh_actor(), device.editor())
         .context("the shared project is not a Samspill project")?;
-    let project = device.adopt(&invite.secret, project_doc)?;
+    let project = device.adopt(&invite.capability, project_doc)?;
     let file = SyncFile {
         created: true,
         state: sm.state().clone(),

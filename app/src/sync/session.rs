@@ -63,7 +63,7 @@ impl Tracked {
     /// Fails when the project's key is missing, damaged or not this project's: no key,
     /// no sync (never a fallback key).
     pub fn new(handle: DocHandle, file: SyncFile) -> anyhow::Result<Self> {
-        let keys = handle.files().secret()?.keys();
+        let keys = handle.files().capability()?.keys();
         let mut sm = DocSync::new(keys, file.state.clone(), config());
         sm.set_create(!file.created);
         // Changes saved since the last cut (by this or another process) go out first.
@@ -351,7 +351,8 @@ fn frame_doc(frame: &ServerFrame) -> Option<DocumentId> {
         | ServerFrame::Ack { doc, .. }
         | ServerFrame::SnapshotAck { doc, .. }
         | ServerFrame::Ephemeral { doc, .. }
-        | ServerFrame::Durable { doc, .. } => Some(*doc),
+        | ServerFrame::Durable { doc, .. }
+        | ServerFrame::Authorized { doc } => Some(*doc),
         ServerFrame::Error { doc, .. } => *doc,
     }
 }

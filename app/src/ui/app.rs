@@ -280,7 +280,11 @@ impl SamspillApp {
         self.flush();
         self.state.editing = None;
         self.state.undo.clear();
-        self.state.fields = Fields::default();
+        self.state.fields = if session.viewer {
+            Fields::read_only()
+        } else {
+            Fields::default()
+        };
         self.state.library.target = session.view.gatherings.first().map(|g| g.id.clone());
         self.state.session = Some(session);
         self.state.screen = Screen::Project;
@@ -304,6 +308,10 @@ impl SamspillApp {
 
     /// Applies an edit to the open project; `record` puts its inverse on the undo stack.
     fn apply_edit(&mut self, edit: &Edit, record: bool) -> Option<Edit> {
+        if self.state.session.as_ref()?.viewer {
+            self.notify(tr(self.state.lang(), "project.viewer-refused"));
+            return None;
+        }
         let s = self.state.session.as_mut()?;
         let view = &s.view;
         match s.project.with(|doc| edit.apply(doc, view, library())) {

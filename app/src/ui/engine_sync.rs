@@ -118,7 +118,7 @@ impl SyncHook for EngineSync {
             }
             SyncCommand::InviteLink { project } => {
                 let link = self.device.store.project(&project).and_then(|f| {
-                    let secret = f.secret()?;
+                    let secret = f.capability()?;
                     Ok(sync::persist::load(&f)
                         .ok()
                         .flatten()

@@ -293,6 +293,8 @@ pub struct Session {
     /// [`super::app::SAVE_DELAY`] later, even while typing goes on).
     pub dirty_since: Option<Instant>,
     pub ui: SessionUi,
+    /// This device holds only a viewer's key: everything is shown, nothing can change.
+    pub viewer: bool,
 }
 
 impl Session {
@@ -305,7 +307,9 @@ impl Session {
         let version = project.version();
         let view = project.view();
         let heads = project.with_automerge(|d| d.get_heads());
+        let viewer = project.read(samspill_shared::model::ProjectDoc::is_viewer);
         Self {
+            viewer,
             project,
             view,
             version,

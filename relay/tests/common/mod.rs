@@ -230,16 +230,38 @@ impl Client {
         let frame = self.subscribe_frame(keys, since, create);
         self.send(&frame).await;
         let mut catch_up = Vec::new();
+        let mut head = None;
         for _ in 0..100_000 {
             match self.recv().await {
-                ServerFrame::Subscribed { doc, head } if doc == keys.doc_id => {
-                    return (catch_up, head);
+                ServerFrame::Subscribed { doc, head: h }
+                    if doc == keys.doc_id && head.is_none() =>
+                {
+                    // An editor proves write access next, as the app's client does.
+                    let Some(frame) = self.authorize_frame(keys) else {
+                        return (catch_up, h);
+                    };
+                    self.send(&frame).await;
+                    head = Some(h);
+                }
+                ServerFrame::Authorized { doc } if doc == keys.doc_id => {
+                    if let Some(h) = head {
+                        return (catch_up, h);
+                    }
                 }
                 e @ ServerFrame::Error { .. } => panic!("subscribe failed: {e:?}"),
                 other => catch_up.push(other),
             }
         }
         panic!("no Subscribed");
+    }
+
+    /// The `Authorize` an editor sends on this connection; `None` for a viewer's keys.
+    pub fn authorize_frame(&self, keys: &ProjectKeys) -> Option<ClientFrame> {
+        Some(ClientFrame::Authorize {
+            doc: keys.doc_id,
+            write_key: keys.write_public.to_bytes(),
+            proof: samspill_shared::crypto::sign_authorize(keys, &self.challenge)?,
+        })
     }
 
     /// Pushes an entry and waits for its ack; returns its seq.

@@ -36,6 +36,7 @@ impl ProjectDoc {
             doc,
             editor,
             schema: SCHEMA_VERSION,
+            viewer: false,
         };
         this.doc.put(ROOT, "schema", SCHEMA_VERSION)?;
         for name in ROOT_MAPS {

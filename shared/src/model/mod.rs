@@ -47,6 +47,10 @@ pub enum ModelError {
         "this copy of the project is incomplete after damage on this device; it is read-only until the rest arrives from the relay"
     )]
     Incomplete,
+    #[error(
+        "this device has read access only to the project (Du har lesetilgang): it joined from a viewer's link, so it cannot change anything"
+    )]
+    Viewer,
     #[error("no {what} with id “{id}” in this project")]
     NotFound { what: &'static str, id: String },
     #[error("“{0}” is not a date; use YYYY-MM-DD")]
@@ -133,6 +137,8 @@ pub struct ProjectDoc {
     doc: AutoCommit,
     editor: Editor,
     schema: u64,
+    /// Opened by a device holding only a viewer's capability: every change is refused.
+    viewer: bool,
 }
 
 impl std::fmt::Debug for ProjectDoc {
@@ -171,6 +177,7 @@ impl ProjectDoc {
             doc,
             editor,
             schema: SCHEMA_VERSION,
+            viewer: false,
         };
         this.doc.put(ROOT, "schema", SCHEMA_VERSION)?;
         for name in ROOT_MAPS {
@@ -256,6 +263,7 @@ impl ProjectDoc {
             doc,
             editor,
             schema,
+            viewer: false,
         };
         if schema < SCHEMA_VERSION {
             this.migrate()?;
@@ -275,6 +283,7 @@ impl ProjectDoc {
                     doc,
                     editor,
                     schema: 0,
+                    viewer: false,
                 })
             }
             _ => Self::open(doc, actor, editor),
@@ -381,9 +390,19 @@ impl ProjectDoc {
         self.schema
     }
 
-    /// A document from a newer Samspill is read-only here.
+    /// A document from a newer Samspill, or opened by a viewer, is read-only here.
     pub fn is_read_only(&self) -> bool {
-        self.schema > SCHEMA_VERSION || self.schema == 0
+        self.viewer || self.schema > SCHEMA_VERSION || self.schema == 0
+    }
+
+    /// Marks the document as opened by a viewer (or not): changes are then refused.
+    pub fn set_viewer(&mut self, viewer: bool) {
+        self.viewer = viewer;
+    }
+
+    /// Whether this device may only read the project (a viewer).
+    pub fn is_viewer(&self) -> bool {
+        self.viewer
     }
 
     pub fn author(&self) -> &PersonId {
@@ -894,7 +913,9 @@ impl ProjectDoc {
     }
 
     fn writable(&self) -> Result<()> {
-        if self.schema == 0 {
+        if self.viewer {
+            Err(ModelError::Viewer)
+        } else if self.schema == 0 {
             Err(ModelError::Incomplete)
         } else if self.is_read_only() {
             Err(ModelError::ReadOnly(self.schema))

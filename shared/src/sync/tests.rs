@@ -9,7 +9,7 @@ use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use proptest::prelude::*;
 
 use super::*;
-use crate::crypto::{DocumentId, ProjectSecret, verify_subscribe};
+use crate::crypto::{DocumentId, ProjectSecret, verify_authorize, verify_subscribe};
 use crate::ids::SeededEntropy;
 use crate::protocol::PROTOCOL_VERSION;
 
@@ -23,6 +23,8 @@ struct RelayDoc {
     /// lost (early forwarding).
     durable: u64,
     snapshot: Option<(u64, Vec<u8>)>,
+    /// The write key registered by the first authorize.
+    write_key: Option<[u8; 32]>,
 }
 
 /// What the relay does, without storage or sockets: an ordered log per document, a
@@ -35,6 +37,8 @@ type Tamper = fn(u64, Vec<u8>) -> Vec<u8>;
 struct RelayModel {
     docs: BTreeMap<DocumentId, RelayDoc>,
     subs: BTreeSet<(u64, DocumentId)>,
+    /// Connections that proved write access to a document.
+    writers: BTreeSet<(u64, DocumentId)>,
     /// Rewrites a blob before it is stored (to model a tampering relay).
     tamper: Option<Tamper>,
     /// Acks waiting for their entries' commit.
@@ -57,6 +61,7 @@ impl RelayModel {
 
     fn close(&mut self, conn: u64) {
         self.subs.retain(|(c, _)| *c != conn);
+        self.writers.retain(|(c, _)| *c != conn);
     }
 
     /// The group commit: what was forwarded is durable; acks and `Durable` go out.
@@ -154,10 +159,34 @@ impl RelayModel {
             }
             ClientFrame::Unsubscribe { doc } => {
                 self.subs.remove(&(conn, doc));
+                self.writers.remove(&(conn, doc));
+            }
+            ClientFrame::Authorize {
+                doc,
+                write_key,
+                proof,
+            } => {
+                if !self.subs.contains(&(conn, doc)) {
+                    out.push((conn, Self::error(ErrorCode::NotSubscribed, doc, None)));
+                    return out;
+                }
+                let d = self.docs.entry(doc).or_default();
+                if !verify_authorize(&doc, &write_key, &challenge(conn), &proof)
+                    || *d.write_key.get_or_insert(write_key) != write_key
+                {
+                    out.push((conn, Self::error(ErrorCode::BadSignature, doc, None)));
+                    return out;
+                }
+                self.writers.insert((conn, doc));
+                out.push((conn, ServerFrame::Authorized { doc }));
             }
             ClientFrame::Push { doc, id, blob } => {
                 if !self.subs.contains(&(conn, doc)) {
                     out.push((conn, Self::error(ErrorCode::NotSubscribed, doc, Some(id))));
+                    return out;
+                }
+                if !self.writers.contains(&(conn, doc)) {
+                    out.push((conn, Self::error(ErrorCode::ReadOnly, doc, Some(id))));
                     return out;
                 }
                 let d = self.docs.entry(doc).or_default();
@@ -184,6 +213,10 @@ impl RelayModel {
             ClientFrame::Snapshot { doc, covers, blob } => {
                 if !self.subs.contains(&(conn, doc)) {
                     out.push((conn, Self::error(ErrorCode::NotSubscribed, doc, None)));
+                    return out;
+                }
+                if !self.writers.contains(&(conn, doc)) {
+                    out.push((conn, Self::error(ErrorCode::ReadOnly, doc, None)));
                     return out;
                 }
                 let d = self.docs.entry(doc).or_default();
@@ -871,7 +904,7 @@ fn an_entry_sealed_with_another_projects_key_is_skipped() {
     let mut net = Net::new(2, test_config());
     net.run_until_quiescent();
     let other = ProjectSecret::from_bytes([9; 32]).keys();
-    let blob = crypto::encrypt(&other, BlobKind::Entry, [1; 24], b"whatever");
+    let blob = crypto::encrypt_entry(&other, [1; 24], b"whatever").unwrap();
     let doc_id = net.secret.keys().doc_id;
     let client = &mut net.clients[1];
     let outputs = client.sync.handle(
@@ -898,7 +931,7 @@ fn an_entry_sealed_with_another_projects_key_is_skipped() {
     assert_eq!(client.sync.state().last_seq, 2, "durable: saved");
     // Valid encryption around bytes that are not Automerge: skipped too.
     let keys = net.secret.keys();
-    let blob = crypto::encrypt(&keys, BlobKind::Entry, [2; 24], b"not automerge");
+    let blob = crypto::encrypt_entry(&keys, [2; 24], b"not automerge").unwrap();
     let outputs = client.sync.handle(
         ServerFrame::Entry {
             doc: doc_id,
@@ -923,7 +956,7 @@ fn a_relay_cannot_make_a_client_skip_entries_by_relabelling_a_snapshot() {
     let held = client.sync.state().last_seq;
     let saved = client.doc.save();
     // A snapshot sealed as covering `held + 1`, offered as covering far more.
-    let blob = crypto::encrypt_snapshot(&keys, held + 1, [3; 24], &saved);
+    let blob = crypto::encrypt_snapshot(&keys, held + 1, [3; 24], &saved).unwrap();
     let outputs = client.sync.handle(
         ServerFrame::Snapshot {
             doc: keys.doc_id,
@@ -959,7 +992,7 @@ fn sequence_numbers_at_the_edge_of_u64_change_nothing_and_panic_nowhere() {
     let doc_id = keys.doc_id;
     let held = net.clients[1].sync.state().last_seq;
     let saved = net.clients[1].doc.save();
-    let entry = crypto::encrypt(&keys, BlobKind::Entry, [4; 24], b"not automerge");
+    let entry = crypto::encrypt_entry(&keys, [4; 24], b"not automerge").unwrap();
     let frames = [
         ServerFrame::Entry {
             doc: doc_id,
@@ -970,7 +1003,7 @@ fn sequence_numbers_at_the_edge_of_u64_change_nothing_and_panic_nowhere() {
             doc: doc_id,
             seq: u64::MAX,
             // Relabelled: the relay cannot seal one of its own.
-            blob: crypto::encrypt_snapshot(&keys, held + 1, [5; 24], &saved),
+            blob: crypto::encrypt_snapshot(&keys, held + 1, [5; 24], &saved).unwrap(),
         },
         ServerFrame::Ack {
             doc: doc_id,
@@ -1201,6 +1234,8 @@ fn sync_state_round_trips_through_json() {
         last_seq: 7,
         snapshot_seq: 3,
         snapshot_bound: true,
+        snapshot_signed: true,
+        write_registered: true,
         next_push_id: 9,
         shipped_heads: vec!["00".repeat(32)],
         unacked: vec![Unacked {

@@ -771,9 +771,26 @@ async fn subscribe(
     )
     .await?;
     let mut caught_up = Vec::new();
+    let mut head = None;
     loop {
         match next_frame(ws).await? {
-            ServerFrame::Subscribed { head, .. } => return Ok((head, caught_up)),
+            ServerFrame::Subscribed { head: h, .. } if head.is_none() => {
+                // Prove write access, as the app's client does, before any push.
+                let proof = samspill_shared::crypto::sign_authorize(keys, challenge)
+                    .ok_or_else(|| anyhow!("the loadgen's keys cannot write"))?;
+                let authorize = ClientFrame::Authorize {
+                    doc: keys.doc_id,
+                    write_key: keys.write_public.to_bytes(),
+                    proof,
+                };
+                send(ws, &authorize).await?;
+                head = Some(h);
+            }
+            ServerFrame::Authorized { .. } => {
+                if let Some(h) = head {
+                    return Ok((h, caught_up));
+                }
+            }
             ServerFrame::Entry { seq, blob, .. } => caught_up.push((seq, blob)),
             ServerFrame::Error { code, message, .. } => {
                 bail!("subscribe refused: {code:?}: {message}")

@@ -1,0 +1,207 @@
+//! Who may write: the relay accepts pushes and snapshots only on a connection that has
+//! proven the document's write key (`Authorize`), registers that key with the first
+//! proof, and refuses a viewer's hand-built frames with a typed error, storing nothing.
+//! Runs the real binary, so the registered key is checked to survive a SIGKILL.
+
+// Test helpers panic on failure, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use ed25519_dalek::SigningKey;
+use samspill_shared::crypto::{BlobKind, ProjectKeys, ProjectSecret, sign_authorize};
+use samspill_shared::protocol::{ClientFrame, ErrorCode, ServerFrame};
+
+fn spawn_relay(data: &std::path::Path) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_samspill-relay"));
+    command
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stderr(Stdio::null());
+    let (child, addr) = spawn_listening(command);
+    (child, format!("ws://{addr}/v1/sync"))
+}
+
+fn viewer_keys(n: u8) -> ProjectKeys {
+    ProjectSecret::from_bytes([n; 32]).read_capability().keys()
+}
+
+/// The next error frame, skipping live entries and the like.
+async fn error(client: &mut Client) -> (ErrorCode, Option<u64>, String) {
+    for _ in 0..1000 {
+        if let ServerFrame::Error {
+            code, id, message, ..
+        } = client.recv().await
+        {
+            return (code, id, message);
+        }
+    }
+    panic!("no error frame");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_reads_and_its_hand_built_writes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut relay, url) = spawn_relay(dir.path());
+    let editor = keys(1);
+    let viewer = viewer_keys(1);
+    assert_eq!(viewer.doc_id, editor.doc_id);
+
+    let mut alice = Client::connect(&url, None).await;
+    alice.subscribe(&editor, 0, true).await;
+    assert_eq!(alice.push(&editor, 1, "plan").await, 1);
+
+    // The viewer subscribes with the read key and gets the log.
+    let mut reader = Client::connect(&url, None).await;
+    let (catch_up, head) = reader.subscribe(&viewer, 0, false).await;
+    assert_eq!(head, 1);
+    assert_eq!(entries(&viewer, &catch_up), vec![(1, "plan".to_owned())]);
+
+    // A push it builds by hand (it holds the content key) is refused, typed.
+    reader
+        .send(&ClientFrame::Push {
+            doc: viewer.doc_id,
+            id: 7,
+            blob: seal(&viewer, BlobKind::Entry, 7, "forged"),
+        })
+        .await;
+    let (code, id, message) = error(&mut reader).await;
+    assert_eq!(code, ErrorCode::ReadOnly, "{message}");
+    assert_eq!(id, Some(7));
+    assert!(message.contains("only read"), "{message}");
+    reader
+        .send(&ClientFrame::Snapshot {
+            doc: viewer.doc_id,
+            covers: 1,
+            blob: seal(&viewer, BlobKind::Snapshot, 8, "forged state"),
+        })
+        .await;
+    assert_eq!(error(&mut reader).await.0, ErrorCode::ReadOnly);
+
+    // It cannot make itself a writer: a key of its own, with a proof that verifies for
+    // that key, is not the document's write key.
+    let mut forger = viewer_keys(1);
+    forger.write = Some(SigningKey::from_bytes(&[99; 32]));
+    forger.write_public = forger.write.as_ref().unwrap().verifying_key();
+    let frame = reader.authorize_frame(&forger).unwrap();
+    reader.send(&frame).await;
+    let (code, _, message) = error(&mut reader).await;
+    assert_eq!(code, ErrorCode::BadSignature);
+    assert!(
+        message.contains("not the document's write key"),
+        "{message}"
+    );
+    // Nor by replaying the editor's proof from another connection (another challenge).
+    let replayed = alice.authorize_frame(&editor).unwrap();
+    reader.send(&replayed).await;
+    assert_eq!(error(&mut reader).await.0, ErrorCode::BadSignature);
+    reader
+        .send(&ClientFrame::Push {
+            doc: viewer.doc_id,
+            id: 9,
+            blob: seal(&viewer, BlobKind::Entry, 9, "forged again"),
+        })
+        .await;
+    assert_eq!(error(&mut reader).await.0, ErrorCode::ReadOnly);
+
+    // Nothing was stored: the editor's next entry is 2, and the viewer gets it live.
+    assert_eq!(alice.push(&editor, 2, "more").await, 2);
+    assert_eq!(reader.entry(&viewer).await, (2, "more".to_owned()));
+
+    // The registered key survives a SIGKILL: after a restart the forger is still refused
+    // and the editor still writes.
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+    let (mut relay, url) = {
+        let (child, url) = spawn_relay(dir.path());
+        (child, url)
+    };
+    let mut reader = Client::connect(&url, None).await;
+    reader.subscribe(&viewer, 2, false).await;
+    let frame = reader.authorize_frame(&forger).unwrap();
+    reader.send(&frame).await;
+    assert_eq!(error(&mut reader).await.0, ErrorCode::BadSignature);
+    let mut alice = Client::connect(&url, None).await;
+    alice.subscribe(&editor, 2, false).await;
+    assert_eq!(alice.push(&editor, 3, "after restart").await, 3);
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_needs_a_subscription_and_a_write_proof_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut relay, url) = spawn_relay(dir.path());
+    let editor = keys(2);
+    let mut client = Client::connect(&url, None).await;
+    // Authorize before subscribing: refused, nothing registered.
+    let frame = client.authorize_frame(&editor).unwrap();
+    client.send(&frame).await;
+    assert_eq!(error(&mut client).await.0, ErrorCode::NotSubscribed);
+    // Subscribed but not authorized: a push is refused as read-only.
+    let subscribe = client.subscribe_frame(&editor, 0, true);
+    client.send(&subscribe).await;
+    loop {
+        if let ServerFrame::Subscribed { .. } = client.recv().await {
+            break;
+        }
+    }
+    client
+        .send(&ClientFrame::Push {
+            doc: editor.doc_id,
+            id: 1,
+            blob: seal(&editor, BlobKind::Entry, 1, "too early"),
+        })
+        .await;
+    assert_eq!(error(&mut client).await.0, ErrorCode::ReadOnly);
+    // A proof with a bad signature is refused; the right one is answered `Authorized`.
+    let Some(ClientFrame::Authorize {
+        doc,
+        write_key,
+        mut proof,
+    }) = client.authorize_frame(&editor)
+    else {
+        unreachable!()
+    };
+    proof.0[0] ^= 1;
+    client
+        .send(&ClientFrame::Authorize {
+            doc,
+            write_key,
+            proof,
+        })
+        .await;
+    assert_eq!(error(&mut client).await.0, ErrorCode::BadSignature);
+    let good = sign_authorize(&editor, &client.challenge).unwrap();
+    client
+        .send(&ClientFrame::Authorize {
+            doc,
+            write_key,
+            proof: good,
+        })
+        .await;
+    assert_eq!(client.recv().await, ServerFrame::Authorized { doc });
+    assert_eq!(client.push(&editor, 2, "now").await, 1);
+    // Unsubscribing ends write access too.
+    client.send(&ClientFrame::Unsubscribe { doc }).await;
+    let subscribe = client.subscribe_frame(&editor, 1, false);
+    client.send(&subscribe).await;
+    loop {
+        if let ServerFrame::Subscribed { .. } = client.recv().await {
+            break;
+        }
+    }
+    client
+        .send(&ClientFrame::Push {
+            doc,
+            id: 3,
+            blob: seal(&editor, BlobKind::Entry, 3, "after unsubscribe"),
+        })
+        .await;
+    assert_eq!(error(&mut client).await.0, ErrorCode::ReadOnly);
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+}
