@@ -17,7 +17,11 @@ fn key_file(client: &Client, id: &str) -> Capability {
 }
 
 fn sync_state(client: &Client, id: &str) -> serde_json::Value {
-    let path = client.data_dir().join("projects").join(id).join("sync.json");
+    let path = client
+        .data_dir()
+        .join("projects")
+        .join(id)
+        .join("sync.json");
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
@@ -30,7 +34,10 @@ fn a_viewer_reads_live_and_cannot_change_anything() {
     let viewer_link = alice.last_line(&["invite", &id, "--role", "viewer"]);
     assert_ne!(viewer_link, editor_link);
     assert!(!viewer_link.contains(editor_link.split_once('#').unwrap().1));
-    assert_eq!(alice.last_line(&["invite", &id, "--role", "editor"]), editor_link);
+    assert_eq!(
+        alice.last_line(&["invite", &id, "--role", "editor"]),
+        editor_link
+    );
 
     let leader = Client::new("Leder");
     assert_eq!(leader.last_line(&["join", &viewer_link]), id);
@@ -59,7 +66,12 @@ fn a_viewer_reads_live_and_cannot_change_anything() {
     let out = leader.run(&["share", &id, "--relay", &relay.url()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(leader.sync_column(&id).contains("read only"));
-    assert!(sync_state(&leader, &id)["unacked"].as_array().unwrap().is_empty());
+    assert!(
+        sync_state(&leader, &id)["unacked"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(!all_notes(&alice.show(&id)).contains("Lederens forslag"));
 
     // An editor's link makes the same device an editor; its changes reach Alice.
@@ -105,7 +117,11 @@ fn nonce(n: u8) -> [u8; 24] {
 fn inject(relay_dir: &std::path::Path, doc: &DocumentId, blobs: &[Vec<u8>]) {
     let db = rusqlite::Connection::open(relay_dir.join("relay.sqlite3")).unwrap();
     let head: i64 = db
-        .query_row("SELECT head FROM documents WHERE id = ?1", [&doc.0[..]], |r| r.get(0))
+        .query_row(
+            "SELECT head FROM documents WHERE id = ?1",
+            [&doc.0[..]],
+            |r| r.get(0),
+        )
         .unwrap();
     for (i, blob) in blobs.iter().enumerate() {
         let seq = head + 1 + i as i64;
@@ -132,7 +148,14 @@ fn a_reader_and_the_relay_together_cannot_inject_changes() {
     let mallory = Client::new("Mallory");
     mallory.last_line(&["join", &viewer_link]);
     let export = mallory.data_dir().join("export.automerge");
-    mallory.ok(&["export", &id, "--format", "automerge", "-o", export.to_str().unwrap()]);
+    mallory.ok(&[
+        "export",
+        &id,
+        "--format",
+        "automerge",
+        "-o",
+        export.to_str().unwrap(),
+    ]);
     let export = std::fs::read(&export).unwrap();
 
     let reader: ProjectKeys = key_file(&mallory, &id).keys();
@@ -159,10 +182,23 @@ fn a_reader_and_the_relay_together_cannot_inject_changes() {
 
     alice.sync_until_ok(&id);
     let path = alice.data_dir().join("alice.automerge");
-    alice.ok(&["export", &id, "--format", "automerge", "-o", path.to_str().unwrap()]);
+    alice.ok(&[
+        "export",
+        &id,
+        "--format",
+        "automerge",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
     let doc = AutoCommit::load(&std::fs::read(&path).unwrap()).unwrap();
-    assert!(doc.get_change_by_hash(&genuine_hash).is_some(), "the genuine entry arrived");
-    assert!(doc.get_change_by_hash(&unsigned_hash).is_none(), "unsigned entry applied");
+    assert!(
+        doc.get_change_by_hash(&genuine_hash).is_some(),
+        "the genuine entry arrived"
+    );
+    assert!(
+        doc.get_change_by_hash(&unsigned_hash).is_none(),
+        "unsigned entry applied"
+    );
     assert!(
         doc.get_change_by_hash(&self_signed_hash).is_none(),
         "an entry signed with the read key was applied"
