@@ -153,6 +153,9 @@ pub enum Command {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// Who works on a project: one person a line (id, name, centre, role, devices, last
+    /// change). People who joined from a viewer's link cannot write, so they are not here
+    Members { id: String },
     /// Fetch a shared project from an invite link; prints its id. Give `-` to read the
     /// link from standard input, so the key in it never shows in `ps` or shell history
     Join { link: String },
@@ -443,6 +446,42 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let id = device.resolve(&id)?;
             let invite = sync::invite(&device, &id, role.into())?;
             writeln!(out, "{invite}")?;
+            Ok(())
+        }
+        Command::Members { id } => {
+            let id = device.resolve(&id)?;
+            let project = open(&device, &id, Access::Read)?;
+            let view = project.view();
+            let history = project.with(|d| d.history());
+            for p in &view.people {
+                let last = history
+                    .iter()
+                    .filter(|e| e.by == p.id)
+                    .map(|e| e.time)
+                    .max()
+                    .map_or_else(|| "never".to_owned(), format_time_utc);
+                let devices = if p.devices.is_empty() {
+                    "no device published (needs a new link after a removal)".to_owned()
+                } else {
+                    p.devices
+                        .iter()
+                        .map(|d| d.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let role = if p.role.is_empty() {
+                    "-"
+                } else {
+                    p.role.as_str()
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{role}\t{devices}\t{last}",
+                    p.id,
+                    one_line(&p.name),
+                    one_line(&p.centre),
+                )?;
+            }
             Ok(())
         }
         Command::Join { link } => {

@@ -8,7 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use automerge::ActorId;
 use samspill_shared::content::Library;
-use samspill_shared::crypto::{Capability, DocumentId, ProjectSecret};
+use samspill_shared::crypto::{
+    Capability, DEVICE_IDENTITY_LEN, DeviceIdentity, DocumentId, ProjectSecret,
+};
 use samspill_shared::ids::Entropy;
 use samspill_shared::model::{Clock, Editor, NewProject, PersonFields, ProjectDoc};
 
@@ -41,6 +43,48 @@ impl Entropy for OsEntropy {
     }
 }
 
+/// The device's identity file, beside the profile: 64 bytes, readable by this user only.
+pub const IDENTITY_FILE: &str = "device.key";
+
+/// Reads this device's identity, making it on first start. A damaged file is moved
+/// aside (`device.key.damaged-SECONDS`) and a new identity made: it only matters for
+/// being handed new keys after someone is removed, and a new one is published at once.
+fn load_identity(data_dir: &Path) -> anyhow::Result<DeviceIdentity> {
+    let path = data_dir.join(IDENTITY_FILE);
+    for attempt in 0..2 {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let bytes = zeroize::Zeroizing::new(bytes);
+                if let Ok(arr) = <&[u8; DEVICE_IDENTITY_LEN]>::try_from(bytes.as_slice()) {
+                    return Ok(DeviceIdentity::from_bytes(arr));
+                }
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let aside = data_dir.join(format!("{IDENTITY_FILE}.damaged-{secs}"));
+                std::fs::rename(&path, &aside).with_context(|| {
+                    format!("could not move the damaged {} aside", path.display())
+                })?;
+                tracing::warn!(path = %aside.display(), "this device's identity file was damaged; a new identity is made");
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+        }
+        let mut bytes = zeroize::Zeroizing::new([0u8; DEVICE_IDENTITY_LEN]);
+        OsEntropy.fill(&mut *bytes);
+        match crate::store::write_private(&path, &*bytes) {
+            Ok(()) => return Ok(DeviceIdentity::from_bytes(&bytes)),
+            // Another process made it first: read theirs.
+            Err(_) if attempt == 0 && path.exists() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    anyhow::bail!(
+        "could not make this device's identity in {}",
+        path.display()
+    )
+}
+
 /// The platform data directory, unless `--data-dir` / `SAMSPILL_DATA_DIR` says otherwise.
 pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     directories::ProjectDirs::from("no", "Samspill", "samspill")
@@ -67,6 +111,8 @@ pub(crate) fn fresh_actor() -> ActorId {
 pub struct Device {
     pub store: Store,
     pub profile: Profile,
+    /// This device's keys; their public halves go into every project it edits.
+    pub identity: Arc<DeviceIdentity>,
     open: Arc<Mutex<BTreeMap<DocumentId, WeakHandle>>>,
 }
 
@@ -82,9 +128,11 @@ impl Device {
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
         let store = Store::open(data_dir)?;
         let profile = Profile::load_or_create(data_dir, &mut OsEntropy)?;
+        let identity = Arc::new(load_identity(data_dir)?);
         Ok(Self {
             store,
             profile,
+            identity,
             open: Arc::default(),
         })
     }
@@ -222,9 +270,13 @@ impl Device {
         }
         let view = doc.view();
         let existing = view.person(p.person_id.as_str());
-        if existing
-            .is_some_and(|x| x.name == p.name && x.centre == p.centre && x.colour == p.colour)
-        {
+        let device = self.identity.device_id();
+        if existing.is_some_and(|x| {
+            x.name == p.name
+                && x.centre == p.centre
+                && x.colour == p.colour
+                && x.devices.iter().any(|d| d.id == device)
+        }) {
             return Ok(());
         }
         let role = existing.map(|x| x.role.clone()).unwrap_or_default();
@@ -237,11 +289,49 @@ impl Device {
                 colour: &p.colour,
             },
         )?;
+        doc.publish_device(&p.person_id, &self.identity.public())?;
         Ok(())
     }
 
     /// The compiled-in content library.
     pub fn library(&self) -> &'static Library {
         samspill_shared::content::library()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_identity_is_made_once_kept_private_and_replaced_when_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_identity(dir.path()).unwrap();
+        let path = dir.path().join(IDENTITY_FILE);
+        assert_eq!(std::fs::read(&path).unwrap().len(), DEVICE_IDENTITY_LEN);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            load_identity(dir.path()).unwrap().public(),
+            first.public(),
+            "the same identity on every start"
+        );
+        // A damaged file is moved aside, never used, and a new identity made.
+        std::fs::write(&path, b"short").unwrap();
+        let second = load_identity(dir.path()).unwrap();
+        assert_ne!(second.public(), first.public());
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(std::fs::read(aside[0].path()).unwrap(), b"short");
     }
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! DATA_DIR/
 //!   profile.toml                 who this device's user is (see `profile`)
+//!   device.key                   this device's Ed25519 and X25519 secret keys, mode 0600
+//!                                (see `device`; public halves go into `people`)
 //!   projects/<document id>/
 //!     secret                     the project's key, mode 0600: the 32-byte secret for an
 //!                                editor, `v` and 96 bytes for a viewer
@@ -684,6 +686,12 @@ fn sync_dir(_path: &Path) -> Result<()> {
 }
 
 fn write_secret(path: &Path, secret: &Capability) -> Result<()> {
+    write_private(path, &secret.to_bytes())
+}
+
+/// Writes a new file readable by this user only (0600 on Unix), synced; fails if the
+/// file exists.
+pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -692,8 +700,7 @@ fn write_secret(path: &Path, secret: &Capability) -> Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(io_err("create", path))?;
-    f.write_all(&secret.to_bytes())
-        .map_err(io_err("write", path))?;
+    f.write_all(data).map_err(io_err("write", path))?;
     f.sync_all().map_err(io_err("sync", path))
 }
 

@@ -286,6 +286,78 @@ impl From<ProjectSecret> for Capability {
     }
 }
 
+/// This device's own keys, made on first start: an Ed25519 key (signatures) and an
+/// X25519 key (key agreement, for capabilities wrapped to this device). The public
+/// halves are published in each project's `people` map beside the person.
+pub struct DeviceIdentity {
+    signing: SigningKey,
+    kx_secret: [u8; 32],
+}
+
+/// A device's public keys, as published in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevicePublic {
+    pub sign: [u8; 32],
+    pub kx: [u8; 32],
+}
+
+/// Length of a device identity's stored form: the Ed25519 seed and the X25519 secret.
+pub const DEVICE_IDENTITY_LEN: usize = 64;
+
+impl DeviceIdentity {
+    /// From 64 random bytes (the caller supplies the randomness), or from the stored form.
+    pub fn from_bytes(bytes: &[u8; DEVICE_IDENTITY_LEN]) -> Self {
+        let mut seed = [0u8; 32];
+        let mut kx_secret = [0u8; 32];
+        seed.copy_from_slice(&bytes[..32]);
+        kx_secret.copy_from_slice(&bytes[32..]);
+        let signing = SigningKey::from_bytes(&seed);
+        seed.zeroize();
+        Self { signing, kx_secret }
+    }
+
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<[u8; DEVICE_IDENTITY_LEN]> {
+        let mut out = zeroize::Zeroizing::new([0u8; DEVICE_IDENTITY_LEN]);
+        out[..32].copy_from_slice(&self.signing.to_bytes());
+        out[32..].copy_from_slice(&self.kx_secret);
+        out
+    }
+
+    pub fn public(&self) -> DevicePublic {
+        DevicePublic {
+            sign: self.signing.verifying_key().to_bytes(),
+            kx: curve25519_dalek::MontgomeryPoint::mul_base_clamped(self.kx_secret).to_bytes(),
+        }
+    }
+
+    /// The device's id: 16 hex digits from its signing key (stable, not secret).
+    pub fn device_id(&self) -> String {
+        self.public().device_id()
+    }
+}
+
+impl DevicePublic {
+    /// 16 hex digits of BLAKE3 over the signing key.
+    pub fn device_id(&self) -> String {
+        blake3::hash(&self.sign).as_bytes()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl Drop for DeviceIdentity {
+    fn drop(&mut self) {
+        self.kx_secret.zeroize();
+    }
+}
+
+impl fmt::Debug for DeviceIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceIdentity({}, <redacted>)", self.device_id())
+    }
+}
+
 /// Keys derived from a [`Capability`].
 pub struct ProjectKeys {
     /// XChaCha20-Poly1305 key for entries and snapshots.
@@ -887,6 +959,29 @@ mod tests {
         }
         assert!(decrypt_entry(&viewer, &blob[..40]).is_err());
         assert!(decrypt_entry(&viewer, &[]).is_err());
+    }
+
+    #[test]
+    fn a_device_identity_round_trips_and_its_public_halves_are_stable() {
+        let mut bytes = [0u8; DEVICE_IDENTITY_LEN];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let id = DeviceIdentity::from_bytes(&bytes);
+        assert_eq!(*id.to_bytes(), bytes);
+        let public = id.public();
+        assert_eq!(DeviceIdentity::from_bytes(&bytes).public(), public);
+        assert_ne!(public.sign, public.kx);
+        assert_eq!(id.device_id().len(), 16);
+        assert_eq!(id.device_id(), public.device_id());
+        // X25519 public key of the clamped secret 0..32 (RFC 7748 base point multiply).
+        let expected = curve25519_dalek::MontgomeryPoint::mul_base_clamped({
+            let mut k = [0u8; 32];
+            k.copy_from_slice(&bytes[32..]);
+            k
+        });
+        assert_eq!(public.kx, expected.to_bytes());
+        assert!(!format!("{id:?}").contains("0102"));
     }
 
     #[test]

@@ -81,6 +81,18 @@ fn a_viewer_reads_live_and_cannot_change_anything() {
     leader.sync_until_ok(&id);
     alice.sync_until_ok(&id);
     assert!(all_notes(&alice.show(&id)).contains("Nå skriver lederen"));
+    // Both editors are members, each with the device it published; the viewer's first
+    // join published nothing (a viewer cannot write).
+    let members = alice.ok(&["members", &id]);
+    let lines: Vec<&str> = members.lines().collect();
+    assert_eq!(lines.len(), 2, "{members}");
+    for (line, name) in lines.iter().zip(["Alice", "Leder"]) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 6, "{line}");
+        assert_eq!(cols[1], name, "{members}");
+        assert_eq!(cols[4].len(), 16, "one device id: {line}");
+        assert!(cols[5].starts_with("20"), "last change: {line}");
+    }
     // A viewer's link does not take it back.
     leader.last_line(&["join", &viewer_link]);
     assert_eq!(key_file(&leader, &id).role(), crypto::Role::Editor);

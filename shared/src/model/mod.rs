@@ -506,6 +506,40 @@ impl ProjectDoc {
         Ok(())
     }
 
+    /// Publishes a device's public keys under a person (`people.<id>.devices.<device>`);
+    /// nothing changes when they are there already.
+    pub fn publish_device(
+        &mut self,
+        person: &PersonId,
+        device: &crate::crypto::DevicePublic,
+    ) -> Result<()> {
+        self.writable()?;
+        let people = self.root_map("people")?;
+        let p =
+            read::map(&self.doc, &people, person.as_str()).ok_or_else(|| ModelError::NotFound {
+                what: "person",
+                id: person.to_string(),
+            })?;
+        let id = device.device_id();
+        let sign = hex(&device.sign);
+        let kx = hex(&device.kx);
+        let devices = match read::map(&self.doc, &p, "devices") {
+            Some(d) => d,
+            None => self.doc.put_object(&p, "devices", ObjType::Map)?,
+        };
+        if let Some(d) = read::map(&self.doc, &devices, &id)
+            && read::str(&self.doc, &d, "sign") == sign
+            && read::str(&self.doc, &d, "kx") == kx
+        {
+            return Ok(());
+        }
+        let d = self.doc.put_object(&devices, id.as_str(), ObjType::Map)?;
+        self.doc.put(&d, "sign", sign)?;
+        self.doc.put(&d, "kx", kx)?;
+        self.commit("Published a device");
+        Ok(())
+    }
+
     pub fn remove_person(&mut self, id: &PersonId) -> Result<()> {
         self.remove_from_root("people", id.as_str(), "person", "Removed a person")
     }
@@ -1293,6 +1327,11 @@ pub fn date_of_ms(ms: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -284,6 +284,19 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
             centre: p.str("centre"),
             role: p.str("role"),
             colour: p.str("colour"),
+            devices: p
+                .map("devices")
+                .map(|devices| {
+                    entries(doc, &devices)
+                        .into_iter()
+                        .map(|(id, d)| PersonDevice {
+                            id,
+                            sign: str(doc, &d, "sign"),
+                            kx: str(doc, &d, "kx"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }),
         phases: ordered(doc, map(doc, &ROOT, "phases"), |id, _po, p| Phase {
             id,

@@ -85,6 +85,20 @@ pub struct Person {
     pub role: String,
     /// `#rrggbb`.
     pub colour: String,
+    /// The devices this person works from, as they published themselves (by device id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<PersonDevice>,
+}
+
+/// A device's public keys, published in the project by the device itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonDevice {
+    /// 16 hex digits (`crypto::DevicePublic::device_id`).
+    pub id: String,
+    /// Ed25519 public key, 64 hex digits.
+    pub sign: String,
+    /// X25519 public key, 64 hex digits.
+    pub kx: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
