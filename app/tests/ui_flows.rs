@@ -545,3 +545,55 @@ fn a_link_that_is_not_an_invite_is_said_so_and_cannot_be_joined() {
         .count();
     assert_eq!(disabled, 1, "the dialog's join button is disabled");
 }
+
+#[test]
+fn a_viewer_sees_the_project_read_only_and_no_change_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let device = Device::open(dir.path()).unwrap();
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        let new = samspill_shared::model::NewProject {
+            template,
+            title: "Bare for lesing",
+            language: None,
+        };
+        let p = device.create_project(&new).unwrap();
+        p.save().unwrap();
+        // What joining from a viewer's link leaves: the viewer's key, not the secret.
+        let viewer = p
+            .files()
+            .capability()
+            .unwrap()
+            .for_role(samspill_shared::crypto::Role::Viewer)
+            .unwrap();
+        samspill::store::restore_secret(p.files(), &viewer).unwrap();
+    }
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Åpne").click();
+    settle(&mut h);
+    h.get_by_label("Du har lesetilgang");
+    h.get_all_by_label_contains("1. Oppstart")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    h.get_by_label("Pågår").click();
+    h.run();
+    assert_eq!(
+        view(&h).phases[0].status,
+        samspill_shared::model::PhaseStatus::NotStarted,
+        "a viewer's click changed the project"
+    );
+    h.get_by_label("Du har lesetilgang til dette prosjektet, så endringen ble ikke gjort.");
+    // The sharing page says there is nothing to share yet, and offers no share button.
+    h.get_all_by_label_contains("Deling og tilgang")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    h.get_by_label_contains("Prosjektet finnes bare på denne maskinen");
+    assert!(h.query_by_label("🔗 Del").is_none());
+}

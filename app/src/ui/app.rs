@@ -381,6 +381,8 @@ impl SamspillApp {
             Command::Section(section) => {
                 if let Some(s) = &mut self.state.session {
                     s.ui.section = Some(section);
+                    // Read the links again whenever the page is opened.
+                    s.ui.access = None;
                     self.state.screen = Screen::Project;
                 }
             }
@@ -466,6 +468,7 @@ impl SamspillApp {
             }
             Command::Undo => self.undo(),
             Command::ReconnectNow => self.state.sync.reconnect_now(),
+            Command::Notify(text) => self.notify(text),
             Command::Redo => self.redo(),
             Command::SaveProfile(draft) => {
                 let p = &mut self.state.device.profile;
@@ -785,6 +788,7 @@ pub fn sections(phases: usize) -> Vec<Section> {
         Section::BetweenWork,
         Section::Log,
         Section::History,
+        Section::Access,
     ]);
     v
 }

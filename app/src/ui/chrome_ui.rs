@@ -98,6 +98,12 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 viewer_banner_ui(ui, lang);
             }
             running_banner_ui(ui, lang, &session.view, out);
+            if session.section() == Section::Access {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    super::access_ui::access_ui(ui, lang, &state.device, session, out);
+                });
+                return;
+            }
             if session.section() == Section::History {
                 history_ui::history_ui(ui, lang, session, out);
                 return;
@@ -241,6 +247,7 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 if let Some(s) = &state.session {
                     let status = state.sync.status(&s.project.id());
                     if status == SyncStatus::Local
+                        && !s.viewer
                         && ui
                             .button(format!("🔗 {}", tr(lang, "sync.share")))
                             .clicked()
@@ -345,6 +352,7 @@ fn section_name(
         Section::BetweenWork => tr(lang, "work.title").to_owned(),
         Section::Log => tr(lang, "log.title").to_owned(),
         Section::History => tr(lang, "history.title").to_owned(),
+        Section::Access => tr(lang, "access.title").to_owned(),
     }
 }
 
@@ -463,6 +471,16 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 .clicked()
                 {
                     out.send(Command::Section(Section::History));
+                }
+                if nav_item_ui(
+                    ui,
+                    here(Section::Access),
+                    format!("🔑  {}", tr(lang, "access.title")),
+                    None,
+                )
+                .clicked()
+                {
+                    out.send(Command::Section(Section::Access));
                 }
             }
             ui.add_space(12.0);

@@ -12,6 +12,7 @@
 //!
 //! Every string comes from `content/ui/strings.toml` in the profile's language.
 
+mod access_ui;
 pub mod app;
 mod chrome_ui;
 pub mod edit;

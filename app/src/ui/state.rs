@@ -37,6 +37,8 @@ pub enum Section {
     BetweenWork,
     Log,
     History,
+    /// "Deling og tilgang": invite links and members.
+    Access,
 }
 
 /// A project as the list shows it.
@@ -59,6 +61,8 @@ pub enum Command {
     Navigate(Screen),
     /// "Koble til nå": try the relay at once.
     ReconnectNow,
+    /// Show a short confirmation at the bottom ("Kopiert").
+    Notify(String),
     Section(Section),
     OpenProject(DocumentId),
     CloseProject,
@@ -249,6 +253,8 @@ pub struct SessionUi {
     pub exported: Option<PathBuf>,
     /// Co-facilitators and where they are, refreshed every frame.
     pub peers: Vec<PeerMark>,
+    /// The invite links, read when "Deling og tilgang" is opened.
+    pub access: Option<super::access_ui::AccessLinks>,
 }
 
 /// The history as last read, and the heads it was read at.

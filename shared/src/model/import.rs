@@ -60,6 +60,14 @@ impl ProjectDoc {
             this.doc.put(&obj, "centre", p.centre.as_str())?;
             this.doc.put(&obj, "role", p.role.as_str())?;
             this.doc.put(&obj, "colour", p.colour.as_str())?;
+            if !p.devices.is_empty() {
+                let devices = this.doc.put_object(&obj, "devices", ObjType::Map)?;
+                for d in &p.devices {
+                    let dev = this.doc.put_object(&devices, d.id.as_str(), ObjType::Map)?;
+                    this.doc.put(&dev, "sign", d.sign.as_str())?;
+                    this.doc.put(&dev, "kx", d.kx.as_str())?;
+                }
+            }
         }
         let phases = this.root_map("phases")?;
         let mut last: Option<String> = None;
@@ -171,9 +179,22 @@ fn validate(p: &Project) -> Result<()> {
             )))
         }
     };
+    let hex_of = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
     for x in &p.people {
         unique(&x.id, "person")?;
         check_colour(&x.colour)?;
+        for d in &x.devices {
+            if !hex_of(&d.id, 16) || !hex_of(&d.sign, 64) || !hex_of(&d.kx, 64) {
+                return Err(ModelError::NotAProject(format!(
+                    "a device of “{}” is not 16 hex digits with two keys of 64",
+                    x.id
+                )));
+            }
+        }
     }
     for ph in &p.phases {
         unique(&ph.id, "phase")?;
