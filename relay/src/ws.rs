@@ -631,6 +631,21 @@ impl Connection {
         write_key: [u8; 32],
         proof: &Signature64,
     ) -> Result<(), Gone> {
+        if self.writable.contains(&doc) {
+            return self
+                .send(Outbound::Frame(frame(&ServerFrame::Authorized { doc })))
+                .await;
+        }
+        // Each proof costs a signature check and a storage write: limited like subscribes.
+        if !self.subscribe_bucket.take() {
+            let rate = self.state.config().limits.max_subscribes_per_sec;
+            let message = format!(
+                "authorize refused: more than {rate} subscribes and authorizes per second on this connection; retry shortly"
+            );
+            return self
+                .error(ErrorCode::RateLimited, Some(doc), None, message)
+                .await;
+        }
         if !self.subs.contains_key(&doc) {
             let message = "authorize refused: subscribe to the document first".to_owned();
             return self

@@ -234,6 +234,8 @@ pub struct DocSync {
     subscribes: u32,
     /// `Authorize` was sent on this connection (once, after the first `Subscribed`).
     authorize_sent: bool,
+    /// An entry or snapshot from before signing (unsigned) was met and skipped.
+    saw_legacy: bool,
     /// Since when the held entries have had a hole in them.
     gap_since: Option<u64>,
     /// When each unacked push was last sent on this connection.
@@ -276,6 +278,12 @@ impl DocSync {
                     u.blob = signed;
                 }
             }
+            // State from before entries were signed: what this editor pushed then is
+            // unsigned on the relay, and newcomers refuse it. Push the whole document
+            // once more, signed (as after a relay that lost entries).
+            if !state.snapshot_signed && state.last_seq > 0 {
+                state.shipped_heads.clear();
+            }
         }
         Self {
             keys,
@@ -291,6 +299,7 @@ impl DocSync {
             relay_head: 0,
             subscribes: 0,
             authorize_sent: false,
+            saw_legacy: false,
             gap_since: None,
             sent_at: BTreeMap::new(),
             batch_since: None,
@@ -306,6 +315,12 @@ impl DocSync {
 
     pub fn doc_id(&self) -> crypto::DocumentId {
         self.keys.doc_id
+    }
+
+    /// Whether an unsigned entry or snapshot (made before entries were signed) was met.
+    /// A newcomer that met none knows the relay's log needs no signed snapshot from it.
+    pub fn saw_legacy(&self) -> bool {
+        self.saw_legacy
     }
 
     /// Whether this client may write (holds the write key) or only read.
@@ -368,7 +383,10 @@ impl DocSync {
             return false;
         }
         let tail = self.state.last_seq.saturating_sub(self.covered());
-        tail >= self.config.compact_after || (!self.state.snapshot_signed && tail > 0)
+        // A document that skipped unsigned entries lacks what they held: a snapshot of
+        // it would make the relay drop them for everyone.
+        tail >= self.config.compact_after
+            || (!self.state.snapshot_signed && tail > 0 && !self.saw_legacy)
     }
 
     /// What the relay's snapshot covers, as far as compaction is concerned: one that
@@ -718,6 +736,12 @@ impl DocSync {
         let plain = match opened {
             Ok(p) => p,
             Err(e) => {
+                if matches!(
+                    e,
+                    crypto::CryptoError::Unsigned | crypto::CryptoError::LegacySnapshot
+                ) {
+                    self.saw_legacy = true;
+                }
                 out.push(Output::Notice(Notice::Skipped {
                     seq,
                     reason: e.to_string(),
@@ -952,11 +976,15 @@ impl DocSync {
             ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ReadOnly => {}
             // A proof that does not verify (or a write key that is not the document's)
             // will not verify next time either.
+            // While live it can only answer `Authorize` (the write key is not the
+            // document's): keep reading; pushes stay refused and are reported.
             ErrorCode::BadSignature => {
-                self.phase = Phase::Refused {
-                    code,
-                    message: message.clone(),
-                };
+                if self.phase != Phase::Live {
+                    self.phase = Phase::Refused {
+                        code,
+                        message: message.clone(),
+                    };
+                }
             }
             ErrorCode::UnknownDocument
             | ErrorCode::Unauthorized

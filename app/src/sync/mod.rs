@@ -372,7 +372,10 @@ pub fn invite(device: &Device, id: &DocumentId, role: Role) -> anyhow::Result<In
     let Some(for_role) = cap.for_role(role) else {
         bail!("{READ_ONLY_REASON}; it can only pass on a viewer's link");
     };
-    if role == Role::Viewer && cap.role() == Role::Editor && !file.state.write_registered {
+    if role == Role::Viewer
+        && cap.role() == Role::Editor
+        && !(file.state.write_registered && file.state.snapshot_signed)
+    {
         bail!(
             "the relay at {} has not confirmed this project's write key yet; run `samspill sync` once (online) and ask again",
             file.relay
@@ -441,9 +444,13 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let project_doc = ProjectDoc::open(doc, crate::device::fresh_actor(), device.editor())
         .context("the shared project is not a Samspill project")?;
     let project = device.adopt(&invite.capability, project_doc)?;
+    let mut state = sm.state().clone();
+    // Everything it fetched was signed: nothing on the relay needs a signed snapshot
+    // from this device (else it makes one at the first chance).
+    state.snapshot_signed |= !sm.saw_legacy();
     let file = SyncFile {
         created: true,
-        state: sm.state().clone(),
+        state,
         ..SyncFile::new(relay.clone())
     };
     persist::save(project.files(), &file)?;

@@ -37,7 +37,12 @@ impl SyncFile {
             format: FORMAT,
             relay,
             created: false,
-            state: SyncState::default(),
+            state: SyncState {
+                // A project put on a relay by this version holds only signed entries:
+                // no older, unsigned snapshot needs replacing.
+                snapshot_signed: true,
+                ..SyncState::default()
+            },
         }
     }
 }

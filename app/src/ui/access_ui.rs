@@ -23,7 +23,9 @@ pub struct AccessLinks {
 fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
     let id = s.project.id();
     let file = crate::sync::persist::load(s.project.files()).ok().flatten();
-    let confirmed = file.as_ref().is_some_and(|f| f.state.write_registered);
+    let confirmed = file
+        .as_ref()
+        .is_some_and(|f| f.state.write_registered && f.state.snapshot_signed);
     let links = [Role::Editor, Role::Viewer]
         .into_iter()
         .map(|role| {

@@ -1247,3 +1247,42 @@ fn sync_state_round_trips_through_json() {
     assert!(json.contains("\"AQL/\""), "{json}");
     assert_eq!(serde_json::from_str::<SyncState>(&json).unwrap(), state);
 }
+
+#[test]
+fn an_editor_that_skipped_unsigned_entries_makes_no_snapshot_over_them() {
+    // sync.json from before entries were signed, and an unsigned entry on the relay.
+    let old = r#"{"last_seq":1,"snapshot_seq":0,"next_push_id":1,"shipped_heads":[],"unacked":[]}"#;
+    let state: SyncState = serde_json::from_str(old).unwrap();
+    assert!(!state.snapshot_signed);
+    let keys = ProjectSecret::from_bytes([5; 32]).keys();
+    let doc_id = keys.doc_id;
+    let unsigned = crypto::encrypt(&keys, BlobKind::Entry, [1; 24], b"older");
+    let mut sync = DocSync::new(keys, state, test_config());
+    let mut doc = AutoCommit::new();
+    let mut rng = SeededEntropy::new(3);
+    let mut out = sync.connected([0; 32], 0);
+    out.extend(sync.handle(
+        ServerFrame::Entry {
+            doc: doc_id,
+            seq: 2,
+            blob: unsigned,
+        },
+        &mut doc,
+        0,
+    ));
+    out.extend(sync.handle(
+        ServerFrame::Subscribed {
+            doc: doc_id,
+            head: 2,
+        },
+        &mut doc,
+        0,
+    ));
+    assert!(sync.saw_legacy());
+    out.extend(sync.tick(&mut doc, 1, &mut rng));
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::Send(ClientFrame::Snapshot { .. }))),
+        "a snapshot without the skipped entry would make the relay drop it: {out:?}"
+    );
+}
