@@ -29,6 +29,13 @@ fn viewer_keys(n: u8) -> ProjectKeys {
     ProjectSecret::from_bytes([n; 32]).read_capability().keys()
 }
 
+/// Subscribes without proving write access (`Client::subscribe` authorizes an editor).
+async fn subscribe_only(client: &mut Client, keys: &ProjectKeys, since: u64, create: bool) {
+    let subscribe = client.subscribe_frame(keys, since, create);
+    client.send(&subscribe).await;
+    while !matches!(client.recv().await, ServerFrame::Subscribed { .. }) {}
+}
+
 /// The next error frame, skipping live entries and the like.
 async fn error(client: &mut Client) -> (ErrorCode, Option<u64>, String) {
     for _ in 0..1000 {
@@ -142,13 +149,7 @@ async fn writing_needs_a_subscription_and_a_write_proof_first() {
     client.send(&frame).await;
     assert_eq!(error(&mut client).await.0, ErrorCode::NotSubscribed);
     // Subscribed but not authorized: a push is refused as read-only.
-    let subscribe = client.subscribe_frame(&editor, 0, true);
-    client.send(&subscribe).await;
-    loop {
-        if let ServerFrame::Subscribed { .. } = client.recv().await {
-            break;
-        }
-    }
+    subscribe_only(&mut client, &editor, 0, true).await;
     client
         .send(&ClientFrame::Push {
             doc: editor.doc_id,
@@ -187,13 +188,7 @@ async fn writing_needs_a_subscription_and_a_write_proof_first() {
     assert_eq!(client.push(&editor, 2, "now").await, 1);
     // Unsubscribing ends write access too.
     client.send(&ClientFrame::Unsubscribe { doc }).await;
-    let subscribe = client.subscribe_frame(&editor, 1, false);
-    client.send(&subscribe).await;
-    loop {
-        if let ServerFrame::Subscribed { .. } = client.recv().await {
-            break;
-        }
-    }
+    subscribe_only(&mut client, &editor, 1, false).await;
     client
         .send(&ClientFrame::Push {
             doc,

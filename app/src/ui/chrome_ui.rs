@@ -124,28 +124,23 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
 
 /// Says that this device may only read the project, and what to do about it.
 fn viewer_banner_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang) {
-    egui::Frame::new()
-        .fill(theme::AMBER.gamma_multiply(0.18))
-        .stroke(egui::Stroke::new(1.0, theme::AMBER))
-        .corner_radius(8)
-        .inner_margin(egui::Margin::symmetric(14, 10))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                ui.label(egui::RichText::new("👁").size(18.0));
-                ui.vertical(|ui| {
-                    ui.label(egui::RichText::new(tr(lang, "project.viewer-title")).strong());
-                    ui.add(
-                        egui::Label::new(
-                            egui::RichText::new(tr(lang, "project.viewer-body"))
-                                .small()
-                                .color(muted(ui)),
-                        )
-                        .wrap(),
-                    );
-                });
+    theme::amber_banner().show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("👁").size(18.0));
+            ui.vertical(|ui| {
+                ui.label(egui::RichText::new(tr(lang, "project.viewer-title")).strong());
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(tr(lang, "project.viewer-body"))
+                            .small()
+                            .color(muted(ui)),
+                    )
+                    .wrap(),
+                );
             });
         });
+    });
     ui.add_space(8.0);
 }
 

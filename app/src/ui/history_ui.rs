@@ -213,41 +213,35 @@ pub fn who_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, person: &str) {
 /// The banner over an earlier version: what it is, restore, back.
 pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: &mut Outbox) {
     let t = |k: &'static str| tr(lang, k);
-    egui::Frame::new()
-        .fill(theme::AMBER.gamma_multiply(0.22))
-        .stroke(egui::Stroke::new(1.0, theme::AMBER))
-        .corner_radius(8)
-        .inner_margin(egui::Margin::symmetric(14, 10))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("🕘").size(18.0));
-                ui.vertical(|ui| {
-                    ui.label(
-                        RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label))
-                            .strong(),
-                    );
-                    ui.label(
-                        RichText::new(t("history.read-only"))
-                            .small()
-                            .color(muted(ui)),
-                    );
-                });
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    if ui.button(format!("↩ {}", t("history.back"))).clicked() {
-                        out.send(Command::ViewNow);
-                    }
-                    if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
-                        out.send(Command::OpenDialog(Dialog::ConfirmRestore {
-                            label: viewing.label.clone(),
-                            edit: Edit::Restore {
-                                change: viewing.change,
-                            },
-                        }));
-                    }
-                });
+    theme::amber_banner().show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("🕘").size(18.0));
+            ui.vertical(|ui| {
+                ui.label(
+                    RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label)).strong(),
+                );
+                ui.label(
+                    RichText::new(t("history.read-only"))
+                        .small()
+                        .color(muted(ui)),
+                );
+            });
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui.button(format!("↩ {}", t("history.back"))).clicked() {
+                    out.send(Command::ViewNow);
+                }
+                if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
+                    out.send(Command::OpenDialog(Dialog::ConfirmRestore {
+                        label: viewing.label.clone(),
+                        edit: Edit::Restore {
+                            change: viewing.change,
+                        },
+                    }));
+                }
             });
         });
+    });
     ui.add_space(10.0);
 }
 

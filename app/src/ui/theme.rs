@@ -9,6 +9,15 @@ pub const TEAL_LIGHT: Color32 = Color32::from_rgb(0xd9, 0xec, 0xe7);
 pub const TEAL_DARK_BG: Color32 = Color32::from_rgb(0x1f, 0x4a, 0x41);
 pub const AMBER: Color32 = Color32::from_rgb(0xb7, 0x79, 0x1f);
 
+/// The amber frame of a banner that says the project is shown read-only.
+pub fn amber_banner() -> egui::Frame {
+    egui::Frame::new()
+        .fill(AMBER.gamma_multiply(0.2))
+        .stroke(egui::Stroke::new(1.0, AMBER))
+        .corner_radius(8)
+        .inner_margin(egui::Margin::symmetric(14, 10))
+}
+
 /// The accent colour for the current visuals.
 pub fn accent(ui: &egui::Ui) -> Color32 {
     if ui.visuals().dark_mode {
