@@ -156,6 +156,13 @@ pub enum Command {
     /// Who works on a project: one person a line (id, name, centre, role, devices, last
     /// change). People who joined from a viewer's link cannot write, so they are not here
     Members { id: String },
+    /// Take someone's access away: the project moves to new keys that every other
+    /// member's devices get by themselves. What they already had stays with them
+    Remove {
+        id: String,
+        /// The person: their id (`samspill members ID` lists them) or their name
+        person: String,
+    },
     /// Fetch a shared project from an invite link; prints its id. Give `-` to read the
     /// link from standard input, so the key in it never shows in `ps` or shell history
     Join { link: String },
@@ -266,8 +273,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         } else {
                             title
                         };
-                        let mut state = sync_status(&p).text(Lang::En);
-                        if p.read(ProjectDoc::is_viewer) {
+                        let status = sync_status(&p);
+                        let mut state = status.text(Lang::En);
+                        if status == SyncStatus::Removed {
+                            state.push_str(" (read only: someone removed you)");
+                        } else if p.read(ProjectDoc::is_viewer) {
                             state.push_str(" (read only: joined from a viewer's link)");
                         }
                         (title, state)
@@ -484,6 +494,35 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Remove { id, person } => {
+            let id = device.resolve(&id)?;
+            let done = sync::block_on(sync::remove(&device, &id, &person))??;
+            writeln!(
+                out,
+                "{} was removed: the project moved to new keys (epoch {}), given to {} device{}; the relay sealed the old ones",
+                done.removed,
+                done.epoch,
+                done.devices,
+                if done.devices == 1 { "" } else { "s" }
+            )?;
+            writeln!(
+                out,
+                "what {} had already read or copied stays with them; they cannot read anything written from now on",
+                done.removed
+            )?;
+            if !done.need_link.is_empty() {
+                writeln!(
+                    out,
+                    "these people published no device and need a new link (`samspill invite {id} --role editor`): {}",
+                    done.need_link.join(", ")
+                )?;
+            }
+            writeln!(
+                out,
+                "viewers who joined from a viewer's link need a new one too (`samspill invite {id} --role viewer`)"
+            )?;
+            Ok(())
+        }
         Command::Join { link } => {
             let link = if link == "-" {
                 let mut line = String::new();
@@ -525,6 +564,9 @@ fn open(device: &Device, id: &DocumentId, access: Access) -> anyhow::Result<DocH
     for notice in project.take_notices() {
         eprintln!("warning: {notice}");
     }
+    if access == Access::Edit && sync::is_removed(device, id) {
+        bail!("{}", sync::REMOVED_REASON);
+    }
     if access == Access::Edit && project.read(ProjectDoc::is_incomplete) {
         bail!(
             "{}; `samspill sync {}` fetches it again if the project is shared",
@@ -547,6 +589,7 @@ pub fn sync_status(project: &DocHandle) -> SyncStatus {
     let files = project.files();
     match sync::persist::load(files) {
         Ok(None) => SyncStatus::Local,
+        Ok(Some(file)) if file.removed.is_some() => SyncStatus::Removed,
         Ok(Some(file)) => {
             if let Err(e) = files.capability() {
                 return SyncStatus::Stopped(e.to_string());
@@ -624,6 +667,11 @@ fn watch_line(event: &sync::SyncEvent) -> Option<String> {
             message,
         } => format!("{}: error: {message}", short(p)),
         E::Error { message, .. } => format!("error: {message}"),
+        E::Moved { project, epoch } => format!(
+            "{}: someone was removed; moved to the project's new key (epoch {epoch})",
+            short(project)
+        ),
+        E::Removed { project } => format!("{}: {}", short(project), sync::REMOVED_REASON),
         E::PeerJoined { .. } | E::PeerLeft { .. } | E::RemoteChange { .. } => return None,
     })
 }

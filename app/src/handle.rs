@@ -88,7 +88,12 @@ impl DocHandle {
         let viewer = files
             .capability()
             .is_ok_and(|c| c.role() == samspill_shared::crypto::Role::Viewer);
-        doc.set_viewer(viewer);
+        // Left out of a removal: what it had stays, read-only.
+        let removed = crate::sync::persist::load(&files)
+            .ok()
+            .flatten()
+            .is_some_and(|f| f.removed.is_some());
+        doc.set_viewer(viewer || removed);
         let saved = doc.automerge_mut().get_heads();
         Self {
             inner: Arc::new(Inner {
@@ -110,6 +115,12 @@ impl DocHandle {
 
     pub fn id(&self) -> DocumentId {
         self.inner.id
+    }
+
+    /// Makes the open document read-only from now on (this device was removed).
+    pub fn set_read_only(&self) {
+        lock(&self.inner.doc).doc.set_viewer(true);
+        self.changed();
     }
 
     pub fn files(&self) -> &ProjectFiles {

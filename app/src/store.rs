@@ -8,6 +8,9 @@
 //!   projects/<document id>/
 //!     secret                     the project's key, mode 0600: the 32-byte secret for an
 //!                                editor, `v` and 96 bytes for a viewer
+//!     epoch.key                  after someone was removed: the current epoch's key,
+//!                                mode 0600 (`SEK1`, epoch u32 LE, then a key as above);
+//!                                the project keeps its first id as its name here
 //!     doc.automerge              the document as of the last compaction (a `save()`)
 //!     changes.log                changes since then, appended one record per save
 //!     sync.json                  relay URL, last sequence number, unacknowledged entries
@@ -84,6 +87,9 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How `epoch.key` starts.
+const EPOCH_MAGIC: &[u8; 4] = b"SEK1";
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
@@ -267,6 +273,10 @@ impl ProjectFiles {
         self.dir.join("secret")
     }
 
+    pub fn epoch_path(&self) -> PathBuf {
+        self.dir.join("epoch.key")
+    }
+
     /// Whether any of the document's files is there (not just a key).
     pub fn has_document(&self) -> bool {
         self.snapshot_path().exists() || self.log_path().exists()
@@ -285,9 +295,65 @@ impl ProjectFiles {
         Ok(Lock(file))
     }
 
-    /// The project's key (an editor's secret or a viewer's capability), checked against
-    /// the project's id: a missing, short or foreign key is an error, never a fallback.
+    /// The key of the project's current epoch: the `epoch.key` written when it followed
+    /// a removal, else its first key ([`Self::first_capability`]).
     pub fn capability(&self) -> Result<Capability> {
+        Ok(self.epoch()?.1)
+    }
+
+    /// The current epoch's number and key (0 and the first key before any removal).
+    pub fn epoch(&self) -> Result<(u32, Capability)> {
+        let path = self.epoch_path();
+        let bytes = match fs::read(&path) {
+            Ok(b) => zeroize::Zeroizing::new(b),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok((0, self.first_capability()?));
+            }
+            Err(e) => return Err(io_err("read", &path)(e)),
+        };
+        let damaged = |reason| StoreError::BadSecret {
+            path: path.clone(),
+            reason,
+        };
+        let rest = bytes
+            .strip_prefix(EPOCH_MAGIC.as_slice())
+            .ok_or_else(|| damaged("it does not start as an epoch key does"))?;
+        let (number, key) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| damaged("it is cut short"))?;
+        let cap = Capability::from_bytes(key)
+            .map_err(|_| damaged("its key is not 32 bytes (editor) or 97 bytes (viewer)"))?;
+        Ok((u32::from_le_bytes(*number), cap))
+    }
+
+    /// Records the key of a new epoch (this device followed a removal, or made one).
+    /// Written atomically, 0600, under the project's lock.
+    pub fn set_epoch(&self, epoch: u32, cap: &Capability) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut data = zeroize::Zeroizing::new(EPOCH_MAGIC.to_vec());
+        data.extend_from_slice(&epoch.to_le_bytes());
+        data.extend_from_slice(&cap.to_bytes());
+        let path = self.epoch_path();
+        let mut suffix = [0u8; 6];
+        crate::device::fill_random(&mut suffix);
+        let tmp = self
+            .dir
+            .join(format!(".epoch.key.{}.tmp", hex::encode(suffix)));
+        if let Err(e) = write_private(&tmp, &data) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if let Err(e) = fs::rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err("replace", &path)(e));
+        }
+        sync_dir(&path)
+    }
+
+    /// The project's first key (an editor's secret or a viewer's capability), checked
+    /// against the project's id: a missing, short or foreign key is an error, never a
+    /// fallback.
+    pub fn first_capability(&self) -> Result<Capability> {
         let path = self.secret_path();
         let bytes = match fs::read(&path) {
             Ok(b) => zeroize::Zeroizing::new(b),

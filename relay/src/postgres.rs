@@ -39,7 +39,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::DatabaseUrl;
 use crate::metrics as m;
-use crate::store::{CommitListener, Committed, DocHead, Page, Store, StoreError, StoreFuture};
+use crate::store::{
+    CommitListener, Committed, DocHead, Page, Store, StoreError, StoreFuture, Successor,
+};
 
 /// The schema, one migration per version; a database at version N gets N+1.. applied.
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -73,6 +75,11 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         // Documents made before write keys get theirs from their first authorize.
         "ALTER TABLE documents ADD COLUMN write_key bytea;",
+    ),
+    (
+        3,
+        // A sealed document names its successor (a rotation: someone was removed).
+        "ALTER TABLE documents ADD COLUMN moved_to bytea;",
     ),
 ];
 
@@ -204,6 +211,13 @@ enum Op {
         blob: Vec<u8>,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
+    /// A new epoch: see [`Store::rotate`].
+    Rotate {
+        doc: DocumentId,
+        blob: Vec<u8>,
+        to: Successor,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
     /// Another node committed `first..=last` of `doc`.
     Notice {
         doc: DocumentId,
@@ -303,7 +317,7 @@ async fn doc_head(
 ) -> Result<Option<DocHead>, StoreError> {
     let row = client
         .query_opt(
-            "SELECT d.head, COALESCE(s.covers, 0) FROM documents d
+            "SELECT d.head, COALESCE(s.covers, 0), d.moved_to FROM documents d
              LEFT JOIN snapshots s ON s.doc = d.id WHERE d.id = $1",
             &[&&doc.0[..]],
         )
@@ -311,6 +325,7 @@ async fn doc_head(
     Ok(row.map(|row| DocHead {
         head: from_sql_seq(row.get(0)),
         snapshot_seq: from_sql_seq(row.get(1)),
+        moved_to: row.get::<_, Option<&[u8]>>(2).and_then(doc_from_sql),
     }))
 }
 
@@ -359,7 +374,7 @@ impl Store for PgStore {
             // The row lock orders this against appends to the same document on any node.
             let row = tx
                 .query_opt(
-                    "SELECT d.head, COALESCE(s.covers, 0) FROM documents d
+                    "SELECT d.head, COALESCE(s.covers, 0), d.moved_to FROM documents d
                      LEFT JOIN snapshots s ON s.doc = d.id WHERE d.id = $1 FOR UPDATE OF d",
                     &[&&doc.0[..]],
                 )
@@ -367,6 +382,10 @@ impl Store for PgStore {
             let Some(row) = row else {
                 return Err(StoreError::UnknownDocument(doc));
             };
+            // A sealed document keeps its rotation entry for whoever comes later.
+            if let Some(to) = row.get::<_, Option<&[u8]>>(2).and_then(doc_from_sql) {
+                return Err(StoreError::Moved(to));
+            }
             let head = from_sql_seq(row.get(0));
             let stored = from_sql_seq(row.get(1));
             if covers == 0 || covers > head {
@@ -408,6 +427,31 @@ impl Store for PgStore {
             let stored: Vec<u8> = row.get(0);
             <[u8; 32]>::try_from(stored.as_slice())
                 .map_err(|_| StoreError::Backend("a stored write key is damaged".to_owned()))
+        })
+    }
+
+    fn rotate(
+        &self,
+        doc: DocumentId,
+        _origin: u64,
+        rotation: Vec<u8>,
+        to: Successor,
+    ) -> StoreFuture<u64> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self
+            .writes
+            .send(Op::Rotate {
+                doc,
+                blob: rotation,
+                to,
+                reply,
+            })
+            .is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            rx.await.unwrap_or(Err(StoreError::Closed))
         })
     }
 
@@ -700,8 +744,15 @@ async fn writer_loop(
         let mut notices: Vec<(DocumentId, u64, u64)> = Vec::new();
         let mut lost = false;
         let mut stop = None;
+        let mut rotations = Vec::new();
         for op in ops {
             match op {
+                Op::Rotate {
+                    doc,
+                    blob,
+                    to,
+                    reply,
+                } => rotations.push((doc, blob, to, reply)),
                 Op::Append {
                     doc,
                     origin,
@@ -728,6 +779,13 @@ async fn writer_loop(
         }
         if !appends.is_empty() {
             commit(&pool, &*listener, &mut forwarded, node, appends).await;
+        }
+        for (doc, blob, to, reply) in rotations {
+            let result = rotate(&pool, &*listener, &mut forwarded, node, doc, blob, to).await;
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "a rotation was not stored");
+            }
+            let _ = reply.send(result);
         }
         if swept.elapsed() >= SWEEP_EVERY {
             swept = Instant::now();
@@ -843,6 +901,70 @@ fn deliver(
     metrics::counter!(m::PG_REMOTE_ENTRIES_TOTAL).increment(entries.len() as u64);
 }
 
+/// A new epoch in one transaction: the rotation as the sealed document's last entry,
+/// and its successor with entry 1. Forwarded here once committed (with whatever of the
+/// document this node had not forwarded yet, so the stream stays in order); other
+/// nodes hear of it by the usual notice.
+async fn rotate(
+    pool: &Pool,
+    listener: &dyn CommitListener,
+    forwarded: &mut HashMap<DocumentId, u64>,
+    node: u64,
+    doc: DocumentId,
+    blob: Vec<u8>,
+    to: Successor,
+) -> Result<u64, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            "SELECT head, moved_to FROM documents WHERE id = $1 FOR UPDATE",
+            &[&&doc.0[..]],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(StoreError::UnknownDocument(doc));
+    };
+    if let Some(sealed) = row.get::<_, Option<&[u8]>>(1).and_then(doc_from_sql) {
+        return Err(StoreError::Moved(sealed));
+    }
+    let seq = from_sql_seq(row.get(0)) + 1;
+    let created = tx
+        .execute(
+            "INSERT INTO documents (id, head, created_by, write_key) VALUES ($1, 1, $2, $3)
+             ON CONFLICT (id) DO NOTHING",
+            &[&&to.doc.0[..], &to.created_by, &&to.write_key[..]],
+        )
+        .await?;
+    if created != 1 {
+        return Err(StoreError::Exists(to.doc));
+    }
+    tx.execute(
+        "INSERT INTO entries (doc, seq, blob) VALUES ($1, 1, $2), ($3, $4, $5)",
+        &[&&to.doc.0[..], &to.first, &&doc.0[..], &sql_seq(seq), &blob],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE documents SET head = $2, moved_to = $3 WHERE id = $1",
+        &[&&doc.0[..], &sql_seq(seq), &&to.doc.0[..]],
+    )
+    .await?;
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&ENTRIES_CHANNEL, &format!("{node:016x} {doc} {seq} {seq}")],
+    )
+    .await?;
+    tx.commit().await?;
+    if listener.is_watched(&doc) {
+        let from = forwarded.get(&doc).map_or(seq, |done| (done + 1).min(seq));
+        let ranges = [(doc, from, seq)];
+        let statement = client.prepare_cached(READ_RANGES).await?;
+        let entries = read_ranges(&**client, &statement, &ranges).await?;
+        deliver(listener, forwarded, &ranges, &entries);
+    }
+    Ok(seq)
+}
+
 /// One group commit: lock the documents, number, write, notify, forward early, commit.
 async fn commit(
     pool: &Pool,
@@ -853,6 +975,8 @@ async fn commit(
 ) {
     let started = Instant::now();
     let mut told = false;
+    // Documents of this batch that are sealed: their appends are refused.
+    let mut sealed: HashMap<DocumentId, DocumentId> = HashMap::new();
     let mut docs: Vec<DocumentId> = appends.iter().map(|a| a.doc).collect();
     docs.sort_unstable();
     docs.dedup();
@@ -862,13 +986,17 @@ async fn commit(
         let ids: Vec<&[u8]> = docs.iter().map(|d| &d.0[..]).collect();
         let lock = tx
             .prepare_cached(
-                "SELECT id, head FROM documents WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                "SELECT id, head, moved_to FROM documents WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             )
             .await?;
         let rows = tx.query(&lock, &[&ids]).await?;
         let mut heads: HashMap<DocumentId, (u64, u64)> = HashMap::new();
         for row in rows {
             if let Some(doc) = doc_from_sql(row.get(0)) {
+                if let Some(to) = row.get::<_, Option<&[u8]>>(2).and_then(doc_from_sql) {
+                    sealed.insert(doc, to);
+                    continue;
+                }
                 let head = from_sql_seq(row.get(1));
                 heads.insert(doc, (head, head));
             }
@@ -990,9 +1118,11 @@ async fn commit(
                 forwarded.insert(doc, hi);
             }
             for a in appends {
-                let _ = a
-                    .reply
-                    .send(a.seq.ok_or(StoreError::UnknownDocument(a.doc)));
+                let refused = match sealed.get(&a.doc) {
+                    Some(to) => StoreError::Moved(*to),
+                    None => StoreError::UnknownDocument(a.doc),
+                };
+                let _ = a.reply.send(a.seq.ok_or(refused));
             }
         }
         Err(e) => {

@@ -60,6 +60,12 @@ pub enum StoreError {
     RolledBack,
     #[error("the relay's storage is shut down")]
     Closed,
+    /// The document is sealed: it was rotated to this successor.
+    #[error("the document was moved to {0} (it is sealed)")]
+    Moved(DocumentId),
+    /// A successor named a document the relay already has.
+    #[error("the relay already has document {0}")]
+    Exists(DocumentId),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -75,6 +81,18 @@ pub struct DocHead {
     pub head: u64,
     /// The entries `1..=snapshot_seq` are covered by the stored snapshot (0 = none).
     pub snapshot_seq: u64,
+    /// Sealed: rotated to this successor (its last entry is the rotation).
+    pub moved_to: Option<DocumentId>,
+}
+
+/// A new epoch's document, created by [`Store::rotate`] as the successor of a sealed one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Successor {
+    pub doc: DocumentId,
+    pub write_key: [u8; 32],
+    /// Its entry 1: the document as of the rotation.
+    pub first: Vec<u8>,
+    pub created_by: Option<String>,
 }
 
 /// One read of a document's log, taken in a single consistent read.
@@ -152,6 +170,19 @@ pub trait Store: Send + Sync {
     /// Registers `key` as the document's write key unless it already has one; resolves
     /// to the key stored (this one, or the one registered earlier) once durable.
     fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]>;
+    /// Starts a new epoch, atomically: appends `rotation` to `doc` (numbered and
+    /// forwarded like any entry) as its last entry, seals `doc`, and creates `to` with
+    /// its write key and entry 1. Resolves to the rotation's sequence number once
+    /// durable; fails with [`StoreError::Moved`] when `doc` is already sealed, and
+    /// [`StoreError::Exists`] when `to` exists. Appends to a sealed document fail with
+    /// `Moved`.
+    fn rotate(
+        &self,
+        doc: DocumentId,
+        origin: u64,
+        rotation: Vec<u8>,
+        to: Successor,
+    ) -> StoreFuture<u64>;
     /// The name of the active token with this hash.
     fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>>;
     /// Passes an ephemeral blob to the other relay nodes sharing this store, which hand
@@ -173,8 +204,9 @@ fn from_sql_seq(seq: i64) -> u64 {
     u64::try_from(seq).unwrap_or(0)
 }
 
-/// 1: documents, entries, snapshots, tokens. 2: each document's write key.
-const SCHEMA_VERSION: i64 = 2;
+/// 1: documents, entries, snapshots, tokens. 2: each document's write key. 3: sealed
+/// documents' successors (`moved_to`).
+const SCHEMA_VERSION: i64 = 3;
 
 /// Opens (creating if needed) the relay database in `data_dir` and brings its schema up
 /// to date. Used by the store's writer and by the token commands.
@@ -245,6 +277,18 @@ pub fn open_database(data_dir: &Path) -> Result<Connection, StoreError> {
             if now >= 2 { Ok(()) } else { Err(e) }
         })?;
     }
+    if version < 3 {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE documents ADD COLUMN moved_to BLOB;
+             PRAGMA user_version = 3;
+             COMMIT;",
+        )
+        .or_else(|e| {
+            let now: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            if now >= 3 { Ok(()) } else { Err(e) }
+        })?;
+    }
     Ok(conn)
 }
 
@@ -260,6 +304,8 @@ enum WriteOp {
         seq: u64,
         generation: u64,
         blob: Vec<u8>,
+        /// Set for a rotation: the entry seals `doc` and creates this successor.
+        successor: Option<Box<Successor>>,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
     Snapshot {
@@ -383,6 +429,7 @@ impl ReadPool {
 struct Waiting {
     origin: u64,
     blob: Vec<u8>,
+    successor: Option<Box<Successor>>,
     reply: oneshot::Sender<Result<u64, StoreError>>,
 }
 
@@ -398,6 +445,8 @@ struct Counter {
     head: u64,
     generation: u64,
     used: Instant,
+    /// Sealed (stored, or by a rotation numbered here): appends fail with `Moved`.
+    sealed: Option<DocumentId>,
 }
 
 /// Sequence numbers per active document, given out ahead of the writer.
@@ -504,6 +553,13 @@ impl Shared {
         doc: DocumentId,
         waiting: Waiting,
     ) {
+        if let Some(to) = counter.sealed {
+            let _ = waiting.reply.send(Err(StoreError::Moved(to)));
+            return;
+        }
+        if let Some(successor) = &waiting.successor {
+            counter.sealed = Some(successor.doc);
+        }
         let seq = counter.head + 1;
         counter.head = seq;
         *in_flight.entry(doc).or_default() += 1;
@@ -520,6 +576,7 @@ impl Shared {
             seq,
             generation: counter.generation,
             blob: waiting.blob,
+            successor: waiting.successor,
             reply: waiting.reply,
         });
     }
@@ -533,8 +590,8 @@ impl Shared {
         let Some(Slot::Loading(waiting)) = state.docs.remove(&doc) else {
             return;
         };
-        let head = match head {
-            Ok(Some(head)) => head.head,
+        let (head, sealed) = match head {
+            Ok(Some(head)) => (head.head, head.moved_to),
             Ok(None) => {
                 for w in waiting {
                     let _ = w.reply.send(Err(StoreError::UnknownDocument(doc)));
@@ -552,6 +609,7 @@ impl Shared {
             head,
             generation: state.next_generation(),
             used: Instant::now(),
+            sealed,
         };
         for w in waiting {
             self.number(&mut counter, &mut state.in_flight, doc, w);
@@ -648,10 +706,69 @@ impl Store for SqliteStore {
     }
 
     fn append(&self, doc: DocumentId, origin: u64, blob: Vec<u8>) -> StoreFuture<u64> {
+        self.sequence(doc, origin, blob, None)
+    }
+
+    fn rotate(
+        &self,
+        doc: DocumentId,
+        origin: u64,
+        rotation: Vec<u8>,
+        to: Successor,
+    ) -> StoreFuture<u64> {
+        self.sequence(doc, origin, rotation, Some(Box::new(to)))
+    }
+
+    fn put_snapshot(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()> {
+        self.put_snapshot_ordered(doc, covers, blob)
+    }
+
+    fn read_page(&self, doc: DocumentId, since: u64, max_bytes: usize) -> StoreFuture<Page> {
+        self.read(move |conn| read_page(conn, &doc, since, max_bytes))
+    }
+
+    fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]> {
+        self.submit(|reply| WriteOp::WriteKey { doc, key, reply })
+    }
+
+    fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT name FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                    params![&hash[..]],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    fn close(&self) {
+        // The writer may already be gone; then there is nothing to finish.
+        let _ = self.shared.writes.send(WriteOp::Shutdown);
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            tracing::error!("the storage writer thread panicked");
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Numbers an entry (a rotation too) through the document's counter and queues it.
+    fn sequence(
+        &self,
+        doc: DocumentId,
+        origin: u64,
+        blob: Vec<u8>,
+        successor: Option<Box<Successor>>,
+    ) -> StoreFuture<u64> {
         let (reply, rx) = oneshot::channel();
         let waiting = Waiting {
             origin,
             blob,
+            successor,
             reply,
         };
         let load = {
@@ -697,7 +814,7 @@ impl Store for SqliteStore {
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 
-    fn put_snapshot(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()> {
+    fn put_snapshot_ordered(&self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> StoreFuture<()> {
         // Queued with the sequencer locked: an entry the snapshot's maker has seen is
         // queued before it, however early it was forwarded. (After a rollback the same
         // numbers are given out again; clients only ever cover what was durable, so a
@@ -710,37 +827,6 @@ impl Store for SqliteStore {
             reply,
         })
     }
-
-    fn read_page(&self, doc: DocumentId, since: u64, max_bytes: usize) -> StoreFuture<Page> {
-        self.read(move |conn| read_page(conn, &doc, since, max_bytes))
-    }
-
-    fn register_write_key(&self, doc: DocumentId, key: [u8; 32]) -> StoreFuture<[u8; 32]> {
-        self.submit(|reply| WriteOp::WriteKey { doc, key, reply })
-    }
-
-    fn token_name(&self, hash: [u8; 32]) -> StoreFuture<Option<String>> {
-        self.read(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT name FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                    params![&hash[..]],
-                    |row| row.get(0),
-                )
-                .optional()?)
-        })
-    }
-
-    fn close(&self) {
-        // The writer may already be gone; then there is nothing to finish.
-        let _ = self.shared.writes.send(WriteOp::Shutdown);
-        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
-        if let Some(handle) = handle
-            && handle.join().is_err()
-        {
-            tracing::error!("the storage writer thread panicked");
-        }
-    }
 }
 
 impl Drop for SqliteStore {
@@ -752,13 +838,17 @@ impl Drop for SqliteStore {
 fn doc_head(conn: &Connection, doc: &DocumentId) -> Result<Option<DocHead>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT d.head, COALESCE(s.covers, 0) FROM documents d
+            "SELECT d.head, COALESCE(s.covers, 0), d.moved_to FROM documents d
              LEFT JOIN snapshots s ON s.doc = d.id WHERE d.id = ?1",
             params![&doc.0[..]],
             |row| {
+                let moved: Option<Vec<u8>> = row.get(2)?;
                 Ok(DocHead {
                     head: from_sql_seq(row.get(0)?),
                     snapshot_seq: from_sql_seq(row.get(1)?),
+                    moved_to: moved
+                        .and_then(|m| <[u8; 32]>::try_from(m.as_slice()).ok())
+                        .map(DocumentId),
                 })
             },
         )
@@ -957,7 +1047,13 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
             )?;
             Outcome::Head(doc_head(tx, doc)?.ok_or(StoreError::UnknownDocument(*doc)))
         }
-        WriteOp::Append { doc, seq, blob, .. } => {
+        WriteOp::Append {
+            doc,
+            seq,
+            blob,
+            successor,
+            ..
+        } => {
             // The sequencer numbered it from the stored head: it must follow it exactly
             // (anything else is a bug, and the batch rolls back rather than store a gap).
             let updated = tx
@@ -974,6 +1070,22 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
             }
             tx.prepare_cached("INSERT INTO entries (doc, seq, blob) VALUES (?1, ?2, ?3)")?
                 .execute(params![&doc.0[..], sql_seq(*seq), blob])?;
+            if let Some(to) = successor {
+                // The caller checked that `to` is new; one that is not fails the batch
+                // (and so the rotation) rather than overwrite a document.
+                tx.execute(
+                    "INSERT INTO documents (id, head, created_by, write_key) VALUES (?1, 1, ?2, ?3)",
+                    params![&to.doc.0[..], to.created_by, &to.write_key[..]],
+                )?;
+                tx.execute(
+                    "INSERT INTO entries (doc, seq, blob) VALUES (?1, 1, ?2)",
+                    params![&to.doc.0[..], to.first],
+                )?;
+                tx.execute(
+                    "UPDATE documents SET moved_to = ?2 WHERE id = ?1",
+                    params![&doc.0[..], &to.doc.0[..]],
+                )?;
+            }
             Outcome::Seq(Ok(*seq))
         }
         WriteOp::Snapshot {
@@ -982,6 +1094,10 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
             let covers = *covers;
             Outcome::Snapshot(match doc_head(tx, doc)? {
                 None => Err(StoreError::UnknownDocument(*doc)),
+                // A sealed document keeps its rotation entry for whoever comes later.
+                Some(DocHead {
+                    moved_to: Some(to), ..
+                }) => Err(StoreError::Moved(to)),
                 Some(head) if covers == 0 || covers > head.head => Err(StoreError::BadSnapshot {
                     covers,
                     head: head.head,
@@ -1054,6 +1170,7 @@ mod tests {
                 head,
                 generation: 1,
                 used: Instant::now() - SEQUENCER_IDLE * 2,
+                sealed: None,
             })
         };
         state.docs.insert(doc(1), counter(5));

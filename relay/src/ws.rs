@@ -38,7 +38,7 @@ use crate::config::Access;
 use crate::hub::{Conn, Mode, Outbound, Queued, Subscription};
 use crate::metrics as m;
 use crate::server::RelayState;
-use crate::store::StoreError;
+use crate::store::{StoreError, Successor};
 use crate::tokens::Presented;
 use crate::upgrade::{Budget, Progress, Socket};
 
@@ -428,6 +428,29 @@ impl Connection {
             ClientFrame::Push { doc, id, blob } => self.push(doc, id, blob).await,
             ClientFrame::Snapshot { doc, covers, blob } => self.snapshot(doc, covers, blob).await,
             ClientFrame::Ephemeral { doc, blob } => self.ephemeral(doc, blob).await,
+            ClientFrame::Rotate {
+                doc,
+                id,
+                to,
+                write_key,
+                proof,
+                rotation,
+                first,
+            } => {
+                self.rotate(
+                    doc,
+                    id,
+                    Successor {
+                        doc: to,
+                        write_key,
+                        first,
+                        created_by: None,
+                    },
+                    &proof,
+                    rotation,
+                )
+                .await
+            }
         };
         result.is_ok()
     }
@@ -486,8 +509,8 @@ impl Connection {
                 .await;
         }
         let store = Arc::clone(self.state.store());
-        let exists = match store.head(doc).await {
-            Ok(head) => head.is_some(),
+        let (exists, moved_to) = match store.head(doc).await {
+            Ok(head) => (head.is_some(), head.and_then(|h| h.moved_to)),
             Err(e) => return self.internal(Some(doc), None, &e).await,
         };
         if !exists {
@@ -562,7 +585,13 @@ impl Connection {
             head,
             subscribed,
         })
-        .await
+        .await?;
+        if let Some(to) = moved_to {
+            // Sealed: the log ends in its rotation, which says how to follow.
+            self.send(Outbound::Frame(frame(&ServerFrame::Moved { doc, to })))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether this connection may create a document, and under which token name.
@@ -717,6 +746,7 @@ impl Connection {
                     metrics::counter!(m::PUSHES_TOTAL).increment(1);
                     frame(&ServerFrame::Ack { doc, id, seq })
                 }
+                Err(StoreError::Moved(to)) => moved_error(doc, Some(id), to),
                 Err(e) => {
                     tracing::error!(conn, error = %e, "append failed");
                     error_frame(
@@ -748,6 +778,7 @@ impl Connection {
                 Err(e @ StoreError::BadSnapshot { .. }) => {
                     error_frame(ErrorCode::BadSnapshot, Some(doc), None, e.to_string())
                 }
+                Err(StoreError::Moved(to)) => moved_error(doc, None, to),
                 Err(e) => {
                     tracing::error!(conn, error = %e, "snapshot failed");
                     error_frame(
@@ -760,6 +791,78 @@ impl Connection {
             }
         }));
         Ok(())
+    }
+
+    /// A new epoch: checks write access to `doc` and the successor's write proof, then
+    /// stores the rotation and the successor in one step (no token: the successor of
+    /// a document this connection may write). The connection may write `to` after.
+    async fn rotate(
+        &mut self,
+        doc: DocumentId,
+        id: u64,
+        to: Successor,
+        proof: &Signature64,
+        rotation: Vec<u8>,
+    ) -> Result<(), Gone> {
+        if !self.admit(doc, Some(id), "rotate").await?
+            || !self.may_write(doc, Some(id), "rotate").await?
+        {
+            return Ok(());
+        }
+        // Proof checks and a document creation: limited like subscribes.
+        if !self.subscribe_bucket.take() {
+            let message = "rotate refused: too many subscribes and authorizes per second on this connection; retry shortly".to_owned();
+            return self
+                .error(ErrorCode::RateLimited, Some(doc), Some(id), message)
+                .await;
+        }
+        if rotation.is_empty() || to.first.is_empty() {
+            let message = "a rotation and the successor's first entry cannot be empty".to_owned();
+            return self
+                .error(ErrorCode::BadFrame, Some(doc), Some(id), message)
+                .await;
+        }
+        if !verify_authorize(&to.doc, &to.write_key, &self.challenge, proof) {
+            let message =
+                "the successor's write proof does not verify for it and this connection's challenge"
+                    .to_owned();
+            return self
+                .error(ErrorCode::BadSignature, Some(doc), Some(id), message)
+                .await;
+        }
+        let store = Arc::clone(self.state.store());
+        match store.head(to.doc).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                let message = "the successor already exists on this relay".to_owned();
+                return self
+                    .error(ErrorCode::BadFrame, Some(doc), Some(id), message)
+                    .await;
+            }
+            Err(e) => return self.internal(Some(doc), Some(id), &e).await,
+        }
+        let successor = to.doc;
+        match store.rotate(doc, self.conn.id, rotation, to).await {
+            Ok(seq) => {
+                metrics::counter!(m::DOCUMENTS_CREATED_TOTAL).increment(1);
+                tracing::info!(conn = self.conn.id, "a document was rotated to a successor");
+                self.writable.insert(successor);
+                self.send(Outbound::Frame(frame(&ServerFrame::Ack { doc, id, seq })))
+                    .await?;
+                let moved = frame(&ServerFrame::Moved { doc, to: successor });
+                self.state.hub().ephemeral(&doc, self.conn.id, &moved);
+                self.send(Outbound::Frame(moved)).await
+            }
+            Err(StoreError::Moved(to)) => {
+                self.send(Outbound::Frame(moved_error(doc, Some(id), to)))
+                    .await
+            }
+            Err(e @ StoreError::Exists(_)) => {
+                self.error(ErrorCode::BadFrame, Some(doc), Some(id), e.to_string())
+                    .await
+            }
+            Err(e) => self.internal(Some(doc), Some(id), &e).await,
+        }
     }
 
     async fn ephemeral(&mut self, doc: DocumentId, blob: Vec<u8>) -> Result<(), Gone> {
@@ -777,6 +880,17 @@ impl Connection {
 enum Refusal {
     Unauthorized(String),
     Store(StoreError),
+}
+
+fn moved_error(doc: DocumentId, id: Option<u64>, to: DocumentId) -> Bytes {
+    error_frame(
+        ErrorCode::Moved,
+        Some(doc),
+        id,
+        format!(
+            "the document is sealed: it moved to {to} when someone was removed; follow its last entry"
+        ),
+    )
 }
 
 /// Drains the connection's queue into the socket.

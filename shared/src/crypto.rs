@@ -334,6 +334,11 @@ impl DeviceIdentity {
     pub fn device_id(&self) -> String {
         self.public().device_id()
     }
+
+    /// The X25519 secret, for opening capabilities wrapped to this device.
+    pub(crate) fn kx_secret(&self) -> &[u8; 32] {
+        &self.kx_secret
+    }
 }
 
 impl DevicePublic {

@@ -8,6 +8,7 @@
 //! - [`model`]: the project as an Automerge document, its operations and its view model.
 //! - [`content`]: the method library, templates and UI strings compiled from `content/`.
 //! - [`crypto`]: key derivation from a project secret, blob encryption, subscribe proofs.
+//! - [`epoch`]: removing someone: the `Rotation` record and capabilities wrapped to devices.
 //! - [`link`]: the invite link format.
 //! - [`changelog`]: the byte format of the app's on-disk change log.
 //! - [`protocol`]: the relay's binary websocket frames.
@@ -16,6 +17,7 @@
 pub mod changelog;
 pub mod content;
 pub mod crypto;
+pub mod epoch;
 pub mod ids;
 pub mod link;
 pub mod model;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::crypto::{DocumentId, Signature64};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// The relay's default limit on one frame, in bytes (a snapshot is the largest frame).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -94,6 +94,26 @@ pub enum ClientFrame {
         /// challenge, the document id and `write_key`.
         proof: Signature64,
     },
+    /// Start a new epoch (someone was removed): atomically create `to` as the successor
+    /// of `doc` with `first` as its entry 1 and `write_key` as its write key, append
+    /// `rotation` (the wrapped capabilities) to `doc`, and seal `doc`. Needs no token:
+    /// the connection must have proven write access to `doc`. Answered with an `Ack`
+    /// (for `rotation`, by `id`) and `Moved`, or an `Error` carrying `id`.
+    Rotate {
+        doc: DocumentId,
+        id: u64,
+        to: DocumentId,
+        /// The successor's write public key.
+        write_key: [u8; 32],
+        /// `sign_authorize(new keys, challenge)` for `to`.
+        proof: Signature64,
+        /// The `Rotation` entry for `doc` (signed and sealed with `doc`'s keys).
+        #[serde(with = "serde_bytes")]
+        rotation: Vec<u8>,
+        /// The document as of the rotation, sealed and signed with `to`'s keys.
+        #[serde(with = "serde_bytes")]
+        first: Vec<u8>,
+    },
 }
 
 /// A frame from the relay to a client.
@@ -151,6 +171,10 @@ pub enum ServerFrame {
     Durable { doc: DocumentId, upto: u64 },
     /// The connection may push to `doc`: its write key is the document's.
     Authorized { doc: DocumentId },
+    /// `doc` is sealed: it was rotated to its successor `to` (its last entry says how
+    /// to follow). Sent after `Subscribed` to a sealed document and to its subscribers
+    /// when it is sealed; pushes to it are refused with [`ErrorCode::Moved`].
+    Moved { doc: DocumentId, to: DocumentId },
 }
 
 /// What kind of mistake an `Error` frame reports.
@@ -180,11 +204,13 @@ pub enum ErrorCode {
     Internal,
     /// Push or snapshot on a connection that has not proven write access (a viewer).
     ReadOnly,
+    /// The document is sealed (rotated to a successor): follow its `Moved`.
+    Moved,
 }
 
 impl ErrorCode {
     /// Every code, for listing (metrics start every series at zero).
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::BadFrame,
         Self::UnsupportedVersion,
         Self::TooLarge,
@@ -197,6 +223,7 @@ impl ErrorCode {
         Self::TooManySubscriptions,
         Self::Internal,
         Self::ReadOnly,
+        Self::Moved,
     ];
 
     /// A stable lowercase name, used in metrics labels and logs.
@@ -214,6 +241,7 @@ impl ErrorCode {
             Self::TooManySubscriptions => "too_many_subscriptions",
             Self::Internal => "internal",
             Self::ReadOnly => "read_only",
+            Self::Moved => "moved",
         }
     }
 }
@@ -245,8 +273,8 @@ impl ProtocolError {
     }
 }
 
-const CLIENT_FRAME_TYPES: u64 = 7;
-const SERVER_FRAME_TYPES: u64 = 10;
+const CLIENT_FRAME_TYPES: u64 = 8;
+const SERVER_FRAME_TYPES: u64 = 11;
 
 pub fn encode_client(frame: &ClientFrame) -> Vec<u8> {
     encode(frame)
@@ -355,6 +383,15 @@ mod tests {
                 write_key: keys.write_public.to_bytes(),
                 proof: crate::crypto::sign_authorize(&keys, &[3; 32]).unwrap(),
             },
+            ClientFrame::Rotate {
+                doc: doc(),
+                id: 9,
+                to: DocumentId([8; 32]),
+                write_key: [4; 32],
+                proof: crate::crypto::sign_authorize(&keys, &[3; 32]).unwrap(),
+                rotation: vec![1; 40],
+                first: vec![2; 60],
+            },
         ]
     }
 
@@ -402,6 +439,10 @@ mod tests {
                 upto: 6,
             },
             ServerFrame::Authorized { doc: doc() },
+            ServerFrame::Moved {
+                doc: doc(),
+                to: DocumentId([8; 32]),
+            },
         ]
     }
 
@@ -489,12 +530,12 @@ mod tests {
     fn garbage_unknown_types_and_trailing_bytes_are_rejected() {
         assert_eq!(decode_client(&[], 100), Err(ProtocolError::Empty));
         assert_eq!(
-            decode_client(&[7], 100),
-            Err(ProtocolError::UnknownFrameType(7))
+            decode_client(&[8], 100),
+            Err(ProtocolError::UnknownFrameType(8))
         );
         assert_eq!(
-            decode_server(&[10, 0], 100),
-            Err(ProtocolError::UnknownFrameType(10))
+            decode_server(&[11, 0], 100),
+            Err(ProtocolError::UnknownFrameType(11))
         );
         assert_eq!(
             decode_client(&[0xff; 8], 100).unwrap_err().code(),

@@ -33,6 +33,7 @@ use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, BlobKind, CHALLENGE_LEN, NONCE_LEN, ProjectKeys};
+use crate::epoch::Rotation;
 use crate::ids::Entropy;
 use crate::protocol::{ClientFrame, ErrorCode, ServerFrame};
 
@@ -151,6 +152,10 @@ pub enum Phase {
     Live,
     /// The relay refused the subscription; reconnecting will not help by itself.
     Refused { code: ErrorCode, message: String },
+    /// The document was rotated to `to` (someone was removed): every entry before the
+    /// rotation is held, and the machine does nothing more. The engine follows the
+    /// [`Notice::Rotated`] with a machine for the new document (or, removed, stops).
+    Moved { to: crypto::DocumentId },
 }
 
 /// Something the engine must do, in the order given.
@@ -195,6 +200,10 @@ pub enum Notice {
         relay_head: u64,
         ours: u64,
     },
+    /// The document's log ends in a rotation (signed with its write key) and every entry
+    /// before it is held: follow it to the new document, or, left out, stop. `last_seq`
+    /// never passes the rotation, so after a crash it is read again.
+    Rotated(Box<Rotation>),
 }
 
 /// A peer heard from, and when.
@@ -252,6 +261,9 @@ pub struct DocSync {
     last_heartbeat: Option<u64>,
     peers: BTreeMap<String, Peer>,
     was_in_sync: bool,
+    /// A rotation entry met in the log, at this sequence number; the machine moves once
+    /// everything before it is held.
+    rotation: Option<(u64, Rotation)>,
 }
 
 impl std::fmt::Debug for DocSync {
@@ -310,6 +322,7 @@ impl DocSync {
             last_heartbeat: None,
             peers: BTreeMap::new(),
             was_in_sync: false,
+            rotation: None,
         }
     }
 
@@ -353,6 +366,11 @@ impl DocSync {
             // Announce on the next tick.
             self.last_heartbeat = None;
         }
+    }
+
+    /// The presence this client announces.
+    pub fn presence(&self) -> Option<&Presence> {
+        self.me.as_ref()
     }
 
     /// Everyone else heard from recently.
@@ -410,7 +428,7 @@ impl DocSync {
     pub fn disconnected(&mut self) {
         self.challenge = None;
         self.reset_connection();
-        if !matches!(self.phase, Phase::Refused { .. }) {
+        if !matches!(self.phase, Phase::Refused { .. } | Phase::Moved { .. }) {
             self.phase = Phase::Offline;
         }
     }
@@ -493,10 +511,12 @@ impl DocSync {
             }
             ServerFrame::Entry { seq, blob, .. } => {
                 self.relay_head = self.relay_head.max(seq);
-                if seq > self.held && !self.ahead.contains(&seq) {
+                if seq > self.held && !self.ahead.contains(&seq) && !self.is_rotation(seq) {
                     // An unreadable entry is moved past (reported): it cannot get better.
                     let _ = self.apply_blob(doc, BlobKind::Entry, seq, &blob, &mut out);
-                    self.ahead.insert(seq);
+                    if !self.is_rotation(seq) {
+                        self.ahead.insert(seq);
+                    }
                     self.advance();
                     self.note_gap(now);
                     out.push(Output::SaveState);
@@ -585,6 +605,18 @@ impl DocSync {
                 }
             }
             ServerFrame::Durable { upto, .. } => self.durable = self.durable.max(upto),
+            ServerFrame::Moved { to, .. } => {
+                // The rotation entry comes before this; without one (a relay that sends
+                // `Moved` but not the entry) there is no key to follow with.
+                if self.rotation.is_none() && !matches!(self.phase, Phase::Moved { .. }) {
+                    self.phase = Phase::Refused {
+                        code: ErrorCode::Moved,
+                        message: format!(
+                            "the relay says the project moved to {to}, but sent no rotation entry to follow it with"
+                        ),
+                    };
+                }
+            }
             ServerFrame::Authorized { .. } => {
                 if !self.state.write_registered && self.keys.write.is_some() {
                     self.state.write_registered = true;
@@ -596,6 +628,7 @@ impl DocSync {
                 code, id, message, ..
             } => self.error_in(code, id, message, now, &mut out),
         }
+        self.announce_rotation(&mut out);
         // Saved only as far as it is both held and durable.
         let saved = self.held.min(self.durable);
         if saved != self.state.last_seq && doc.get_missing_deps(&[]).is_empty() {
@@ -610,6 +643,10 @@ impl DocSync {
     /// heartbeats and let silent peers go.
     pub fn tick(&mut self, doc: &mut AutoCommit, now: u64, rng: &mut dyn Entropy) -> Vec<Output> {
         let mut out = Vec::new();
+        if matches!(self.phase, Phase::Moved { .. }) {
+            // Sealed: what is changed locally goes to the successor.
+            return out;
+        }
         if self
             .batch_since
             .is_some_and(|t| now.saturating_sub(t) >= self.config.batch_ms)
@@ -672,6 +709,65 @@ impl DocSync {
         }
         me.leaving = true;
         vec![Output::Send(self.ephemeral_frame(&me, rng))]
+    }
+
+    fn is_rotation(&self, seq: u64) -> bool {
+        self.rotation.as_ref().is_some_and(|(at, _)| *at == seq)
+    }
+
+    /// Once everything before the rotation is held: stop, and say where it leads.
+    fn announce_rotation(&mut self, out: &mut Vec<Output>) {
+        let Some((at, rotation)) = &self.rotation else {
+            return;
+        };
+        if matches!(self.phase, Phase::Moved { .. }) || self.held.checked_add(1) != Some(*at) {
+            return;
+        }
+        let Ok(to) = rotation.to_doc() else {
+            return;
+        };
+        self.phase = Phase::Moved { to };
+        self.batch_since = None;
+        out.push(Output::Notice(Notice::Rotated(Box::new(rotation.clone()))));
+    }
+
+    /// The challenge of the current connection, once connected.
+    pub fn challenge(&self) -> Option<[u8; CHALLENGE_LEN]> {
+        self.challenge
+    }
+
+    /// A `Rotate` frame that moves this document to `new` (a new epoch): `rotation` as
+    /// the last entry here, and the whole of `doc` as the successor's first entry. Only
+    /// an editor that is live can; `None` otherwise.
+    pub fn rotate_frame(
+        &mut self,
+        doc: &mut AutoCommit,
+        new: &ProjectKeys,
+        rotation: &Rotation,
+        rng: &mut dyn Entropy,
+    ) -> Option<(u64, ClientFrame)> {
+        if self.phase != Phase::Live || self.keys.write.is_none() {
+            return None;
+        }
+        let challenge = self.challenge?;
+        let proof = crypto::sign_authorize(new, &challenge)?;
+        let sealed_rotation =
+            crypto::encrypt_entry(&self.keys, nonce(rng), &rotation.encode()).ok()?;
+        let first = crypto::encrypt_entry(new, nonce(rng), &doc.document().save()).ok()?;
+        let id = self.state.next_push_id;
+        self.state.next_push_id += 1;
+        Some((
+            id,
+            ClientFrame::Rotate {
+                doc: self.keys.doc_id,
+                id,
+                to: new.doc_id,
+                write_key: new.write_public.to_bytes(),
+                proof,
+                rotation: sealed_rotation,
+                first,
+            },
+        ))
     }
 
     /// The proof of write access for this connection; `None` for a viewer.
@@ -749,6 +845,25 @@ impl DocSync {
                 return false;
             }
         };
+        if kind == BlobKind::Entry
+            && let Some(rotation) = Rotation::decode(&plain)
+        {
+            match rotation {
+                Ok(r) if r.from_doc().ok() == Some(self.keys.doc_id) => {
+                    self.rotation = Some((seq, r));
+                    return true;
+                }
+                Ok(_) => out.push(Output::Notice(Notice::Skipped {
+                    seq,
+                    reason: "it is a rotation of another document".to_owned(),
+                })),
+                Err(e) => out.push(Output::Notice(Notice::Skipped {
+                    seq,
+                    reason: e.to_string(),
+                })),
+            }
+            return false;
+        }
         // Check the bytes on a scratch document first, so a blob that is only partly
         // valid changes nothing.
         if let Err(e) = AutoCommit::new().load_incremental(&plain) {
@@ -973,7 +1088,10 @@ impl DocSync {
                 }
             }
             ErrorCode::BadSnapshot => self.snapshot_in_flight = None,
-            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ReadOnly => {}
+            ErrorCode::RateLimited
+            | ErrorCode::Internal
+            | ErrorCode::ReadOnly
+            | ErrorCode::Moved => {}
             // A proof that does not verify (or a write key that is not the document's)
             // will not verify next time either.
             // While live it can only answer `Authorize` (the write key is not the

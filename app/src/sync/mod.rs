@@ -19,6 +19,7 @@
 
 pub mod conn;
 pub mod persist;
+mod removal;
 mod session;
 pub mod status;
 
@@ -38,6 +39,8 @@ use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncState};
 
 pub use conn::{ConnError, Connection};
 pub use persist::SyncFile;
+pub use removal::{Removal, remove, resolve_person};
+pub use session::REMOVED_REASON;
 use session::{Interrupt, SessionOutcome, Stop, Tracked, drive, now_ms};
 
 pub use status::SyncStatus;
@@ -73,6 +76,11 @@ pub enum SyncEvent {
     },
     /// Someone else's changes were applied to the project's document and saved.
     RemoteChange { project: DocumentId },
+    /// Someone was removed from the project: it moved to a new key (epoch), and this
+    /// device followed.
+    Moved { project: DocumentId, epoch: u32 },
+    /// This device was left out of a removal: the project is read-only here now.
+    Removed { project: DocumentId },
     /// Something went wrong; the text says what (never a secret).
     Error {
         project: Option<DocumentId>,
@@ -150,8 +158,9 @@ impl Events {
     /// The project's status now, from what the state machine says.
     fn report(&self, t: &mut Tracked) {
         let status = match t.sm.phase() {
+            _ if t.is_removed() => SyncStatus::Removed,
             Phase::Refused { message, .. } => SyncStatus::Stopped(message.clone()),
-            Phase::Offline | Phase::CatchingUp => SyncStatus::Connecting,
+            Phase::Offline | Phase::CatchingUp | Phase::Moved { .. } => SyncStatus::Connecting,
             Phase::Live => {
                 let state = t.sm.state();
                 let (changes, entries) = t
@@ -210,6 +219,8 @@ impl Events {
                 }
                 SyncEvent::Status { .. }
                 | SyncEvent::RemoteChange { .. }
+                | SyncEvent::Moved { .. }
+                | SyncEvent::Removed { .. }
                 | SyncEvent::Connected { .. }
                 | SyncEvent::Error { .. } => {}
             }
@@ -257,7 +268,11 @@ fn open_tracked(device: &Device, id: &DocumentId) -> anyhow::Result<Option<Track
     let Some(file) = persist::load(project.files())? else {
         return Ok(None);
     };
-    Ok(Some(Tracked::new(project, file)?))
+    Ok(Some(Tracked::new(
+        project,
+        file,
+        Arc::clone(&device.identity),
+    )?))
 }
 
 fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
@@ -339,7 +354,7 @@ pub async fn share(
             (f, true)
         }
     };
-    let mut docs = vec![Tracked::new(project, file)?];
+    let mut docs = vec![Tracked::new(project, file, Arc::clone(&device.identity))?];
     if let Err(e) = once_on(relay, token, &mut docs, &Events::discard()).await {
         // A first share that did not go through leaves the project local, so it can be
         // shared again, on this relay or another. (Anything the relay did store is
@@ -457,6 +472,16 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     Ok(id)
 }
 
+/// Whether this device was left out of a removal from the project.
+pub fn is_removed(device: &Device, id: &DocumentId) -> bool {
+    device
+        .store
+        .project(id)
+        .ok()
+        .and_then(|files| persist::load(&files).ok().flatten())
+        .is_some_and(|f| f.removed.is_some())
+}
+
 /// Every shared project on this device.
 pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
     let mut out = Vec::new();
@@ -476,9 +501,14 @@ pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
 pub async fn sync_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<usize> {
     let (groups, failed) = group_by_relay(device, ids, true)?;
     let mut n = 0;
+    let mut removed = Vec::new();
     for (relay, mut docs) in groups {
         n += docs.len();
         once_on(&relay, None, &mut docs, &Events::discard()).await?;
+        removed.extend(docs.iter().filter(|t| t.is_removed()).map(Tracked::id));
+    }
+    if let Some(id) = removed.first() {
+        bail!("project {id}: {REMOVED_REASON}");
     }
     if let Some((id, e)) = failed.into_iter().next() {
         return Err(e.context(format!("project {id} was not synced")));
@@ -501,6 +531,10 @@ fn group_by_relay(
     let mut groups: BTreeMap<String, (RelayUrl, Vec<Tracked>)> = BTreeMap::new();
     let mut failed = Vec::new();
     for id in all {
+        // Asked for all: a project this device was removed from has nothing to sync.
+        if ids.is_empty() && is_removed(device, &id) {
+            continue;
+        }
         match open_tracked(device, &id) {
             Ok(Some(t)) => {
                 let relay = t.file.relay.clone();
@@ -535,7 +569,11 @@ pub async fn watch(
 ) -> anyhow::Result<()> {
     let (groups, failed) = group_by_relay(&device, &ids, true)?;
     for (id, e) in failed {
-        events.stopped(&[id], &format!("{e:#}"));
+        if is_removed(&device, &id) {
+            events.set_status(id, SyncStatus::Removed);
+        } else {
+            events.stopped(&[id], &format!("{e:#}"));
+        }
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (relay, docs) in groups {

@@ -27,8 +27,25 @@ pub struct SyncFile {
     /// The relay has the document (a subscribe succeeded once). Until then, subscribing
     /// asks the relay to create it.
     pub created: bool,
+    /// The epoch `state` is for (0 until someone is removed). State for an older epoch
+    /// than `epoch.key`'s (a crash while following a removal) is started afresh.
+    #[serde(default)]
+    pub epoch: u32,
+    /// This device was left out of a removal: it keeps what it had, read-only, and
+    /// syncs no more.
+    #[serde(default)]
+    pub removed: Option<Removed>,
     #[serde(flatten)]
     pub state: SyncState,
+}
+
+/// Who was removed when this device lost access, as the rotation said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// The epoch this device was left out of.
+    pub epoch: u32,
+    /// The person id of whoever removed.
+    pub by: String,
 }
 
 impl SyncFile {
@@ -37,6 +54,8 @@ impl SyncFile {
             format: FORMAT,
             relay,
             created: false,
+            epoch: 0,
+            removed: None,
             state: SyncState {
                 // A project put on a relay by this version holds only signed entries:
                 // no older, unsigned snapshot needs replacing.
@@ -44,6 +63,19 @@ impl SyncFile {
                 ..SyncState::default()
             },
         }
+    }
+
+    /// The state for a new epoch's document, which the rotation created on the relay
+    /// with the whole document as entry 1 and its write key registered. `shipped` are
+    /// the heads of that entry when this device has them all (then only what it has
+    /// beyond them is pushed), else empty (the whole document is pushed once).
+    pub fn for_epoch(relay: RelayUrl, epoch: u32, shipped: Vec<String>) -> Self {
+        let mut file = Self::new(relay);
+        file.created = true;
+        file.epoch = epoch;
+        file.state.write_registered = true;
+        file.state.shipped_heads = shipped;
+        file
     }
 }
 

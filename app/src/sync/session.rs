@@ -5,12 +5,15 @@
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt as _;
-use samspill_shared::crypto::DocumentId;
+use std::sync::Arc;
+
+use samspill_shared::crypto::{DeviceIdentity, DocumentId};
+use samspill_shared::epoch::{EpochError, Rotation};
 use samspill_shared::protocol::ServerFrame;
 use samspill_shared::sync::{DocSync, Notice, Output, Phase, SyncConfig};
 
 use super::conn::{ConnError, Connection};
-use super::persist::{self, SyncFile};
+use super::persist::{self, Removed, SyncFile};
 use super::{Events, SyncEvent};
 use crate::device::OsEntropy;
 use crate::handle::DocHandle;
@@ -29,6 +32,10 @@ pub struct Tracked {
     /// The handle's durable counter as last seen: when it moves, changes reached the
     /// disk (from this process or another) and may be pushed.
     seen_durable: u64,
+    /// This device's keys, to open a rotation's wrapped key.
+    identity: Arc<DeviceIdentity>,
+    /// A rotation to follow once the current outputs are carried out.
+    rotation: Option<Box<Rotation>>,
 }
 
 impl std::fmt::Debug for Tracked {
@@ -61,10 +68,23 @@ pub fn now_ms() -> u64 {
 
 impl Tracked {
     /// Fails when the project's key is missing, damaged or not this project's: no key,
-    /// no sync (never a fallback key).
-    pub fn new(handle: DocHandle, file: SyncFile) -> anyhow::Result<Self> {
-        let keys = handle.files().capability()?.keys();
-        let mut sm = DocSync::new(keys, file.state.clone(), config());
+    /// no sync (never a fallback key); and when this device was removed from it.
+    pub fn new(
+        handle: DocHandle,
+        mut file: SyncFile,
+        identity: Arc<DeviceIdentity>,
+    ) -> anyhow::Result<Self> {
+        if file.removed.is_some() {
+            anyhow::bail!("{REMOVED_REASON}");
+        }
+        let (epoch, cap) = handle.files().epoch()?;
+        if file.epoch < epoch {
+            // A crash between recording the new epoch's key and its state: start the
+            // new document's state afresh (the whole document is pushed once).
+            file = SyncFile::for_epoch(file.relay.clone(), epoch, Vec::new());
+            persist::save(handle.files(), &file)?;
+        }
+        let mut sm = DocSync::new(cap.keys(), file.state.clone(), config());
         sm.set_create(!file.created);
         // Changes saved since the last cut (by this or another process) go out first.
         sm.local_change(now_ms());
@@ -73,11 +93,29 @@ impl Tracked {
             handle,
             sm,
             file,
+            identity,
+            rotation: None,
         })
     }
 
+    /// The project's id on this device (its first document id).
     pub fn id(&self) -> DocumentId {
         self.handle.id()
+    }
+
+    /// The relay document it syncs with now (another id after a removal).
+    pub fn doc_id(&self) -> DocumentId {
+        self.sm.doc_id()
+    }
+
+    /// This device was left out of a removal: nothing more to sync.
+    pub fn is_removed(&self) -> bool {
+        self.file.removed.is_some()
+    }
+
+    /// Done for a one-shot command: settled, or removed.
+    pub fn is_done(&self) -> bool {
+        self.is_removed() || self.sm.is_settled()
     }
 
     /// Saves what anyone in this process changed (the UI's typing reaches the relay at
@@ -115,6 +153,7 @@ impl Tracked {
                         c.send(&frame).await?;
                     }
                 }
+                Output::Notice(Notice::Rotated(r)) => self.rotation = Some(r),
                 Output::Notice(n) => {
                     // Whoever hears "remote change" reads the store: save it first.
                     if matches!(n, Notice::RemoteChange) {
@@ -131,7 +170,82 @@ impl Tracked {
             dirty_state = true;
         }
         self.flush(&mut dirty_doc, &mut dirty_state)?;
+        if let Some(rotation) = self.rotation.take() {
+            self.follow(&rotation, conn, events).await?;
+        }
         events.report(self);
+        Ok(())
+    }
+
+    /// Everything before the document's rotation is saved: move to the new epoch's
+    /// document with this device's copy of its key (subscribing on this connection),
+    /// or, left out, keep what is here read-only and stop.
+    async fn follow(
+        &mut self,
+        rotation: &Rotation,
+        conn: Option<&mut Connection>,
+        events: &Events,
+    ) -> Result<(), SessionError> {
+        let project = self.id();
+        let cap = match rotation.unwrap_for(&self.identity) {
+            Ok(cap) => cap,
+            Err(EpochError::NotIncluded) => {
+                self.file.removed = Some(Removed {
+                    epoch: rotation.epoch,
+                    by: rotation.by.clone(),
+                });
+                persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
+                self.handle.set_read_only();
+                tracing::info!(%project, "this device was removed from the project");
+                events.emit(SyncEvent::Removed { project });
+                return Ok(());
+            }
+            Err(e) => {
+                events.emit(SyncEvent::Error {
+                    project: Some(project),
+                    message: format!(
+                        "the project moved to a new key (someone was removed), but this device's copy cannot be used: {e}; ask for a new link"
+                    ),
+                });
+                return Ok(());
+            }
+        };
+        // Push only what the new document's first entry lacks, when this device has
+        // everything it holds (else the whole document, once).
+        let shipped = self.handle.with_automerge(|doc| {
+            let known = rotation.heads.iter().all(|h| {
+                h.parse::<automerge::ChangeHash>()
+                    .is_ok_and(|h| doc.get_change_by_hash(&h).is_some())
+            });
+            if known {
+                rotation.heads.clone()
+            } else {
+                Vec::new()
+            }
+        });
+        let files = self.handle.files();
+        files
+            .set_epoch(rotation.epoch, &cap)
+            .map_err(|e| SessionError::Local(e.into()))?;
+        self.file = SyncFile::for_epoch(self.file.relay.clone(), rotation.epoch, shipped);
+        persist::save(files, &self.file).map_err(SessionError::Local)?;
+        let presence = self.sm.presence().cloned();
+        self.sm = DocSync::new(cap.keys(), self.file.state.clone(), config());
+        self.sm.set_presence(presence);
+        let now = now_ms();
+        self.sm.local_change(now);
+        tracing::info!(%project, epoch = rotation.epoch, "followed a removal to the project's new key");
+        events.emit(SyncEvent::Moved {
+            project,
+            epoch: rotation.epoch,
+        });
+        if let Some(c) = conn {
+            for o in self.sm.connected(c.challenge, now) {
+                if let Output::Send(frame) = o {
+                    c.send(&frame).await?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -174,6 +288,7 @@ impl Tracked {
                 project: Some(project),
                 message: format!("the relay refused: {message} ({})", code.as_str()),
             },
+            Notice::Rotated(_) => return,
             Notice::RelayBehind { relay_head, ours } => SyncEvent::Error {
                 project: Some(project),
                 message: format!(
@@ -184,6 +299,9 @@ impl Tracked {
         events.emit(event);
     }
 }
+
+/// What a device left out of a removal is told, wherever it tries to sync.
+pub const REMOVED_REASON: &str = "you no longer have access to this project (Du har ikke lenger tilgang til dette prosjektet): someone removed you; what you had stays on this device, read-only";
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]
@@ -250,7 +368,7 @@ where
                     });
                 }
             }
-            if docs.iter().all(|t| t.sm.is_settled()) {
+            if docs.iter().all(Tracked::is_done) {
                 return Ok(true);
             }
         }
@@ -324,7 +442,7 @@ async fn handle_frames(
     for frame in frames {
         let target = frame_doc(&frame);
         for (i, t) in docs.iter_mut().enumerate() {
-            if target.is_some_and(|d| d != t.id()) {
+            if target.is_some_and(|d| d != t.doc_id()) {
                 continue;
             }
             let sm = &mut t.sm;
@@ -352,7 +470,8 @@ fn frame_doc(frame: &ServerFrame) -> Option<DocumentId> {
         | ServerFrame::SnapshotAck { doc, .. }
         | ServerFrame::Ephemeral { doc, .. }
         | ServerFrame::Durable { doc, .. }
-        | ServerFrame::Authorized { doc } => Some(*doc),
+        | ServerFrame::Authorized { doc }
+        | ServerFrame::Moved { doc, .. } => Some(*doc),
         ServerFrame::Error { doc, .. } => *doc,
     }
 }

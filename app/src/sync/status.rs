@@ -28,6 +28,8 @@ pub enum SyncStatus {
     /// Syncing has stopped and will not resume by itself; the text says why and what to
     /// do (never a secret).
     Stopped(String),
+    /// This device was removed from the project: what it had stays, read-only.
+    Removed,
 }
 
 impl SyncStatus {
@@ -49,12 +51,16 @@ impl SyncStatus {
                 waiting(lang, *n)
             ),
             Self::Stopped(reason) => s("sync.stopped").replace("{reason}", reason),
+            Self::Removed => s("sync.removed"),
         }
     }
 
     /// A short word for the line of `sync --watch`.
     pub fn is_trouble(&self) -> bool {
-        matches!(self, Self::Offline { .. } | Self::Stopped(_))
+        matches!(
+            self,
+            Self::Offline { .. } | Self::Stopped(_) | Self::Removed
+        )
     }
 }
 

@@ -293,7 +293,7 @@ fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &S
         SyncStatus::Connecting | SyncStatus::Waiting(_) | SyncStatus::Offline { .. } => {
             theme::AMBER
         }
-        SyncStatus::Stopped(_) => ui.visuals().error_fg_color,
+        SyncStatus::Stopped(_) | SyncStatus::Removed => ui.visuals().error_fg_color,
     };
     let full = status.text(lang);
     const SHOWN: usize = 48;

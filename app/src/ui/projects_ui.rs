@@ -138,7 +138,7 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
                 }
                 let status = row.sync.text(lang);
                 let colour = match &row.sync {
-                    SyncStatus::Stopped(_) => ui.visuals().error_fg_color,
+                    SyncStatus::Stopped(_) | SyncStatus::Removed => ui.visuals().error_fg_color,
                     _ => muted(ui),
                 };
                 ui.label(RichText::new(status).small().color(colour));

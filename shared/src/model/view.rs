@@ -77,7 +77,7 @@ pub struct Meta {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub id: String,
     pub name: String,

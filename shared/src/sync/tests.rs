@@ -25,6 +25,8 @@ struct RelayDoc {
     snapshot: Option<(u64, Vec<u8>)>,
     /// The write key registered by the first authorize.
     write_key: Option<[u8; 32]>,
+    /// Sealed: rotated to this successor.
+    moved: Option<DocumentId>,
 }
 
 /// What the relay does, without storage or sockets: an ordered log per document, a
@@ -156,6 +158,9 @@ impl RelayModel {
                 }
                 out.push((conn, ServerFrame::Subscribed { doc, head: durable }));
                 out.extend(d.entries.range(split + 1..).map(entry));
+                if let Some(to) = d.moved {
+                    out.push((conn, ServerFrame::Moved { doc, to }));
+                }
             }
             ClientFrame::Unsubscribe { doc } => {
                 self.subs.remove(&(conn, doc));
@@ -190,6 +195,10 @@ impl RelayModel {
                     return out;
                 }
                 let d = self.docs.entry(doc).or_default();
+                if d.moved.is_some() {
+                    out.push((conn, Self::error(ErrorCode::Moved, doc, Some(id))));
+                    return out;
+                }
                 d.head += 1;
                 let seq = d.head;
                 let blob = match self.tamper {
@@ -229,6 +238,61 @@ impl RelayModel {
                     d.entries.retain(|seq, _| *seq > covers);
                 }
                 out.push((conn, ServerFrame::SnapshotAck { doc, covers }));
+            }
+            ClientFrame::Rotate {
+                doc,
+                id,
+                to,
+                write_key,
+                proof,
+                rotation,
+                first,
+            } => {
+                if !self.writers.contains(&(conn, doc)) {
+                    out.push((conn, Self::error(ErrorCode::ReadOnly, doc, Some(id))));
+                    return out;
+                }
+                if self.docs.get(&doc).is_some_and(|d| d.moved.is_some()) {
+                    out.push((conn, Self::error(ErrorCode::Moved, doc, Some(id))));
+                    return out;
+                }
+                if !verify_authorize(&to, &write_key, &challenge(conn), &proof)
+                    || self.docs.contains_key(&to)
+                {
+                    out.push((conn, Self::error(ErrorCode::BadSignature, doc, Some(id))));
+                    return out;
+                }
+                self.docs.insert(
+                    to,
+                    RelayDoc {
+                        entries: BTreeMap::from([(1, first)]),
+                        head: 1,
+                        durable: 1,
+                        write_key: Some(write_key),
+                        ..RelayDoc::default()
+                    },
+                );
+                self.writers.insert((conn, to));
+                let d = self.docs.entry(doc).or_default();
+                d.head += 1;
+                let seq = d.head;
+                d.entries.insert(seq, rotation.clone());
+                d.moved = Some(to);
+                self.pending_acks
+                    .push((conn, ServerFrame::Ack { doc, id, seq }));
+                for (other, _) in self.subs.iter().filter(|(c, d)| *c != conn && *d == doc) {
+                    out.push((
+                        *other,
+                        ServerFrame::Entry {
+                            doc,
+                            seq,
+                            blob: rotation.clone(),
+                        },
+                    ));
+                }
+                for (other, _) in self.subs.iter().filter(|(_, d)| *d == doc) {
+                    out.push((*other, ServerFrame::Moved { doc, to }));
+                }
             }
             ClientFrame::Ephemeral { doc, blob } => {
                 for (other, _) in self.subs.iter().filter(|(c, d)| *c != conn && *d == doc) {
@@ -1285,4 +1349,110 @@ fn an_editor_that_skipped_unsigned_entries_makes_no_snapshot_over_them() {
             .any(|o| matches!(o, Output::Send(ClientFrame::Snapshot { .. }))),
         "a snapshot without the skipped entry would make the relay drop it: {out:?}"
     );
+}
+
+#[test]
+fn a_rotation_stops_every_client_at_it_and_only_remaining_devices_can_follow() {
+    use crate::crypto::{Capability, DeviceIdentity};
+    use crate::epoch::{EpochError, Rotation};
+
+    let mut net = Net::new(3, test_config());
+    net.run_until_quiescent();
+    // Carol (client 2) goes offline and edits; she is the one removed.
+    net.cut(2);
+    splice_note(&mut net, 2, 0, "carol offline ");
+    let devices: Vec<DeviceIdentity> = (0..3u8)
+        .map(|i| DeviceIdentity::from_bytes(&[i + 50; 64]))
+        .collect();
+    let new_secret = ProjectSecret::from_bytes([77; 32]);
+    let new_cap: Capability = ProjectSecret::from_bytes([77; 32]).into();
+    let mut rotation = Rotation {
+        epoch: 1,
+        from: net.secret.keys().doc_id.to_string(),
+        to: new_cap.doc_id().to_string(),
+        heads: heads_to_strings(&net.clients[0].doc.get_heads()),
+        removed: vec!["carol".into()],
+        by: "alice".into(),
+        keys: vec![],
+    };
+    let mut rng = SeededEntropy::new(3);
+    for (person, d) in [("alice", &devices[0]), ("bob", &devices[1])] {
+        rotation
+            .wrap_for(person, &d.public(), &new_cap, &mut rng)
+            .unwrap();
+    }
+    let client = &mut net.clients[0];
+    let (id, frame) = client
+        .sync
+        .rotate_frame(&mut client.doc, &new_secret.keys(), &rotation, &mut rng)
+        .unwrap();
+    client.to_relay.push(frame);
+    net.deliver_to_relay(0, 0);
+    net.relay_commit();
+    for c in 0..2 {
+        while !net.clients[c].to_client.is_empty() {
+            net.deliver_to_client(c, 0);
+        }
+    }
+    assert!(
+        net.clients[0]
+            .notices
+            .iter()
+            .all(|n| !matches!(n, Notice::Refused { .. })),
+        "the rotation was refused: {:?}",
+        net.clients[0].notices
+    );
+    let _ = id;
+    let rotation_seq = net.relay.docs[&net.secret.keys().doc_id].head;
+    // Bob stops at the rotation, never saving past it, and can open the new key.
+    let bob = &net.clients[1];
+    assert_eq!(
+        *bob.sync.phase(),
+        Phase::Moved {
+            to: new_cap.doc_id()
+        }
+    );
+    assert_eq!(bob.saved_state.last_seq, rotation_seq - 1);
+    let seen = bob
+        .notices
+        .iter()
+        .find_map(|n| match n {
+            Notice::Rotated(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("bob was told of the rotation");
+    assert_eq!(
+        seen.unwrap_for(&devices[1]).unwrap().doc_id(),
+        new_cap.doc_id()
+    );
+    // Carol comes back: she reads the rotation too, finds no key for her, and her
+    // offline change is refused by the sealed document, not lost from her disk.
+    net.connect(2);
+    for _ in 0..20 {
+        while !net.clients[2].to_relay.is_empty() {
+            net.deliver_to_relay(2, 0);
+        }
+        net.relay_commit();
+        while !net.clients[2].to_client.is_empty() {
+            net.deliver_to_client(2, 0);
+        }
+        net.advance(100);
+    }
+    let carol = &net.clients[2];
+    assert!(matches!(carol.sync.phase(), Phase::Moved { .. }));
+    let seen = carol
+        .notices
+        .iter()
+        .find_map(|n| match n {
+            Notice::Rotated(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("carol was told of the rotation");
+    assert_eq!(
+        seen.unwrap_for(&devices[2]).err(),
+        Some(EpochError::NotIncluded)
+    );
+    assert!(note(&carol.doc).contains("carol offline"));
+    // Nothing was appended to the sealed document after the rotation.
+    assert_eq!(net.relay.docs[&net.secret.keys().doc_id].head, rotation_seq);
 }
