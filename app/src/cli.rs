@@ -479,7 +479,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join(",")
                 };
-                let role = if p.role.is_empty() {
+                let removed;
+                let role = if let Some(epoch) = p.removed {
+                    removed = format!("removed (epoch {epoch})");
+                    removed.as_str()
+                } else if p.role.is_empty() {
                     "-"
                 } else {
                     p.role.as_str()

@@ -597,3 +597,61 @@ fn a_viewer_sees_the_project_read_only_and_no_change_is_made() {
     h.get_by_label_contains("Prosjektet finnes bare på denne maskinen");
     assert!(h.query_by_label("🔗 Del").is_none());
 }
+
+#[test]
+fn removing_someone_asks_first_and_says_what_removal_does_and_does_not_do() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let device = Device::open(dir.path()).unwrap();
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        let new = samspill_shared::model::NewProject {
+            template,
+            title: "Med Carol",
+            language: None,
+        };
+        let p = device.create_project(&new).unwrap();
+        let carol: samspill_shared::ids::PersonId = "carolcarol01".parse().unwrap();
+        p.with(|d| {
+            d.upsert_person(
+                &carol,
+                &samspill_shared::model::PersonFields {
+                    name: "Carol",
+                    centre: "RBUP",
+                    role: "",
+                    colour: "#336699",
+                },
+            )
+        })
+        .unwrap();
+        p.save().unwrap();
+        // Shared (as `share` leaves it): the page then offers removal.
+        let file = samspill::sync::SyncFile::new("ws://127.0.0.1:9".parse().unwrap());
+        samspill::sync::persist::save(p.files(), &file).unwrap();
+    }
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Åpne").click();
+    settle(&mut h);
+    h.get_all_by_label_contains("Deling og tilgang")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    // One button, for Carol: nobody removes themselves.
+    let buttons: Vec<_> = h.get_all_by_label("Fjern fra prosjektet").collect();
+    assert_eq!(buttons.len(), 1);
+    buttons[0].click();
+    h.run();
+    h.get_by_label("Fjerne Carol fra prosjektet?");
+    h.get_by_label_contains("Carol kan ikke lese noe som skrives etter dette");
+    h.get_by_label_contains("kan ikke tas tilbake");
+    h.get_by_label("Avbryt").click();
+    h.run();
+    assert!(h.query_by_label("Fjerne Carol fra prosjektet?").is_none());
+    assert!(
+        view(&h).people.iter().all(|p| p.removed.is_none()),
+        "cancelling changed the project"
+    );
+}

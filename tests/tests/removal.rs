@@ -102,6 +102,10 @@ fn a_removed_member_is_told_online_and_an_offline_member_follows_later() {
     assert!(said.contains("epoch 1"), "{said}");
     assert!(said.contains("3 devices"), "{said}");
 
+    let members = alice.ok(&["members", &id]);
+    let carol_line = members.lines().find(|l| l.contains("Carol")).unwrap();
+    assert!(carol_line.contains("removed (epoch 1)"), "{members}");
+
     // Carol's running sync hears it at once, and says so.
     wait_for("no longer have access");
     watch.kill().unwrap();

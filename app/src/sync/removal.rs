@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use samspill_shared::crypto::{Capability, DevicePublic, DocumentId, ProjectSecret, Role};
 use samspill_shared::epoch::Rotation;
-use samspill_shared::ids::Entropy as _;
+use samspill_shared::ids::{Entropy as _, PersonId};
 use samspill_shared::model::Person;
 use samspill_shared::protocol::{ErrorCode, ServerFrame};
 
@@ -87,6 +87,14 @@ async fn try_remove(
     let next = epoch
         .checked_add(1)
         .context("the project has had too many epochs")?;
+    // Recorded in the document the new epoch starts from, so no later removal (by
+    // anyone) wraps a key for their devices again.
+    let person: PersonId = target
+        .id
+        .parse()
+        .map_err(|e| anyhow::anyhow!("the person id {} is damaged: {e}", target.id))?;
+    project.with(|d| d.mark_removed(&person, next))?;
+    project.save()?;
     let mut secret = [0u8; 32];
     OsEntropy.fill(&mut secret);
     let new_cap = Capability::Editor(ProjectSecret::from_bytes(secret));
@@ -109,7 +117,11 @@ async fn try_remove(
     let mine = device.identity.public();
     rotation.wrap_for(&me, &mine, &new_cap, &mut OsEntropy)?;
     let mut need_link = Vec::new();
-    for p in view.people.iter().filter(|p| p.id != target.id) {
+    for p in view
+        .people
+        .iter()
+        .filter(|p| p.id != target.id && p.removed.is_none())
+    {
         let mut any = false;
         for d in &p.devices {
             let Some(public) = device_public(&d.sign, &d.kx).filter(|k| k.device_id() == d.id)

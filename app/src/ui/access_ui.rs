@@ -1,5 +1,6 @@
 //! "Deling og tilgang": a project's invite links (an editor's and a viewer's, to copy)
-//! and its members with their devices and last change.
+//! and its members with their devices and last change, each with "Fjern fra
+//! prosjektet" (after a confirmation that says what removal does and does not do).
 
 use egui::RichText;
 use samspill_shared::content::Lang;
@@ -61,6 +62,8 @@ pub fn access_ui(
     ui.add(egui::Label::new(RichText::new(t("access.intro")).color(muted(ui))).wrap());
     ui.add_space(10.0);
     let access = s.ui.access.clone();
+    let access_shared = access.as_ref().is_some_and(|a| a.shared)
+        && !crate::sync::is_removed(device, &s.project.id());
     card_ui(ui, t("access.links"), |ui| {
         let Some(access) = access else { return };
         if !access.shared {
@@ -110,8 +113,10 @@ pub fn access_ui(
             .map(|h| h.entries.as_slice())
             .unwrap_or(&[]);
     card_ui(ui, t("access.members"), |ui| {
+        let me = device.profile.person_id.as_str();
+        let may_remove = access_shared && !s.viewer;
         egui::Grid::new("members")
-            .num_columns(4)
+            .num_columns(5)
             .spacing([18.0, 6.0])
             .striped(true)
             .show(ui, |ui| {
@@ -123,6 +128,7 @@ pub fn access_ui(
                 ] {
                     ui.label(RichText::new(t(h)).small().color(muted(ui)));
                 }
+                ui.label("");
                 ui.end_row();
                 for p in &s.view.people {
                     ui.label(&p.name);
@@ -138,6 +144,30 @@ pub fn access_ui(
                         .map(|e| e.time)
                         .max();
                     ui.label(last.map_or_else(|| t("access.never").to_owned(), history_ui::when));
+                    if p.removed.is_some() {
+                        ui.label(
+                            RichText::new(t("access.was-removed"))
+                                .small()
+                                .color(muted(ui)),
+                        );
+                    } else if may_remove && p.id != me {
+                        if ui
+                            .button(t("access.remove"))
+                            .on_hover_text(t("access.remove-hover"))
+                            .clicked()
+                        {
+                            out.send(Command::OpenDialog(Dialog::ConfirmRemove {
+                                person: p.id.clone(),
+                                name: if p.name.trim().is_empty() {
+                                    p.id.clone()
+                                } else {
+                                    p.name.clone()
+                                },
+                            }));
+                        }
+                    } else {
+                        ui.label("");
+                    }
                     ui.end_row();
                 }
             });

@@ -301,6 +301,10 @@ impl SamspillApp {
             s.version = version;
             s.view = s.project.view();
             s.heads = s.project.with_automerge(|d| d.get_heads());
+            // Removed from the project meanwhile: read-only from now on.
+            s.viewer = s
+                .project
+                .read(samspill_shared::model::ProjectDoc::is_viewer);
         }
     }
 
@@ -660,6 +664,20 @@ impl SamspillApp {
             SyncReply::Unavailable => {
                 self.state.dialog = None;
                 self.notify(tr(lang, "sync.unavailable"));
+            }
+            SyncReply::Removed { name, need_link } => {
+                self.state.dialog = None;
+                let mut text = tr(lang, "access.removed").replace("{name}", &name);
+                if !need_link.is_empty() {
+                    text.push(' ');
+                    text.push_str(
+                        &tr(lang, "access.need-link").replace("{names}", &need_link.join(", ")),
+                    );
+                }
+                if let Some(s) = &mut self.state.session {
+                    s.ui.access = None;
+                }
+                self.notify(&text);
             }
             SyncReply::Failed(msg) => self.state.notice = Some(error_notice(msg)),
         }

@@ -94,7 +94,9 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 }
                 return;
             }
-            if session.viewer {
+            if state.sync.status(&session.project.id()) == SyncStatus::Removed {
+                removed_banner_ui(ui, lang);
+            } else if session.viewer {
                 viewer_banner_ui(ui, lang);
             }
             running_banner_ui(ui, lang, &session.view, out);
@@ -120,6 +122,28 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             );
         }
     }
+}
+
+/// Says that this device was removed from the project, and what that means.
+fn removed_banner_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang) {
+    theme::amber_banner().show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("🔒").size(18.0));
+            ui.vertical(|ui| {
+                ui.label(egui::RichText::new(tr(lang, "sync.removed")).strong());
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(tr(lang, "project.removed-body"))
+                            .small()
+                            .color(muted(ui)),
+                    )
+                    .wrap(),
+                );
+            });
+        });
+    });
+    ui.add_space(8.0);
 }
 
 /// Says that this device may only read the project, and what to do about it.
@@ -816,6 +840,39 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         ui.ctx().copy_text(link.clone());
                     }
                     if ui.button(t("common.ok")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::ConfirmRemove { person, name } => {
+                ui.heading(t("access.remove-title").replace("{name}", name));
+                ui.add(egui::Label::new(t("access.remove-does").replace("{name}", name)).wrap());
+                ui.add_space(4.0);
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(t("access.remove-does-not").replace("{name}", name))
+                            .color(muted(ui)),
+                    )
+                    .wrap(),
+                );
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    let red = ui.visuals().error_fg_color;
+                    let project = state.session.as_ref().map(|s| s.project.id());
+                    if ui
+                        .add(egui::Button::new(
+                            RichText::new(t("access.remove-confirm").replace("{name}", name))
+                                .color(red),
+                        ))
+                        .clicked()
+                        && let Some(project) = project
+                    {
+                        out.send(Command::Sync(SyncCommand::Remove {
+                            project,
+                            person: person.clone(),
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });

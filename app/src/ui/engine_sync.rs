@@ -116,6 +116,18 @@ impl SyncHook for EngineSync {
                 });
                 SyncReply::Started
             }
+            SyncCommand::Remove { project, person } => {
+                self.in_background(move |device| {
+                    match sync::block_on(sync::remove(device, &project, &person)).and_then(|r| r) {
+                        Ok(done) => SyncReply::Removed {
+                            name: done.removed,
+                            need_link: done.need_link,
+                        },
+                        Err(e) => SyncReply::Failed(format!("{e:#}")),
+                    }
+                });
+                SyncReply::Started
+            }
             SyncCommand::InviteLink { project } => {
                 let link = self.device.store.project(&project).and_then(|f| {
                     let secret = f.capability()?;
@@ -142,10 +154,12 @@ impl SyncHook for EngineSync {
             drop(h.events());
         }
         let replies: Vec<SyncReply> = self.replies_rx.try_iter().collect();
-        if replies
-            .iter()
-            .any(|r| matches!(r, SyncReply::Invite { .. } | SyncReply::Joined { .. }))
-        {
+        if replies.iter().any(|r| {
+            matches!(
+                r,
+                SyncReply::Invite { .. } | SyncReply::Joined { .. } | SyncReply::Removed { .. }
+            )
+        }) {
             self.restart();
         }
         replies

@@ -186,6 +186,12 @@ pub enum Dialog {
         question: String,
         edit: Edit,
     },
+    /// "Are you sure?" before removing someone from the project: says what removal does
+    /// and does not do.
+    ConfirmRemove {
+        person: String,
+        name: String,
+    },
     /// "Are you sure?" before restoring an earlier version (shown in `label`).
     ConfirmRestore {
         label: String,

@@ -25,6 +25,12 @@ pub enum SyncCommand {
     Join { link: String },
     /// Show the invite link of a shared project again.
     InviteLink { project: DocumentId },
+    /// Take someone's access away (`samspill remove ID PERSON`): a new epoch.
+    Remove {
+        project: DocumentId,
+        /// Their person id.
+        person: String,
+    },
 }
 
 /// The answer to a [`SyncCommand`].
@@ -38,6 +44,12 @@ pub enum SyncReply {
     Unavailable,
     /// Under way on the engine's threads; the outcome comes from [`SyncHook::replies`].
     Started,
+    /// Someone was removed; these people keep access but need a new link (they
+    /// published no device).
+    Removed {
+        name: String,
+        need_link: Vec<String>,
+    },
     /// It failed; the text says what to do (never contains the secret).
     Failed(String),
 }

@@ -540,6 +540,22 @@ impl ProjectDoc {
         Ok(())
     }
 
+    /// Records that a person was removed from the project in `epoch`
+    /// (`people.<id>.removed`): they stay in the list, and no later epoch's key is
+    /// wrapped for their devices.
+    pub fn mark_removed(&mut self, person: &PersonId, epoch: u32) -> Result<()> {
+        self.writable()?;
+        let people = self.root_map("people")?;
+        let p =
+            read::map(&self.doc, &people, person.as_str()).ok_or_else(|| ModelError::NotFound {
+                what: "person",
+                id: person.to_string(),
+            })?;
+        self.doc.put(&p, "removed", i64::from(epoch))?;
+        self.commit("Removed from the project");
+        Ok(())
+    }
+
     pub fn remove_person(&mut self, id: &PersonId) -> Result<()> {
         self.remove_from_root("people", id.as_str(), "person", "Removed a person")
     }

@@ -297,6 +297,10 @@ pub(super) fn project(doc: &AutoCommit) -> Project {
                         .collect()
                 })
                 .unwrap_or_default(),
+            removed: p
+                .int("removed")
+                .and_then(|e| u32::try_from(e).ok())
+                .filter(|e| *e > 0),
         }),
         phases: ordered(doc, map(doc, &ROOT, "phases"), |id, _po, p| Phase {
             id,

@@ -88,6 +88,10 @@ pub struct Person {
     /// The devices this person works from, as they published themselves (by device id).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<PersonDevice>,
+    /// Removed from the project: the epoch that left them out (see `epoch`). Their
+    /// devices get no key in any later epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<u32>,
 }
 
 /// A device's public keys, published in the project by the device itself.
