@@ -129,7 +129,7 @@ fn removed_banner_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang) {
     theme::amber_banner().show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            ui.label(egui::RichText::new("🔒").size(18.0));
+            ui.label(egui::RichText::new("⚠").size(18.0));
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new(tr(lang, "sync.removed")).strong());
                 ui.add(
