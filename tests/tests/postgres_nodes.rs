@@ -147,6 +147,46 @@ fn clients_on_two_nodes_edit_live_and_the_database_holds_no_plaintext() {
 }
 
 #[test]
+fn a_removal_through_one_node_is_followed_live_through_the_other() {
+    let Some(pg) = postgres("a_removal_through_one_node") else {
+        return;
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(&pg, &da);
+    let b = node(&pg, &db);
+    let alice = Client::new("Alice");
+    let bob = Client::new("Bob");
+    let carol = Client::new("Carol");
+    let (id, link) = shared_project(&alice, &a, "Fjerning over to noder");
+    assert_eq!(bob.last_line(&["join", &via(&link, &a, &b)]), id);
+    assert_eq!(carol.last_line(&["join", &link]), id);
+    for (c, name) in [(&bob, "Bob"), (&carol, "Carol")] {
+        c.ok(&["note", &id, "--phase", "1", &format!("{name} var her")]);
+        c.sync_until_ok(&id);
+    }
+    alice.sync_until_ok(&id);
+    // Bob watches through node B while Alice removes Carol through node A.
+    let _bob_watch = Watch::start(&bob);
+    let said = alice.ok(&["remove", &id, "Carol"]);
+    assert!(said.contains("epoch 1"), "{said}");
+    alice.ok(&["note", &id, "--phase", "2", "Etter fjerningen, via node A"]);
+    alice.sync_until_ok(&id);
+    eventually(
+        "Bob (node B) to follow the removal and get Alice's note",
+        || notes(&bob, &id, 1).contains("Etter fjerningen, via node A"),
+    );
+    // The sealed document refuses Carol's sync; she keeps what she had.
+    let out = carol.run(&["sync", &id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no longer have access"));
+    assert!(!notes(&carol, &id, 1).contains("Etter fjerningen"));
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM documents WHERE moved_to IS NOT NULL"),
+        "1\n"
+    );
+}
+
+#[test]
 fn a_node_killed_mid_burst_loses_nothing_acknowledged() {
     let Some(pg) = postgres("a_node_killed_mid_burst") else {
         return;
@@ -357,7 +397,7 @@ fn nodes_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     // One row per migration, each applied once.
     assert_eq!(
         pg.psql("SELECT count(*), count(DISTINCT version) FROM samspill_schema"),
-        "2|2\n"
+        "3|3\n"
     );
     drop(nodes);
 

@@ -116,6 +116,24 @@ fn a_removed_member_is_told_online_and_an_offline_member_follows_later() {
     bob.sync_until_ok(&id);
     assert!(all_notes(&bob.show(&id)).contains("ETTER-FJERNING"));
     assert!(project_file(&bob, &id, "epoch.key").exists());
+    // The links are the new epoch's now; one of them on a device that has the project
+    // under its first id is that project, not a second copy.
+    let new_link = alice.last_line(&["invite", &id, "--role", "editor"]);
+    assert_ne!(new_link, link);
+    assert_eq!(bob.last_line(&["join", &new_link]), id);
+    assert_eq!(bob.ok(&["list"]).lines().count(), 1);
+    // The old link no longer opens the project, and says so.
+    let stranger = Client::new("Fremmed");
+    fails_saying(
+        &stranger,
+        &["join", &link],
+        "ask one of its editors for a new link",
+    );
+    assert_eq!(stranger.ok(&["list"]).lines().count(), 0);
+    // A newcomer with the new link gets everything.
+    let erin = Client::new("Erin");
+    let erins = erin.last_line(&["join", &new_link]);
+    assert!(all_notes(&erin.show(&erins)).contains("ETTER-FJERNING"));
 
     // Carol keeps what she had, read-only, and is told why wherever she tries.
     fails_saying(&carol, &["sync", &id], "no longer have access");
@@ -220,4 +238,58 @@ fn two_editors_removing_different_people_at_once_end_without_either() {
     eventually("Alice's note to reach Bob", || {
         bob.sync(&id) && all_notes(&bob.show(&id)).contains("Bare Alice og Bob nå")
     });
+}
+
+#[test]
+fn a_remover_killed_at_any_moment_leaves_the_project_whole_one_way_or_the_other() {
+    let mut outcomes = Vec::new();
+    for delay_ms in [0u64, 15, 40, 80, 150, 300] {
+        let relay_dir = tempfile::tempdir().unwrap();
+        let relay = Relay::start(relay_dir.path());
+        let alice = Client::new("Alice");
+        let (id, link) = shared_project(&alice, &relay, "Avbrutt");
+        let bob = member("Bob", &link, &id);
+        let carol = member("Carol", &link, &id);
+        alice.sync_until_ok(&id);
+        let mut remover = alice
+            .command()
+            .args(["remove", &id, "Carol"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SIGKILL, wherever it is.
+        let _ = remover.kill();
+        let _ = remover.wait();
+        alice.sync_until_ok(&id);
+        bob.sync_until_ok(&id);
+        let removed = !carol.sync(&id);
+        if removed {
+            fails_saying(&carol, &["sync", &id], "no longer have access");
+            // Alice follows her own rotation (she wrapped a key for herself).
+            assert!(
+                project_file(&alice, &id, "epoch.key").exists(),
+                "{delay_ms} ms"
+            );
+        } else {
+            assert!(
+                !project_file(&alice, &id, "epoch.key").exists(),
+                "{delay_ms} ms"
+            );
+            let members = alice.ok(&["members", &id]);
+            assert!(!members.contains("removed"), "{delay_ms} ms: {members}");
+            // Nothing half-done: removing again works.
+            alice.ok(&["remove", &id, "Carol"]);
+            fails_saying(&carol, &["sync", &id], "no longer have access");
+        }
+        let note = format!("Etter avbruddet ({delay_ms} ms)");
+        alice.ok(&["note", &id, "--phase", "1", &note]);
+        alice.sync_until_ok(&id);
+        eventually("Alice's note to reach Bob", || {
+            bob.sync(&id) && all_notes(&bob.show(&id)).contains(&note)
+        });
+        outcomes.push((delay_ms, removed));
+    }
+    eprintln!("removed when killed after (ms, removed): {outcomes:?}");
 }

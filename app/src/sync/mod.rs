@@ -405,6 +405,15 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = invite.capability.keys();
     let id = keys.doc_id;
+    // A link of a later epoch (made after someone was removed) for a project this
+    // device has under its first id: that project, synced.
+    if let Some(local) = project_in_epoch(device, &id)? {
+        if let Some(t) = open_tracked(device, &local)? {
+            let relay = t.file.relay.clone();
+            once_on(&relay, None, &mut [t], &Events::discard()).await?;
+        }
+        return Ok(local);
+    }
     if let Ok(files) = device.store.project(&id)
         && files.has_document()
     {
@@ -445,6 +454,11 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
             if let Phase::Refused { code, message } = sm.phase() {
                 bail!("{}", refused_message(relay, *code, message));
             }
+            if let Phase::Moved { .. } = sm.phase() {
+                bail!(
+                    "this link no longer opens the project: it moved to new keys when someone was removed; ask one of its editors for a new link (`samspill invite ID --role editor`)"
+                );
+            }
         }
         conn.close().await;
         Ok(())
@@ -470,6 +484,21 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     };
     persist::save(project.files(), &file)?;
     Ok(id)
+}
+
+/// The project on this device whose current epoch is the document `doc`, when that is
+/// not its first (a removal moved it).
+fn project_in_epoch(device: &Device, doc: &DocumentId) -> anyhow::Result<Option<DocumentId>> {
+    for id in device.store.list()? {
+        if id == *doc {
+            continue;
+        }
+        let files = device.store.project(&id)?;
+        if files.epoch_path().exists() && files.epoch().is_ok_and(|(_, cap)| cap.doc_id() == *doc) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether this device was left out of a removal from the project.

@@ -17,7 +17,7 @@ use anyhow::{Context as _, bail};
 use samspill_shared::crypto::{Capability, DevicePublic, DocumentId, ProjectSecret, Role};
 use samspill_shared::epoch::Rotation;
 use samspill_shared::ids::{Entropy as _, PersonId};
-use samspill_shared::model::Person;
+use samspill_shared::model::{Person, ProjectDoc};
 use samspill_shared::protocol::{ErrorCode, ServerFrame};
 
 use super::persist::{self, SyncFile};
@@ -88,22 +88,32 @@ async fn try_remove(
         .checked_add(1)
         .context("the project has had too many epochs")?;
     // Recorded in the document the new epoch starts from, so no later removal (by
-    // anyone) wraps a key for their devices again.
+    // anyone) wraps a key for their devices again. Made on a fork: until the relay
+    // has taken the rotation, nothing here changes.
     let person: PersonId = target
         .id
         .parse()
         .map_err(|e| anyhow::anyhow!("the person id {} is damaged: {e}", target.id))?;
-    project.with(|d| d.mark_removed(&person, next))?;
-    project.save()?;
+    let base = project.with_automerge(|d| d.get_heads());
+    let mut fork = ProjectDoc::open(
+        project.with_automerge(|d| d.fork()),
+        crate::device::fresh_actor(),
+        device.editor(),
+    )?;
+    fork.mark_removed(&person, next)?;
+    let marked = fork.automerge_mut().save_after(&base);
     let mut secret = [0u8; 32];
     OsEntropy.fill(&mut secret);
     let new_cap = Capability::Editor(ProjectSecret::from_bytes(secret));
     secret.fill(0);
-    let heads = project.with_automerge(|doc| {
-        let mut heads = doc.get_heads();
+    let hex_heads = |mut heads: Vec<automerge::ChangeHash>| {
         heads.sort();
         heads.iter().map(ToString::to_string).collect::<Vec<_>>()
-    });
+    };
+    // What the old document holds as of now: a device that has it pushes only what it
+    // has beyond (the new document's first entry holds all of it, and the mark).
+    let heads = hex_heads(base.clone());
+    let first_heads = hex_heads(fork.automerge_mut().get_heads());
     let mut rotation = Rotation {
         epoch: next,
         from: cap.doc_id().to_string(),
@@ -175,10 +185,8 @@ async fn try_remove(
         return Ok(None);
     }
     let new_keys = new_cap.keys();
-    let sm = &mut t.sm;
-    let Some((push, frame)) = t
-        .handle
-        .with_automerge(|doc| sm.rotate_frame(doc, &new_keys, &rotation, &mut OsEntropy))
+    let Some((push, frame)) =
+        t.sm.rotate_frame(fork.automerge_mut(), &new_keys, &rotation, &mut OsEntropy)
     else {
         bail!("the connection to {relay} was not ready for the removal; try again");
     };
@@ -217,11 +225,12 @@ async fn try_remove(
         Some((code, message)) => bail!("{}", refused_message(&relay, code, &message)),
     }
     // This device moves at once; its other sessions follow the rotation entry.
+    project
+        .with_automerge(|d| d.load_incremental(&marked))
+        .context("could not record the removal in the project on this device")?;
+    project.save()?;
     files.set_epoch(next, &new_cap)?;
-    persist::save(
-        files,
-        &SyncFile::for_epoch(relay, next, rotation.heads.clone()),
-    )?;
+    persist::save(files, &SyncFile::for_epoch(relay, next, first_heads))?;
     conn.close().await;
     tracing::info!(project = %id, epoch = next, devices, "removed a person from the project");
     Ok(Some(Removal {
