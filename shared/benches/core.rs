@@ -231,8 +231,49 @@ fn view_model(c: &mut Criterion) {
     g.finish();
 }
 
+/// A removal: wrapping the new epoch's key for one device (the remover does it once per
+/// remaining device) and opening it (each device once).
+fn removal(c: &mut Criterion) {
+    use samspill_shared::crypto::{Capability, DeviceIdentity};
+    use samspill_shared::epoch::Rotation;
+    use samspill_shared::ids::SeededEntropy;
+    let new: Capability = ProjectSecret::from_bytes([2; 32]).into();
+    let device = DeviceIdentity::from_bytes(&[5; 64]);
+    let base = Rotation {
+        epoch: 1,
+        from: ProjectSecret::from_bytes([1; 32]).keys().doc_id.to_string(),
+        to: new.doc_id().to_string(),
+        heads: vec![],
+        removed: vec![],
+        by: String::new(),
+        keys: vec![],
+    };
+    let mut rng = SeededEntropy::new(1);
+    let mut g = c.benchmark_group("removal");
+    g.bench_function("wrap the new key for one device (HPKE)", |b| {
+        b.iter_batched(
+            || base.clone(),
+            |mut r| {
+                r.wrap_for("p", &device.public(), &new, &mut rng)
+                    .expect("wraps");
+                black_box(r)
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    let mut wrapped = base.clone();
+    wrapped
+        .wrap_for("p", &device.public(), &new, &mut SeededEntropy::new(2))
+        .expect("wraps");
+    g.bench_function("open this device's copy (HPKE)", |b| {
+        b.iter(|| black_box(wrapped.unwrap_for(&device).expect("opens")));
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    removal,
     text_editing,
     save_and_load,
     crypto_and_frames,
