@@ -671,9 +671,15 @@ fn watch_line(event: &sync::SyncEvent) -> Option<String> {
             message,
         } => format!("{}: error: {message}", short(p)),
         E::Error { message, .. } => format!("error: {message}"),
-        E::Moved { project, epoch } => format!(
-            "{}: someone was removed; moved to the project's new key (epoch {epoch})",
-            short(project)
+        E::Moved {
+            project,
+            epoch,
+            by,
+            removed,
+        } => format!(
+            "{}: {by} removed {}; moved to the project's new keys (epoch {epoch})",
+            short(project),
+            removed.join(", ")
         ),
         E::Removed { project } => format!("{}: {}", short(project), sync::REMOVED_REASON),
         E::PeerJoined { .. } | E::PeerLeft { .. } | E::RemoteChange { .. } => return None,

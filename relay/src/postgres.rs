@@ -931,9 +931,11 @@ async fn rotate(
     let seq = from_sql_seq(row.get(0)) + 1;
     let created = tx
         .execute(
-            "INSERT INTO documents (id, head, created_by, write_key) VALUES ($1, 1, $2, $3)
+            // It counts against the token its predecessor was created with.
+            "INSERT INTO documents (id, head, created_by, write_key)
+             SELECT $1, 1, created_by, $2 FROM documents WHERE id = $3
              ON CONFLICT (id) DO NOTHING",
-            &[&&to.doc.0[..], &to.created_by, &&to.write_key[..]],
+            &[&&to.doc.0[..], &&to.write_key[..], &&doc.0[..]],
         )
         .await?;
     if created != 1 {
@@ -955,12 +957,23 @@ async fn rotate(
     )
     .await?;
     tx.commit().await?;
+    // Committed: the answer is yes whatever happens next. A failed read for this
+    // node's subscribers has them start over (they then read it from the table).
     if listener.is_watched(&doc) {
         let from = forwarded.get(&doc).map_or(seq, |done| (done + 1).min(seq));
         let ranges = [(doc, from, seq)];
-        let statement = client.prepare_cached(READ_RANGES).await?;
-        let entries = read_ranges(&**client, &statement, &ranges).await?;
-        deliver(listener, forwarded, &ranges, &entries);
+        let read = async {
+            let statement = client.prepare_cached(READ_RANGES).await?;
+            read_ranges(&**client, &statement, &ranges).await
+        };
+        match read.await {
+            Ok(entries) => deliver(listener, forwarded, &ranges, &entries),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a rotation back; its subscribers here start over");
+                forwarded.remove(&doc);
+                listener.rolled_back(&[doc]);
+            }
+        }
     }
     Ok(seq)
 }

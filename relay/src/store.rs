@@ -92,7 +92,6 @@ pub struct Successor {
     pub write_key: [u8; 32],
     /// Its entry 1: the document as of the rotation.
     pub first: Vec<u8>,
-    pub created_by: Option<String>,
 }
 
 /// One read of a document's log, taken in a single consistent read.
@@ -1022,6 +1021,8 @@ fn roll_back(conn: &Connection, shared: &Shared, written: &[(DocumentId, u64)]) 
                 if let Some(Slot::Ready(c)) = state.docs.get_mut(doc) {
                     c.head = head.head;
                     c.generation = generation;
+                    // A rotation that was rolled back sealed nothing.
+                    c.sealed = head.moved_to;
                 }
             }
             // Cannot tell what is stored: forget the counter (its queued entries fail as
@@ -1073,9 +1074,11 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> Result<Outcome, StoreE
             if let Some(to) = successor {
                 // The caller checked that `to` is new; one that is not fails the batch
                 // (and so the rotation) rather than overwrite a document.
+                // It counts against the token its predecessor was created with.
                 tx.execute(
-                    "INSERT INTO documents (id, head, created_by, write_key) VALUES (?1, 1, ?2, ?3)",
-                    params![&to.doc.0[..], to.created_by, &to.write_key[..]],
+                    "INSERT INTO documents (id, head, created_by, write_key)
+                     SELECT ?1, 1, created_by, ?2 FROM documents WHERE id = ?3",
+                    params![&to.doc.0[..], &to.write_key[..], &doc.0[..]],
                 )?;
                 tx.execute(
                     "INSERT INTO entries (doc, seq, blob) VALUES (?1, 1, ?2)",

@@ -444,7 +444,6 @@ impl Connection {
                         doc: to,
                         write_key,
                         first,
-                        created_by: None,
                     },
                     &proof,
                     rotation,

@@ -247,6 +247,8 @@ fn removal(c: &mut Criterion) {
         removed: vec![],
         by: String::new(),
         keys: vec![],
+        signer: String::new(),
+        signature: String::new(),
     };
     let mut rng = SeededEntropy::new(1);
     let mut g = c.benchmark_group("removal");

@@ -335,6 +335,11 @@ impl DeviceIdentity {
         self.public().device_id()
     }
 
+    /// Signs `msg` with the device's Ed25519 key (a rotation names its remover so).
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.signing.sign(msg).to_bytes()
+    }
+
     /// The X25519 secret, for opening capabilities wrapped to this device.
     pub(crate) fn kx_secret(&self) -> &[u8; 32] {
         &self.kx_secret

@@ -44,8 +44,9 @@ pub struct Rotation {
     pub from: String,
     /// Its successor (hex id).
     pub to: String,
-    /// The heads of the document put under `to` as its first entry (hex change hashes):
-    /// a device that has them pushes only what it has beyond them.
+    /// The old document's heads as of the rotation (hex change hashes). The new
+    /// document's first entry holds all of it (and the removal mark): a device that has
+    /// them pushes only what it has beyond them.
     pub heads: Vec<String>,
     /// The person ids removed.
     pub removed: Vec<String>,
@@ -53,7 +54,18 @@ pub struct Rotation {
     pub by: String,
     /// The new capability, once per remaining device.
     pub keys: Vec<WrappedCapability>,
+    /// The remover's device id: its published Ed25519 key signs the record, so the
+    /// remover named in `by` is the one who made it (not just any holder of the old
+    /// write key).
+    #[serde(default)]
+    pub signer: String,
+    /// Base64 Ed25519 signature over the record with this field empty.
+    #[serde(default)]
+    pub signature: String,
 }
+
+/// What a rotation's device signature covers, before the record.
+const SIGN_CONTEXT: &[u8] = b"samspill 2026-12-03 rotation v1\n";
 
 impl fmt::Debug for Rotation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -194,6 +206,41 @@ impl Rotation {
         Ok(cap)
     }
 
+    /// Signs the record with the remover's device key (after every wrap is added).
+    pub fn sign(&mut self, identity: &DeviceIdentity) {
+        self.signer = identity.device_id();
+        self.signature.clear();
+        let sig = identity.sign(&self.signing_bytes());
+        self.signature = STANDARD.encode(sig);
+    }
+
+    /// Whether the record is signed by the device whose Ed25519 public key is `key`.
+    pub fn verify(&self, key: &[u8; 32]) -> bool {
+        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(key) else {
+            return false;
+        };
+        let Some(sig) = STANDARD
+            .decode(&self.signature)
+            .ok()
+            .and_then(|s| <[u8; 64]>::try_from(s.as_slice()).ok())
+        else {
+            return false;
+        };
+        key.verify_strict(
+            &self.signing_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&sig),
+        )
+        .is_ok()
+    }
+
+    fn signing_bytes(&self) -> Vec<u8> {
+        let mut unsigned = self.clone();
+        unsigned.signature.clear();
+        let mut out = SIGN_CONTEXT.to_vec();
+        out.extend_from_slice(&serde_json::to_vec(&unsigned).unwrap_or_default());
+        out
+    }
+
     /// Whether the device has a wrap here.
     pub fn includes(&self, device_id: &str) -> bool {
         self.keys.iter().any(|k| k.device == device_id)
@@ -254,7 +301,25 @@ mod tests {
             removed: vec!["carol".into()],
             by: "alice".into(),
             keys: vec![],
+            signer: String::new(),
+            signature: String::new(),
         }
+    }
+
+    #[test]
+    fn a_rotation_is_signed_by_its_removers_device_and_a_change_breaks_it() {
+        let new: Capability = ProjectSecret::from_bytes([2; 32]).into();
+        let mut rot = rotation(&new);
+        let (alice, carol) = (device(10), device(12));
+        rot.wrap_for("alice", &alice.public(), &new, &mut SeededEntropy::new(1))
+            .unwrap();
+        rot.sign(&alice);
+        let decoded = Rotation::decode(&rot.encode()).unwrap().unwrap();
+        assert!(decoded.verify(&alice.public().sign));
+        assert!(!decoded.verify(&carol.public().sign));
+        let mut changed = decoded.clone();
+        changed.removed = vec!["alice".into()];
+        assert!(!changed.verify(&alice.public().sign));
     }
 
     #[test]

@@ -439,6 +439,15 @@ impl DocSync {
         // the changes it has).
         self.held = self.held.min(self.durable);
         self.ahead.clear();
+        // A rotation not yet durable may be numbered differently, or be gone, after this.
+        if self
+            .rotation
+            .as_ref()
+            .is_some_and(|(at, _)| *at > self.durable)
+            && !matches!(self.phase, Phase::Moved { .. })
+        {
+            self.rotation = None;
+        }
         self.gap_since = None;
         self.sent_at.clear();
         self.snapshot_in_flight = None;
@@ -606,6 +615,11 @@ impl DocSync {
             }
             ServerFrame::Durable { upto, .. } => self.durable = self.durable.max(upto),
             ServerFrame::Moved { to, .. } => {
+                // Sent once the rotation is committed: it is durable (even when the
+                // `Durable` frame for it was dropped from a full queue).
+                if let Some((at, _)) = &self.rotation {
+                    self.durable = self.durable.max(*at);
+                }
                 // The rotation entry comes before this; without one (a relay that sends
                 // `Moved` but not the entry) there is no key to follow with.
                 if self.rotation.is_none() && !matches!(self.phase, Phase::Moved { .. }) {
@@ -720,7 +734,12 @@ impl DocSync {
         let Some((at, rotation)) = &self.rotation else {
             return;
         };
-        if matches!(self.phase, Phase::Moved { .. }) || self.held.checked_add(1) != Some(*at) {
+        // Followed only once durable: a rotation forwarded early and then rolled back
+        // (a failed commit on the relay) never happened.
+        if matches!(self.phase, Phase::Moved { .. })
+            || self.held.checked_add(1) != Some(*at)
+            || self.durable < *at
+        {
             return;
         }
         let Ok(to) = rotation.to_doc() else {
@@ -729,6 +748,38 @@ impl DocSync {
         self.phase = Phase::Moved { to };
         self.batch_since = None;
         out.push(Output::Notice(Notice::Rotated(Box::new(rotation.clone()))));
+    }
+
+    /// The engine will not follow the announced rotation (it is not signed by a member
+    /// of the project, say): move past it as a skipped entry and go on with this
+    /// document.
+    pub fn reject_rotation(&mut self, now: u64) -> Vec<Output> {
+        let mut out = Vec::new();
+        let Some((at, _)) = self.rotation.take() else {
+            return out;
+        };
+        if matches!(self.phase, Phase::Moved { .. }) {
+            self.phase = if self.challenge.is_some() {
+                Phase::Live
+            } else {
+                Phase::Offline
+            };
+        }
+        if at > self.held {
+            self.ahead.insert(at);
+            self.advance();
+            self.note_gap(now);
+        }
+        let saved = self.held.min(self.durable);
+        if saved > self.state.last_seq {
+            self.state.last_seq = saved;
+        }
+        out.push(Output::SaveState);
+        out.push(Output::Notice(Notice::Skipped {
+            seq: at,
+            reason: "it is a rotation this device does not follow".to_owned(),
+        }));
+        out
     }
 
     /// The challenge of the current connection, once connected.
@@ -1065,8 +1116,9 @@ impl DocSync {
     ) {
         match code {
             // The relay forgot the subscription (or it raced a resubscribe): subscribe
-            // again; refused pushes go out again once caught up.
-            ErrorCode::NotSubscribed => {
+            // again; refused pushes go out again once caught up. A sealed document: the
+            // catch-up brings its rotation (and `Moved`), which this client follows.
+            ErrorCode::NotSubscribed | ErrorCode::Moved => {
                 if self.phase == Phase::Live {
                     out.push(self.subscribe(now));
                 }
@@ -1088,10 +1140,7 @@ impl DocSync {
                 }
             }
             ErrorCode::BadSnapshot => self.snapshot_in_flight = None,
-            ErrorCode::RateLimited
-            | ErrorCode::Internal
-            | ErrorCode::ReadOnly
-            | ErrorCode::Moved => {}
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ReadOnly => {}
             // A proof that does not verify (or a write key that is not the document's)
             // will not verify next time either.
             // While live it can only answer `Authorize` (the write key is not the

@@ -293,3 +293,92 @@ fn a_remover_killed_at_any_moment_leaves_the_project_whole_one_way_or_the_other(
     }
     eprintln!("removed when killed after (ms, removed): {outcomes:?}");
 }
+
+/// Appends a blob to a document straight into the relay's SQLite file (the relay is
+/// stopped), as a relay colluding with an attacker could.
+fn inject(relay_dir: &std::path::Path, doc: &crypto::DocumentId, blob: &[u8]) {
+    let db = rusqlite::Connection::open(relay_dir.join("relay.sqlite3")).unwrap();
+    let head: i64 = db
+        .query_row(
+            "SELECT head FROM documents WHERE id = ?1",
+            [&doc.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "INSERT INTO entries (doc, seq, blob) VALUES (?1, ?2, ?3)",
+        rusqlite::params![&doc.0[..], head + 1, blob],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE documents SET head = ?2 WHERE id = ?1",
+        rusqlite::params![&doc.0[..], head + 1],
+    )
+    .unwrap();
+}
+
+fn device_identity(client: &Client) -> crypto::DeviceIdentity {
+    let bytes: [u8; 64] = std::fs::read(client.data_dir().join("device.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    crypto::DeviceIdentity::from_bytes(&bytes)
+}
+
+#[test]
+fn a_rotation_made_by_an_editor_in_someone_elses_name_is_not_followed() {
+    use samspill_shared::epoch::Rotation;
+
+    let relay_dir = tempfile::tempdir().unwrap();
+    let mut relay = Relay::start(relay_dir.path());
+    let alice = Client::new("Alice");
+    let (id, link) = shared_project(&alice, &relay, "Forfalsket fjerning");
+    let bob = member("Bob", &link, &id);
+    let carol = member("Carol", &link, &id);
+    alice.sync_until_ok(&id);
+    bob.sync_until_ok(&id);
+    let members = alice.ok(&["members", &id]);
+    let alice_id = members
+        .lines()
+        .find(|l| l.contains("Alice"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+
+    // Carol (an editor, so she holds the write key) makes "Alice removes Alice" with a
+    // key of her own choosing wrapped for Bob, signs it with her own device, and the
+    // relay slips it into the log.
+    let keys = Capability::from_bytes(&std::fs::read(project_file(&carol, &id, "secret")).unwrap())
+        .unwrap()
+        .keys();
+    let hers: Capability = crypto::ProjectSecret::from_bytes([66; 32]).into();
+    let mut forged = Rotation {
+        epoch: 1,
+        from: keys.doc_id.to_string(),
+        to: hers.doc_id().to_string(),
+        heads: vec![],
+        removed: vec![alice_id.clone()],
+        by: alice_id,
+        keys: vec![],
+        signer: String::new(),
+        signature: String::new(),
+    };
+    let mut rng = samspill_shared::ids::SeededEntropy::new(5);
+    forged
+        .wrap_for("bob", &device_identity(&bob).public(), &hers, &mut rng)
+        .unwrap();
+    forged.sign(&device_identity(&carol));
+    let blob = crypto::encrypt_entry(&keys, [7; 24], &forged.encode()).unwrap();
+    relay.kill();
+    inject(relay_dir.path(), &keys.doc_id, &blob);
+    relay.restart();
+
+    // Bob does not follow it: he stays in the project's epoch and keeps syncing.
+    bob.sync_until_ok(&id);
+    assert!(!project_file(&bob, &id, "epoch.key").exists());
+    alice.ok(&["note", &id, "--phase", "1", "Fortsatt samme nøkler"]);
+    alice.sync_until_ok(&id);
+    eventually("Alice's note to reach Bob", || {
+        bob.sync(&id) && all_notes(&bob.show(&id)).contains("Fortsatt samme nøkler")
+    });
+}

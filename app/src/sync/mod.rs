@@ -40,8 +40,8 @@ use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncState};
 pub use conn::{ConnError, Connection};
 pub use persist::SyncFile;
 pub use removal::{Removal, remove, resolve_person};
-pub use session::REMOVED_REASON;
 use session::{Interrupt, SessionOutcome, Stop, Tracked, drive, now_ms};
+pub use session::{LEFT_OUT_REASON, REMOVED_REASON};
 
 pub use status::SyncStatus;
 
@@ -78,7 +78,14 @@ pub enum SyncEvent {
     RemoteChange { project: DocumentId },
     /// Someone was removed from the project: it moved to a new key (epoch), and this
     /// device followed.
-    Moved { project: DocumentId, epoch: u32 },
+    Moved {
+        project: DocumentId,
+        epoch: u32,
+        /// Who removed (a name from the project's people, or the id).
+        by: String,
+        /// Who was removed.
+        removed: Vec<String>,
+    },
     /// This device was left out of a removal: the project is read-only here now.
     Removed { project: DocumentId },
     /// Something went wrong; the text says what (never a secret).
@@ -268,11 +275,7 @@ fn open_tracked(device: &Device, id: &DocumentId) -> anyhow::Result<Option<Track
     let Some(file) = persist::load(project.files())? else {
         return Ok(None);
     };
-    Ok(Some(Tracked::new(
-        project,
-        file,
-        Arc::clone(&device.identity),
-    )?))
+    Ok(Some(Tracked::new(project, file, device)?))
 }
 
 fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
@@ -354,7 +357,7 @@ pub async fn share(
             (f, true)
         }
     };
-    let mut docs = vec![Tracked::new(project, file, Arc::clone(&device.identity))?];
+    let mut docs = vec![Tracked::new(project, file, device)?];
     if let Err(e) = once_on(relay, token, &mut docs, &Events::discard()).await {
         // A first share that did not go through leaves the project local, so it can be
         // shared again, on this relay or another. (Anything the relay did store is
@@ -408,6 +411,17 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     // A link of a later epoch (made after someone was removed) for a project this
     // device has under its first id: that project, synced.
     if let Some(local) = project_in_epoch(device, &id)? {
+        let files = device.store.project(&local)?;
+        if let Some(file) = persist::load(&files)?
+            && let Some(removed) = file.removed
+        {
+            // Given the new epoch's key by link: back in, from the new document's start.
+            files.set_epoch(removed.epoch, &invite.capability)?;
+            persist::save(
+                &files,
+                &SyncFile::for_epoch(file.relay, removed.epoch, Vec::new()),
+            )?;
+        }
         if let Some(t) = open_tracked(device, &local)? {
             let relay = t.file.relay.clone();
             once_on(&relay, None, &mut [t], &Events::discard()).await?;
@@ -495,6 +509,13 @@ fn project_in_epoch(device: &Device, doc: &DocumentId) -> anyhow::Result<Option<
         }
         let files = device.store.project(&id)?;
         if files.epoch_path().exists() && files.epoch().is_ok_and(|(_, cap)| cap.doc_id() == *doc) {
+            return Ok(Some(id));
+        }
+        // Left out of a removal (or removed): the new document's link lets it back in.
+        if let Some(file) = persist::load(&files)?
+            && let Some(removed) = &file.removed
+            && removed.to.as_deref() == Some(doc.to_string().as_str())
+        {
             return Ok(Some(id));
         }
     }

@@ -39,13 +39,24 @@ pub struct SyncFile {
     pub state: SyncState,
 }
 
-/// Who was removed when this device lost access, as the rotation said.
+/// How this device lost access, as the rotation said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
     /// The epoch this device was left out of.
     pub epoch: u32,
     /// The person id of whoever removed.
     pub by: String,
+    /// This device's person was the one removed; otherwise the device was only left
+    /// out (it had not published itself in the project).
+    #[serde(default = "yes")]
+    pub person: bool,
+    /// The document the project moved to: a link for it lets this device back in.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl SyncFile {

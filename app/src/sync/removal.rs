@@ -10,7 +10,6 @@
 //! `Moved`: this device follows that rotation and tries again in the new epoch, so two
 //! removals at once end in one epoch without either person.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -64,7 +63,9 @@ async fn try_remove(
     id: &DocumentId,
     who: &str,
 ) -> anyhow::Result<Option<Removal>> {
-    let project = device.open_project(id, Access::Read)?;
+    // Opened to edit: this device is then published in the project (before the
+    // rotation), so the others can check that the rotation is signed by it.
+    let project = device.open_project(id, Access::Edit)?;
     let files = project.files();
     let (epoch, cap) = files.epoch()?;
     if cap.role() != Role::Editor {
@@ -76,83 +77,28 @@ async fn try_remove(
     if file.removed.is_some() {
         bail!("{REMOVED_REASON}");
     }
-    let view = project.view();
     let me = device.profile.person_id.as_str().to_owned();
-    let target = resolve_person(&view.people, who)?;
-    if target.id == me {
-        bail!(
-            "you cannot remove yourself; ask another editor, or delete the project from this device"
-        );
-    }
-    let next = epoch
-        .checked_add(1)
-        .context("the project has had too many epochs")?;
-    // Recorded in the document the new epoch starts from, so no later removal (by
-    // anyone) wraps a key for their devices again. Made on a fork: until the relay
-    // has taken the rotation, nothing here changes.
-    let person: PersonId = target
-        .id
-        .parse()
-        .map_err(|e| anyhow::anyhow!("the person id {} is damaged: {e}", target.id))?;
-    let base = project.with_automerge(|d| d.get_heads());
-    let mut fork = ProjectDoc::open(
-        project.with_automerge(|d| d.fork()),
-        crate::device::fresh_actor(),
-        device.editor(),
-    )?;
-    fork.mark_removed(&person, next)?;
-    let marked = fork.automerge_mut().save_after(&base);
-    let mut secret = [0u8; 32];
-    OsEntropy.fill(&mut secret);
-    let new_cap = Capability::Editor(ProjectSecret::from_bytes(secret));
-    secret.fill(0);
-    let hex_heads = |mut heads: Vec<automerge::ChangeHash>| {
-        heads.sort();
-        heads.iter().map(ToString::to_string).collect::<Vec<_>>()
-    };
-    // What the old document holds as of now: a device that has it pushes only what it
-    // has beyond (the new document's first entry holds all of it, and the mark).
-    let heads = hex_heads(base.clone());
-    let first_heads = hex_heads(fork.automerge_mut().get_heads());
-    let mut rotation = Rotation {
-        epoch: next,
-        from: cap.doc_id().to_string(),
-        to: new_cap.doc_id().to_string(),
-        heads,
-        removed: vec![target.id.clone()],
-        by: me.clone(),
-        keys: Vec::new(),
-    };
-    // This device first: it may not have published itself in the project yet.
-    let mine = device.identity.public();
-    rotation.wrap_for(&me, &mine, &new_cap, &mut OsEntropy)?;
-    let mut need_link = Vec::new();
-    for p in view
-        .people
-        .iter()
-        .filter(|p| p.id != target.id && p.removed.is_none())
-    {
-        let mut any = false;
-        for d in &p.devices {
-            let Some(public) = device_public(&d.sign, &d.kx).filter(|k| k.device_id() == d.id)
-            else {
-                continue;
-            };
-            any = true;
-            if public == mine || rotation.includes(&d.id) {
-                continue;
-            }
-            rotation.wrap_for(&p.id, &public, &new_cap, &mut OsEntropy)?;
+    let check = |people: &[Person]| -> anyhow::Result<()> {
+        let target = resolve_person(people, who)?;
+        if target.id == me {
+            bail!(
+                "you cannot remove yourself; ask another editor, or delete the project from this device"
+            );
         }
-        if !any && p.id != me {
-            need_link.push(display_name(p));
+        if let Some(epoch) = target.removed {
+            bail!(
+                "{} was removed already (epoch {epoch})",
+                display_name(target)
+            );
         }
-    }
-    let devices = rotation.keys.len();
+        Ok(())
+    };
+    check(&project.view().people)?;
 
-    // Live and in sync on a connection of its own, then the rotation.
+    // Live and in sync on a connection of its own first: the people (and their
+    // devices) are read after the catch-up, so nobody published meanwhile is missed.
     let relay = file.relay.clone();
-    let mut t = Tracked::new(project.clone(), file, Arc::clone(&device.identity))?;
+    let mut t = Tracked::new(project.clone(), file, device)?;
     let mut conn = Connection::open(&relay, None).await?;
     let events = Events::discard();
     let result = tokio::time::timeout(
@@ -184,6 +130,77 @@ async fn try_remove(
         conn.close().await;
         return Ok(None);
     }
+    let view = project.view();
+    check(&view.people)?;
+    let target = resolve_person(&view.people, who)?;
+    let next = epoch
+        .checked_add(1)
+        .context("the project has had too many epochs")?;
+    // Recorded in the document the new epoch starts from, so no later removal (by
+    // anyone) wraps a key for their devices again. Made on a fork: until the relay
+    // has taken the rotation, nothing here changes.
+    let person: PersonId = target
+        .id
+        .parse()
+        .map_err(|e| anyhow::anyhow!("the person id {} is damaged: {e}", target.id))?;
+    let base = project.with_automerge(|d| d.get_heads());
+    let mut fork = ProjectDoc::open(
+        project.with_automerge(|d| d.fork()),
+        crate::device::fresh_actor(),
+        device.editor(),
+    )?;
+    fork.mark_removed(&person, next)?;
+    let marked = fork.automerge_mut().save_after(&base);
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    OsEntropy.fill(&mut *secret);
+    let new_cap = Capability::Editor(ProjectSecret::from_bytes(*secret));
+    let hex_heads = |mut heads: Vec<automerge::ChangeHash>| {
+        heads.sort();
+        heads.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    // What the old document holds as of now: a device that has it pushes only what it
+    // has beyond (the new document's first entry holds all of it, and the mark).
+    let heads = hex_heads(base.clone());
+    let first_heads = hex_heads(fork.automerge_mut().get_heads());
+    let mut rotation = Rotation {
+        epoch: next,
+        from: cap.doc_id().to_string(),
+        to: new_cap.doc_id().to_string(),
+        heads,
+        removed: vec![target.id.clone()],
+        by: me.clone(),
+        keys: Vec::new(),
+        signer: String::new(),
+        signature: String::new(),
+    };
+    // This device first: it may not have published itself in the project yet.
+    let mine = device.identity.public();
+    rotation.wrap_for(&me, &mine, &new_cap, &mut OsEntropy)?;
+    let mut need_link = Vec::new();
+    for p in view
+        .people
+        .iter()
+        .filter(|p| p.id != target.id && p.removed.is_none())
+    {
+        let mut any = false;
+        for d in &p.devices {
+            let Some(public) = device_public(&d.sign, &d.kx).filter(|k| k.device_id() == d.id)
+            else {
+                continue;
+            };
+            any = true;
+            if public == mine || rotation.includes(&d.id) {
+                continue;
+            }
+            rotation.wrap_for(&p.id, &public, &new_cap, &mut OsEntropy)?;
+        }
+        if !any && p.id != me {
+            need_link.push(display_name(p));
+        }
+    }
+    let devices = rotation.keys.len();
+    rotation.sign(&device.identity);
+
     let new_keys = new_cap.keys();
     let Some((push, frame)) =
         t.sm.rotate_frame(fork.automerge_mut(), &new_keys, &rotation, &mut OsEntropy)

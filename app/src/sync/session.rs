@@ -15,7 +15,7 @@ use samspill_shared::sync::{DocSync, Notice, Output, Phase, SyncConfig};
 use super::conn::{ConnError, Connection};
 use super::persist::{self, Removed, SyncFile};
 use super::{Events, SyncEvent};
-use crate::device::OsEntropy;
+use crate::device::{Device, OsEntropy};
 use crate::handle::DocHandle;
 
 /// How often the machines are ticked (batching is 50 ms).
@@ -34,6 +34,8 @@ pub struct Tracked {
     seen_durable: u64,
     /// This device's keys, to open a rotation's wrapped key.
     identity: Arc<DeviceIdentity>,
+    /// This device's person id.
+    person: String,
     /// A rotation to follow once the current outputs are carried out.
     rotation: Option<Box<Rotation>>,
 }
@@ -69,13 +71,11 @@ pub fn now_ms() -> u64 {
 impl Tracked {
     /// Fails when the project's key is missing, damaged or not this project's: no key,
     /// no sync (never a fallback key); and when this device was removed from it.
-    pub fn new(
-        handle: DocHandle,
-        mut file: SyncFile,
-        identity: Arc<DeviceIdentity>,
-    ) -> anyhow::Result<Self> {
-        if file.removed.is_some() {
-            anyhow::bail!("{REMOVED_REASON}");
+    pub fn new(handle: DocHandle, mut file: SyncFile, device: &Device) -> anyhow::Result<Self> {
+        match &file.removed {
+            Some(r) if r.person => anyhow::bail!("{REMOVED_REASON}"),
+            Some(_) => anyhow::bail!("{LEFT_OUT_REASON}"),
+            None => {}
         }
         let (epoch, cap) = handle.files().epoch()?;
         if file.epoch < epoch {
@@ -93,7 +93,8 @@ impl Tracked {
             handle,
             sm,
             file,
-            identity,
+            identity: Arc::clone(&device.identity),
+            person: device.profile.person_id.as_str().to_owned(),
             rotation: None,
         })
     }
@@ -177,6 +178,40 @@ impl Tracked {
         Ok(())
     }
 
+    /// A rotation is followed only when it is the next epoch and is signed by a device
+    /// its remover published in the project, the remover not being removed themselves
+    /// (a removed editor still holds the old write key, so that alone proves nothing).
+    fn check_rotation(&self, rotation: &Rotation) -> Result<(), String> {
+        let (epoch, _) = self
+            .handle
+            .files()
+            .epoch()
+            .map_err(|e| format!("this device's key cannot be read ({e})"))?;
+        if Some(rotation.epoch) != epoch.checked_add(1) {
+            return Err(format!(
+                "it is for epoch {}, and this device is in epoch {epoch}",
+                rotation.epoch
+            ));
+        }
+        let view = self.handle.view();
+        let by = view
+            .person(&rotation.by)
+            .filter(|p| p.removed.is_none())
+            .ok_or("its remover is not a member of the project")?;
+        let key = by
+            .devices
+            .iter()
+            .find(|d| d.id == rotation.signer)
+            .and_then(|d| hex::decode(&d.sign).ok())
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+            .ok_or("it is not signed by a device its remover published")?;
+        if rotation.verify(&key) {
+            Ok(())
+        } else {
+            Err("its signature does not verify".to_owned())
+        }
+    }
+
     /// Everything before the document's rotation is saved: move to the new epoch's
     /// document with this device's copy of its key (subscribing on this connection),
     /// or, left out, keep what is here read-only and stop.
@@ -187,12 +222,28 @@ impl Tracked {
         events: &Events,
     ) -> Result<(), SessionError> {
         let project = self.id();
+        if let Err(why) = self.check_rotation(rotation) {
+            tracing::warn!(%project, "a rotation was not followed: {why}");
+            events.emit(SyncEvent::Error {
+                project: Some(project),
+                message: format!(
+                    "the relay sent a rotation (a removal) that this device does not follow: {why}; ask one of the project's editors"
+                ),
+            });
+            // Moved past as a skipped entry: the project syncs on as it was.
+            let _ = self.sm.reject_rotation(now_ms());
+            self.file.state = self.sm.state().clone();
+            persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
+            return Ok(());
+        }
         let cap = match rotation.unwrap_for(&self.identity) {
             Ok(cap) => cap,
             Err(EpochError::NotIncluded) => {
                 self.file.removed = Some(Removed {
                     epoch: rotation.epoch,
                     by: rotation.by.clone(),
+                    person: rotation.removed.contains(&self.person),
+                    to: Some(rotation.to.clone()),
                 });
                 persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
                 self.handle.set_read_only();
@@ -235,9 +286,16 @@ impl Tracked {
         let now = now_ms();
         self.sm.local_change(now);
         tracing::info!(%project, epoch = rotation.epoch, "followed a removal to the project's new key");
+        let view = self.handle.view();
         events.emit(SyncEvent::Moved {
             project,
             epoch: rotation.epoch,
+            by: view.person_name(&rotation.by).to_owned(),
+            removed: rotation
+                .removed
+                .iter()
+                .map(|p| view.person_name(p).to_owned())
+                .collect(),
         });
         if let Some(c) = conn {
             for o in self.sm.connected(c.challenge, now) {
@@ -299,6 +357,10 @@ impl Tracked {
         events.emit(event);
     }
 }
+
+/// What a device is told that was left out of a removal it was not the target of (it
+/// had never published itself in the project, as a viewer never does).
+pub const LEFT_OUT_REASON: &str = "this project moved to new keys when someone was removed, and this device was not given them (it had not published itself in the project); ask one of its editors for a new link, and join with it";
 
 /// What a device left out of a removal is told, wherever it tries to sync.
 pub const REMOVED_REASON: &str = "you no longer have access to this project (Du har ikke lenger tilgang til dette prosjektet): someone removed you; what you had stays on this device, read-only";

@@ -1374,6 +1374,8 @@ fn a_rotation_stops_every_client_at_it_and_only_remaining_devices_can_follow() {
         removed: vec!["carol".into()],
         by: "alice".into(),
         keys: vec![],
+        signer: String::new(),
+        signature: String::new(),
     };
     let mut rng = SeededEntropy::new(3);
     for (person, d) in [("alice", &devices[0]), ("bob", &devices[1])] {
