@@ -298,6 +298,13 @@ impl Tracked {
                 .collect(),
         });
         if let Some(c) = conn {
+            // The sealed document has nothing more to say on this connection.
+            let old = samspill_shared::protocol::ClientFrame::Unsubscribe {
+                doc: rotation
+                    .from_doc()
+                    .map_err(|e| SessionError::Local(e.into()))?,
+            };
+            c.send(&old).await?;
             for o in self.sm.connected(c.challenge, now) {
                 if let Output::Send(frame) = o {
                     c.send(&frame).await?;

@@ -19,6 +19,8 @@ pub struct AccessLinks {
     /// Per role: the link, or why there is none.
     pub links: Vec<(Role, Result<String, String>)>,
     pub shared: bool,
+    /// This device was removed (or left out): it removes nobody.
+    pub removed: bool,
 }
 
 fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
@@ -42,6 +44,7 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
         .collect();
     AccessLinks {
         links,
+        removed: file.as_ref().is_some_and(|f| f.removed.is_some()),
         shared: file.is_some(),
     }
 }
@@ -62,8 +65,7 @@ pub fn access_ui(
     ui.add(egui::Label::new(RichText::new(t("access.intro")).color(muted(ui))).wrap());
     ui.add_space(10.0);
     let access = s.ui.access.clone();
-    let access_shared = access.as_ref().is_some_and(|a| a.shared)
-        && !crate::sync::is_removed(device, &s.project.id());
+    let access_shared = access.as_ref().is_some_and(|a| a.shared && !a.removed);
     card_ui(ui, t("access.links"), |ui| {
         let Some(access) = access else { return };
         if !access.shared {
