@@ -655,3 +655,26 @@ fn removing_someone_asks_first_and_says_what_removal_does_and_does_not_do() {
         "cancelling changed the project"
     );
 }
+
+#[test]
+fn dates_and_times_are_typed_the_norwegian_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    create_project(&mut h, "Datoer på norsk");
+    // Something that is no date changes nothing (and stays in the field, red).
+    let start = h.get_by_label("Startdato");
+    start.focus();
+    start.type_text("31.2.2028");
+    h.run();
+    h.get_by_label("Sluttdato").focus();
+    h.run();
+    assert_eq!(view(&h).meta.start_date, "");
+    // Typed as in Norway, stored as ISO.
+    let end = h.get_by_label("Sluttdato");
+    end.type_text("3.2.2028");
+    h.run();
+    h.get_by_label("Startdato").focus();
+    h.run();
+    assert_eq!(view(&h).meta.end_date, "2028-02-03");
+}

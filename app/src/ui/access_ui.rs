@@ -118,13 +118,14 @@ pub fn access_ui(
         let me = device.profile.person_id.as_str();
         let may_remove = access_shared && !s.viewer;
         egui::Grid::new("members")
-            .num_columns(5)
+            .num_columns(6)
             .spacing([18.0, 6.0])
             .striped(true)
             .show(ui, |ui| {
                 for h in [
                     "access.name",
                     "access.centre",
+                    "access.role",
                     "access.devices",
                     "access.last",
                 ] {
@@ -135,6 +136,11 @@ pub fn access_ui(
                 for p in &s.view.people {
                     ui.label(&p.name);
                     ui.label(&p.centre);
+                    ui.label(if p.role.trim().is_empty() {
+                        "–"
+                    } else {
+                        p.role.as_str()
+                    });
                     ui.label(if p.devices.is_empty() {
                         t("access.no-device").to_owned()
                     } else {

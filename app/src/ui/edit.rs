@@ -39,6 +39,11 @@ pub enum TextField {
     WorkDue(WorkId),
 }
 
+/// This year, in the local time zone (for a date typed without one).
+fn this_year() -> i32 {
+    i32::from(jiff::Zoned::now().year())
+}
+
 /// How a field's text is checked before it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
@@ -69,11 +74,29 @@ impl TextField {
 
     /// Whether `text` may be written to this field.
     pub fn accepts(&self, text: &str) -> bool {
+        self.stored(text).is_some()
+    }
+
+    /// What typed `text` is stored as: dates and times as people type them
+    /// (`15.01.2027`, `3.2`, `8.30`) become `YYYY-MM-DD` and `HH:MM`. `None` when it
+    /// may not be written.
+    pub fn stored(&self, text: &str) -> Option<String> {
+        use samspill_shared::model::{normalize_date, normalize_time};
         match self.check() {
-            Check::Any => true,
-            Check::NonEmpty => !text.trim().is_empty(),
-            Check::Date => samspill_shared::model::check_date(text).is_ok(),
-            Check::Time => samspill_shared::model::check_time(text).is_ok(),
+            Check::Any => Some(text.to_owned()),
+            Check::NonEmpty => (!text.trim().is_empty()).then(|| text.to_owned()),
+            Check::Date if text.trim().is_empty() => Some(String::new()),
+            Check::Date => normalize_date(text, this_year()),
+            Check::Time if text.trim().is_empty() => Some(String::new()),
+            Check::Time => normalize_time(text),
+        }
+    }
+
+    /// How the stored `text` is shown in the field (a date as `15.01.2027`).
+    pub fn shown(&self, text: &str) -> String {
+        match self.check() {
+            Check::Date => samspill_shared::model::display_date(text),
+            _ => text.to_owned(),
         }
     }
 

@@ -141,6 +141,9 @@ impl Fields {
     ) -> egui::Response {
         let id = field_id(field);
         let focused = ui.memory(|m| m.has_focus(id));
+        let stored = doc_text;
+        let shown = field.shown(doc_text);
+        let doc_text = shown.as_str();
         let mut temp;
         let text: &mut String = if focused {
             let buf = self.bufs.entry(id).or_insert_with(|| Buffer {
@@ -153,6 +156,15 @@ impl Fields {
                 buf.base = doc_text.to_owned();
             }
             &mut buf.text
+        } else if let Some(buf) = self
+            .bufs
+            .get(&id)
+            .filter(|b| b.base == doc_text && !field.accepts(&b.text))
+        {
+            // Left with text that is no date (or time): it stays, red, rather than
+            // vanish; focusing the field again goes on from it.
+            temp = buf.text.clone();
+            &mut temp
         } else {
             self.bufs.remove(&id);
             temp = doc_text.to_owned();
@@ -181,18 +193,20 @@ impl Fields {
         if response.has_focus() {
             self.focused = Some((id, field.clone()));
         }
-        let accepted = (!self.read_only
-            && response.changed()
-            && field.accepts(text)
-            && text.as_str() != doc_text)
-            .then(|| text.clone());
+        // A date is written whenever what is typed is one (`15.1.2` on the way to
+        // `15.1.27` is written too, then corrected): the field keeps the typed text
+        // while it has focus, and shows the stored date as `15.01.2027` after.
+        let accepted = (!self.read_only && response.changed())
+            .then(|| field.stored(text))
+            .flatten()
+            .filter(|new| new.as_str() != stored);
         if let Some(new) = accepted {
             edits.push(Edit::SetText {
                 field: field.clone(),
                 text: new.clone(),
             });
             if let Some(buf) = self.bufs.get_mut(&id) {
-                buf.base = new;
+                buf.base = field.shown(&new);
             }
         }
         response

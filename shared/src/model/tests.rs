@@ -940,3 +940,51 @@ fn only_a_known_language_is_imported_or_read() {
     assert_eq!(p.view().meta.language, "nb");
     assert_eq!(p.language(), Lang::Nb);
 }
+
+#[test]
+fn dates_and_times_are_taken_the_way_norwegians_type_them() {
+    use super::{display_date, normalize_date, normalize_time};
+    for (typed, stored) in [
+        ("2027-01-15", "2027-01-15"),
+        ("15.01.2027", "2027-01-15"),
+        ("15.1.27", "2027-01-15"),
+        ("15.1.2027", "2027-01-15"),
+        ("3.2", "2026-02-03"),
+        ("3.2.", "2026-02-03"),
+        (" 29/2/2028 ", "2028-02-29"),
+        ("1-12-2026", "2026-12-01"),
+    ] {
+        assert_eq!(
+            normalize_date(typed, 2026).as_deref(),
+            Some(stored),
+            "{typed}"
+        );
+    }
+    for typed in [
+        "30.2.2027",
+        "29.2.2027",
+        "15",
+        "15.13.2027",
+        "1.1.123",
+        "a.b.c",
+        "",
+        "15..2027",
+    ] {
+        assert_eq!(normalize_date(typed, 2026), None, "{typed}");
+    }
+    for (typed, stored) in [
+        ("08:30", "08:30"),
+        ("8:30", "08:30"),
+        ("8.30", "08:30"),
+        ("0830", "08:30"),
+        ("8", "08:00"),
+        ("23.59", "23:59"),
+    ] {
+        assert_eq!(normalize_time(typed).as_deref(), Some(stored), "{typed}");
+    }
+    for typed in ["24:00", "8:3", "8.300", "kl 8", "12345", "", "-1"] {
+        assert_eq!(normalize_time(typed), None, "{typed}");
+    }
+    assert_eq!(display_date("2027-01-15"), "15.01.2027");
+    assert_eq!(display_date(""), "");
+}
