@@ -838,6 +838,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.horizontal(|ui| {
                     if ui.button(t("sync.copy")).clicked() {
                         ui.ctx().copy_text(link.clone());
+                        out.send(Command::Notify(t("access.copied").to_owned()));
                     }
                     if ui.button(t("common.ok")).clicked() {
                         out.send(Command::CloseDialog);
