@@ -206,6 +206,27 @@ pub enum TaskCommand {
         #[arg(long)]
         phase: String,
         text: String,
+        /// Who does it: anyone in the project's people (name or id), facilitators and
+        /// the municipality's people alike
+        #[arg(long, value_name = "NAME")]
+        assignee: Option<String>,
+        /// When it is due: 15.01.2027, 15.1.27, 3.2 (this year) or 2027-01-15
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+    },
+    /// Change a task: its title, who does it, when it is due (give "" to clear)
+    Edit {
+        id: String,
+        /// Task id (or a unique start of it)
+        task: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// Name or id of someone in the project's people; "" for nobody
+        #[arg(long, value_name = "NAME")]
+        assignee: Option<String>,
+        /// 15.01.2027, 15.1.27, 3.2 or 2027-01-15; "" for no date
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
     },
     /// Mark a task done
     Done {
@@ -403,13 +424,70 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{}", project)?;
             Ok(())
         }
-        Command::Task(TaskCommand::Add { id, phase, text }) => {
+        Command::Task(TaskCommand::Add {
+            id,
+            phase,
+            text,
+            assignee,
+            due,
+        }) => {
             let id = device.resolve(&id)?;
             let project = open(&device, &id, Access::Edit)?;
-            let phase = resolve_phase(&project.view(), &phase)?;
-            let task = project.with(|d| d.add_task(&phase, &text))?;
+            let view = project.view();
+            let phase = resolve_phase(&view, &phase)?;
+            // Everything is checked before anything is written.
+            let assignee = assignee.map(|a| task_assignee(&view, &a)).transpose()?;
+            let due = due.map(|d| task_due(&d)).transpose()?;
+            let task = project.with(|d| -> anyhow::Result<TaskId> {
+                let task = d.add_task(&phase, &text)?;
+                if let Some(a) = &assignee {
+                    d.set_task_assignee(&task, a.as_ref())?;
+                }
+                if let Some(due) = &due {
+                    d.set_task_due(&task, due)?;
+                }
+                Ok(task)
+            })?;
             project.save()?;
             writeln!(out, "{task}")?;
+            Ok(())
+        }
+        Command::Task(TaskCommand::Edit {
+            id,
+            task,
+            title,
+            assignee,
+            due,
+        }) => {
+            let id = device.resolve(&id)?;
+            let project = open(&device, &id, Access::Edit)?;
+            let view = project.view();
+            let all = view
+                .phases
+                .iter()
+                .flat_map(|p| p.tasks.iter().map(|t| t.id.as_str()));
+            let task: TaskId = resolve_item(all, &task, "task")?.parse()?;
+            if title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                bail!("a task needs a title; give --title some text");
+            }
+            let assignee = assignee.map(|a| task_assignee(&view, &a)).transpose()?;
+            let due = due.map(|d| task_due(&d)).transpose()?;
+            if title.is_none() && assignee.is_none() && due.is_none() {
+                bail!("nothing to change: give --title, --assignee or --due");
+            }
+            project.with(|d| -> anyhow::Result<()> {
+                if let Some(t) = &title {
+                    d.set_task_title(&task, t)?;
+                }
+                if let Some(a) = &assignee {
+                    d.set_task_assignee(&task, a.as_ref())?;
+                }
+                if let Some(due) = &due {
+                    d.set_task_due(&task, due)?;
+                }
+                Ok(())
+            })?;
+            project.save()?;
             Ok(())
         }
         Command::Task(TaskCommand::Done { id, task }) => {
@@ -559,6 +637,34 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `--assignee`: someone in the project's people (name or id); `""` is nobody.
+fn task_assignee(
+    view: &samspill_shared::model::Project,
+    who: &str,
+) -> anyhow::Result<Option<samspill_shared::ids::PersonId>> {
+    if who.trim().is_empty() {
+        return Ok(None);
+    }
+    let p = sync::resolve_person(&view.people, who)?;
+    Ok(Some(p.id.parse().map_err(|e| {
+        anyhow::anyhow!("the person id {} is damaged: {e}", p.id)
+    })?))
+}
+
+/// `--due`: a date as people type it (see `normalize_date`); `""` is no date.
+fn task_due(typed: &str) -> anyhow::Result<String> {
+    if typed.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let year = i32::from(jiff::Zoned::now().year());
+    samspill_shared::model::normalize_date(typed, year).ok_or_else(|| {
+        anyhow::anyhow!(
+            "“{}” is not a date; write it as 15.01.2027, 15.1.27, 3.2 or 2027-01-15",
+            typed.chars().take(40).collect::<String>()
+        )
+    })
 }
 
 /// Opens a project for a command, telling the person on stderr what was repaired and

@@ -601,3 +601,85 @@ fn a_word_that_is_neither_a_command_nor_a_link_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_task_gets_someone_to_do_it_and_a_date_typed_the_norwegian_way() {
+    let s = Samspill::new();
+    let id =
+        last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Oppgaver"])).to_owned();
+    let task = last_line(&s.ok(&[
+        "task",
+        "add",
+        &id,
+        "--phase",
+        "1",
+        "Kalle inn til oppstartsmøte",
+        "--assignee",
+        "kari nordmann",
+        "--due",
+        "15.1.27",
+    ]))
+    .to_owned();
+    let me = s.json(&id)["people"][0]["id"].as_str().unwrap().to_owned();
+    let find = |v: &Value| {
+        v["phases"][0]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == task.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let t = find(&s.json(&id));
+    assert_eq!(t["assignee"], me.as_str());
+    assert_eq!(t["due"], "2027-01-15");
+
+    s.ok(&[
+        "task",
+        "edit",
+        &id,
+        &task,
+        "--due",
+        "3.2.2027",
+        "--title",
+        "Kalle inn",
+    ]);
+    let t = find(&s.json(&id));
+    assert_eq!(
+        (t["due"].as_str(), t["title"].as_str()),
+        (Some("2027-02-03"), Some("Kalle inn"))
+    );
+    s.ok(&["task", "edit", &id, &task, "--assignee", "", "--due", ""]);
+    let t = find(&s.json(&id));
+    assert_eq!(
+        (t["assignee"].as_str(), t["due"].as_str()),
+        (Some(""), Some(""))
+    );
+
+    // Bad input says what is wrong and changes nothing.
+    let before = s.json(&id);
+    let err = s.fails(
+        &[
+            "task",
+            "edit",
+            &id,
+            &task,
+            "--due",
+            "31.2.2027",
+            "--title",
+            "X",
+        ],
+        1,
+    );
+    assert!(err.contains("is not a date"), "{err}");
+    let err = s.fails(&["task", "edit", &id, &task, "--assignee", "Per Ukjent"], 1);
+    assert!(err.contains("nobody called"), "{err}");
+    let err = s.fails(
+        &[
+            "task", "add", &id, "--phase", "1", "Ny", "--due", "i morgen",
+        ],
+        1,
+    );
+    assert!(err.contains("is not a date"), "{err}");
+    assert_eq!(s.json(&id), before);
+}
