@@ -55,6 +55,9 @@ pub struct Profile {
     /// Offered when sharing a project, e.g. `wss://relay.rvts.no`.
     #[serde(default)]
     pub default_relay: String,
+    /// The first-start screen was saved or skipped: it is not shown again by itself.
+    #[serde(default)]
+    pub welcomed: bool,
 }
 
 fn default_language() -> Lang {
@@ -95,6 +98,7 @@ impl Profile {
                     language: Lang::Nb,
                     theme: Theme::Light,
                     default_relay: String::new(),
+                    welcomed: false,
                 };
                 profile.save(data_dir)?;
                 Ok(profile)

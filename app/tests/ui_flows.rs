@@ -678,3 +678,55 @@ fn dates_and_times_are_typed_the_norwegian_way() {
     h.run();
     assert_eq!(view(&h).meta.end_date, "2028-02-03");
 }
+
+#[test]
+fn the_first_start_asks_who_you_are_and_can_be_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::open(dir.path()).unwrap();
+    let mut h = harness(SamspillApp::new(device, dir.path().to_owned()));
+    settle(&mut h);
+    h.get_by_label("Velkommen til Samspill");
+    // The name starts as the login name: select it all and type over it.
+    h.get_by_label("Navn").focus();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Navn").type_text("Kari Nordmann");
+    let centre = h.get_by_label("Senter");
+    centre.focus();
+    centre.type_text("RVTS Sør");
+    h.run();
+    h.get_by_label("Lagre og start").click();
+    settle(&mut h);
+    assert!(h.query_by_label("Velkommen til Samspill").is_none());
+    let saved = Device::open(dir.path()).unwrap().profile;
+    assert_eq!(saved.centre, "RVTS Sør");
+    assert!(saved.name.ends_with("Kari Nordmann"), "{}", saved.name);
+    assert!(saved.welcomed);
+    drop(h);
+
+    // Not again by itself.
+    let mut h = harness(SamspillApp::new(
+        Device::open(dir.path()).unwrap(),
+        dir.path().to_owned(),
+    ));
+    settle(&mut h);
+    assert!(h.query_by_label("Velkommen til Samspill").is_none());
+
+    // Skipped on another machine: not shown the next time either.
+    let other = tempfile::tempdir().unwrap();
+    let mut h = harness(SamspillApp::new(
+        Device::open(other.path()).unwrap(),
+        other.path().to_owned(),
+    ));
+    settle(&mut h);
+    h.get_by_label("Hopp over").click();
+    settle(&mut h);
+    assert!(h.query_by_label("Velkommen til Samspill").is_none());
+    drop(h);
+    let mut h = harness(SamspillApp::new(
+        Device::open(other.path()).unwrap(),
+        other.path().to_owned(),
+    ));
+    settle(&mut h);
+    assert!(h.query_by_label("Velkommen til Samspill").is_none());
+}

@@ -37,6 +37,15 @@ impl SamspillApp {
     /// With a sync engine plugged in (see [`SyncHook`]).
     pub fn with_sync(device: Device, data_dir: PathBuf, sync: Box<dyn SyncHook>) -> Self {
         let settings = AppState::draft_from_profile(&device);
+        // First start: say who you are (skippable). The name starts as the login name.
+        let p = &device.profile;
+        let new = p.name.trim().is_empty() || p.centre.trim().is_empty();
+        let dialog = (!p.welcomed && new).then(|| Dialog::Welcome {
+            name: p.name.clone(),
+            centre: p.centre.clone(),
+            colour: p.colour.clone(),
+            first: true,
+        });
         Self {
             state: AppState {
                 device,
@@ -47,7 +56,7 @@ impl SamspillApp {
                 show_archived: false,
                 session: None,
                 opening: None,
-                dialog: None,
+                dialog,
                 notice: None,
                 library: Default::default(),
                 settings,
@@ -474,8 +483,20 @@ impl SamspillApp {
             Command::ReconnectNow => self.state.sync.reconnect_now(),
             Command::Notify(text) => self.notify(text),
             Command::Redo => self.redo(),
+            Command::SkipWelcome => {
+                self.state.dialog = None;
+                self.state.device.profile.welcomed = true;
+                if let Err(e) = self.state.device.profile.save(&self.state.data_dir) {
+                    self.fail(&e.into());
+                }
+            }
             Command::SaveProfile(draft) => {
+                if matches!(self.state.dialog, Some(Dialog::Welcome { .. })) {
+                    self.state.dialog = None;
+                }
+                self.state.settings = draft.clone();
                 let p = &mut self.state.device.profile;
+                p.welcomed = true;
                 p.name = draft.name.trim().to_owned();
                 p.centre = draft.centre.trim().to_owned();
                 p.colour = draft.colour.clone();

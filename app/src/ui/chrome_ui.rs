@@ -533,7 +533,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 }
                 let me = &state.device.profile;
                 ui.add_space(6.0);
-                ui.horizontal(|ui| {
+                let who = ui.horizontal(|ui| {
                     theme::avatar_ui(ui, me.display_name(), &me.colour, 22.0);
                     // One label of two lines, so the bottom-up layout knows its height.
                     let mut job = egui::text::LayoutJob::default();
@@ -550,6 +550,22 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     }
                     ui.label(job);
                 });
+                // The avatar opens "who you are".
+                let who = ui
+                    .interact(
+                        who.response.rect,
+                        egui::Id::unique("who-am-i"),
+                        egui::Sense::click(),
+                    )
+                    .on_hover_text(tr(lang, "welcome.edit"));
+                if who.clicked() {
+                    out.send(Command::OpenDialog(Dialog::Welcome {
+                        name: me.name.clone(),
+                        centre: me.centre.clone(),
+                        colour: me.colour.clone(),
+                        first: false,
+                    }));
+                }
             });
         });
 }
@@ -924,6 +940,72 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         out.send(Command::CloseDialog);
                     }
                     if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Welcome {
+                name,
+                centre,
+                colour,
+                first,
+            } => {
+                let first = *first;
+                ui.heading(t(if first {
+                    "welcome.title"
+                } else {
+                    "welcome.edit"
+                }));
+                ui.add(egui::Label::new(RichText::new(t("welcome.body")).color(muted(ui))).wrap());
+                ui.add_space(6.0);
+                let l = ui.label(t("settings.name"));
+                ui.add(
+                    egui::TextEdit::singleline(name)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("Kari Nordmann"),
+                )
+                .labelled_by(l.id);
+                let l = ui.label(t("settings.centre"));
+                ui.add(
+                    egui::TextEdit::singleline(centre)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("RVTS Sør"),
+                )
+                .labelled_by(l.id);
+                ui.label(t("settings.colour"));
+                ui.horizontal_wrapped(|ui| {
+                    for c in super::settings_ui::COLOURS {
+                        let (rect, r) =
+                            ui.allocate_exact_size(egui::vec2(26.0, 26.0), egui::Sense::click());
+                        ui.painter()
+                            .circle_filled(rect.center(), 11.0, theme::parse_colour(c));
+                        if colour.eq_ignore_ascii_case(c) {
+                            ui.painter().circle_stroke(
+                                rect.center(),
+                                12.5,
+                                egui::Stroke::new(2.0, ui.visuals().text_color()),
+                            );
+                        }
+                        if r.on_hover_text(c).clicked() {
+                            *colour = c.to_owned();
+                        }
+                    }
+                });
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    let ok = !name.trim().is_empty();
+                    let save = if first { "welcome.save" } else { "common.save" };
+                    if ui.add_enabled(ok, egui::Button::new(t(save))).clicked() {
+                        let mut draft = state.settings.clone();
+                        draft.name = name.trim().to_owned();
+                        draft.centre = centre.trim().to_owned();
+                        draft.colour = colour.clone();
+                        out.send(Command::SaveProfile(draft));
+                    }
+                    if first && ui.button(t("welcome.skip")).clicked() {
+                        out.send(Command::SkipWelcome);
+                    }
+                    if !first && ui.button(t("common.cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });

@@ -10,7 +10,7 @@ use super::tr;
 use crate::profile::Theme;
 
 /// Colours to choose from: calm, distinct, readable with white initials.
-const COLOURS: [&str; 8] = [
+pub(super) const COLOURS: [&str; 8] = [
     "#2f7d6d", "#3b6ea5", "#8a5a9e", "#b5533c", "#b7791f", "#4d7c2f", "#a63d6b", "#5a6270",
 ];
 

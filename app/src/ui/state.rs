@@ -85,6 +85,8 @@ pub enum Command {
     Undo,
     Redo,
     SaveProfile(ProfileDraft),
+    /// "Hopp over" on the first-start screen: not shown again by itself.
+    SkipWelcome,
     Sync(SyncCommand),
     OpenDialog(Dialog),
     CloseDialog,
@@ -198,6 +200,14 @@ pub enum Dialog {
         edit: Edit,
     },
     Shortcuts,
+    /// Who you are, on first start (and from the avatar): name, centre, colour.
+    Welcome {
+        name: String,
+        centre: String,
+        colour: String,
+        /// Shown by itself on first start (else opened from the avatar).
+        first: bool,
+    },
 }
 
 /// A short message at the bottom of the window.
