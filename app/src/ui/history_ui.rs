@@ -2,7 +2,7 @@
 //! project as it was; restoring an earlier version; named checkpoints.
 
 use egui::{Align, Layout, RichText};
-use samspill_shared::content::Lang;
+use samspill_shared::content::{Lang, library};
 use samspill_shared::model::Project;
 use samspill_shared::model::history::{self, HistoryEntry};
 
@@ -164,7 +164,7 @@ fn session_ui(
                 let msg = if e.msg.is_empty() {
                     t("history.no-message").to_owned()
                 } else {
-                    e.msg.clone()
+                    message_in(lang, &e.msg)
                 };
                 let text = if *n > 1 { format!("{msg}  ×{n}") } else { msg };
                 let r = ui
@@ -181,6 +181,53 @@ fn session_ui(
             });
         }
     });
+}
+
+/// A change's message (written in English by the model, see `shared::model`) in the
+/// reader's language: the `change.*` strings are the English templates (with `{}` for
+/// what varies) and their translations. A message no template matches is shown as is.
+pub fn message_in(lang: Lang, msg: &str) -> String {
+    let strings = &library().strings;
+    for key in strings.keys(Lang::En).filter(|k| k.starts_with("change.")) {
+        let template = strings.get(Lang::En, key);
+        if let Some(parts) = match_template(template, msg) {
+            let mut out = String::new();
+            let mut parts = parts.into_iter();
+            let mut first = true;
+            for literal in strings.get(lang, key).split("{}") {
+                if !first {
+                    out.push_str(parts.next().unwrap_or_default());
+                }
+                first = false;
+                out.push_str(literal);
+            }
+            return out;
+        }
+    }
+    msg.to_owned()
+}
+
+/// What the `{}`s of `template` stand for in `msg`, if `msg` is made from it.
+fn match_template<'a>(template: &str, msg: &'a str) -> Option<Vec<&'a str>> {
+    let literals: Vec<&str> = template.split("{}").collect();
+    let (first, rest) = literals.split_first()?;
+    let mut tail = msg.strip_prefix(first)?;
+    let mut parts = Vec::new();
+    for (i, literal) in rest.iter().enumerate() {
+        let last = i + 1 == rest.len();
+        let at = if last {
+            tail.len()
+                .checked_sub(literal.len())
+                .filter(|at| tail.get(*at..) == Some(*literal))?
+        } else if literal.is_empty() {
+            return None;
+        } else {
+            tail.find(literal)?
+        };
+        parts.push(tail.get(..at)?);
+        tail = tail.get(at + literal.len()..)?;
+    }
+    (tail.is_empty()).then_some(parts)
 }
 
 /// What makes two changes "the same" for folding: the message, except that renaming
@@ -293,6 +340,32 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    #[test]
+    fn change_messages_read_in_the_readers_language() {
+        assert_eq!(
+            message_in(Lang::Nb, "Added task “Kalle inn”"),
+            "La til oppgave «Kalle inn»"
+        );
+        assert_eq!(
+            message_in(Lang::Nb, "Set phase Oppstart to in_progress"),
+            "Satte fasen Oppstart til in_progress"
+        );
+        assert_eq!(
+            message_in(Lang::En, "Added task “Kalle inn”"),
+            "Added task “Kalle inn”"
+        );
+        assert_eq!(message_in(Lang::Nb, "Something new"), "Something new");
+        assert_eq!(
+            message_in(Lang::Nb, "Assigned a task"),
+            "Ga en oppgave til noen"
+        );
+    }
 }
 
 #[cfg(test)]
