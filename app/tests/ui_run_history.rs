@@ -123,10 +123,10 @@ fn an_earlier_version_is_shown_read_only_and_restored_as_a_new_change() {
     step(&mut h);
     h.get_by_label("Kari Nordmann");
     assert!(h.get_all_by_label("RVTS Sør").count() >= 1);
-    h.get_by_label_contains("Added task “Ringe rådmannen”");
+    h.get_by_label_contains("La til oppgave «Ringe rådmannen»");
 
     // The project as it was right after the goal was written: no task yet.
-    h.get_by_label_contains("Edited the goal").click();
+    h.get_by_label_contains("Skrev målet").click();
     step(&mut h);
     h.get_by_label_contains("Slik så prosjektet ut etter endringen");
     assert_eq!(
@@ -177,7 +177,7 @@ fn an_earlier_version_is_shown_read_only_and_restored_as_a_new_change() {
     assert!(history.iter().any(|e| e.msg.contains("Ringe rådmannen")));
     h.get_by_label("🕘  Historikk").click();
     step(&mut h);
-    h.get_by_label_contains("Restored the project as it was after");
+    h.get_by_label_contains("Gjenopprettet prosjektet slik det var etter");
 }
 
 #[test]

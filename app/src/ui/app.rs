@@ -585,7 +585,7 @@ impl SamspillApp {
                         tr(lang, "history.after"),
                         super::history_ui::when(e.time),
                         s.view.person_name(&e.by),
-                        e.msg
+                        super::history_ui::message_in(lang, &e.msg)
                     ),
                     None => format!(
                         "{} {}",

@@ -411,9 +411,11 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 out.send(Command::Navigate(Screen::Projects));
             }
             if let Some(s) = &state.session {
+                // Viewing an earlier version: the counts are that version's.
+                let v = s.ui.viewing.as_ref().map_or(&s.view, |w| &*w.view);
                 ui.add_space(12.0);
                 ui.label(
-                    RichText::new(&s.view.meta.title)
+                    RichText::new(&v.meta.title)
                         .small()
                         .strong()
                         .color(muted(ui)),
@@ -430,7 +432,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 {
                     out.send(Command::Section(Section::Overview));
                 }
-                for (i, p) in s.view.phases.iter().enumerate() {
+                for (i, p) in v.phases.iter().enumerate() {
                     let (d, t) = p.progress();
                     let mark = match p.status {
                         samspill_shared::model::PhaseStatus::Done => "✔",
@@ -448,7 +450,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         out.send(Command::Section(Section::Phase(i)));
                     }
                 }
-                let n = s.view.gatherings.len();
+                let n = v.gatherings.len();
                 let r = nav_item_ui(
                     ui,
                     here(Section::Gatherings),
@@ -459,7 +461,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 if r.clicked() {
                     out.send(Command::Section(Section::Gatherings));
                 }
-                let n = s.view.between_work.len();
+                let n = v.between_work.len();
                 if nav_item_ui(
                     ui,
                     here(Section::BetweenWork),
@@ -470,7 +472,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 {
                     out.send(Command::Section(Section::BetweenWork));
                 }
-                let n = s.view.log.len();
+                let n = v.log.len();
                 if nav_item_ui(
                     ui,
                     here(Section::Log),

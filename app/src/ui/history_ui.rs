@@ -262,30 +262,40 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
     let t = |k: &'static str| tr(lang, k);
     theme::amber_banner().show(ui, |ui| {
         ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
+        ui.horizontal_top(|ui| {
             ui.label(RichText::new("🕘").size(18.0));
+            // Text above, buttons below: a long label wraps instead of running under
+            // the buttons.
             ui.vertical(|ui| {
-                ui.label(
-                    RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label)).strong(),
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label))
+                            .strong(),
+                    )
+                    .wrap(),
                 );
-                ui.label(
-                    RichText::new(t("history.read-only"))
-                        .small()
-                        .color(muted(ui)),
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(t("history.read-only"))
+                            .small()
+                            .color(muted(ui)),
+                    )
+                    .wrap(),
                 );
-            });
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                if ui.button(format!("↩ {}", t("history.back"))).clicked() {
-                    out.send(Command::ViewNow);
-                }
-                if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
-                    out.send(Command::OpenDialog(Dialog::ConfirmRestore {
-                        label: viewing.label.clone(),
-                        edit: Edit::Restore {
-                            change: viewing.change,
-                        },
-                    }));
-                }
+                ui.add_space(4.0);
+                ui.horizontal_wrapped(|ui| {
+                    if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
+                        out.send(Command::OpenDialog(Dialog::ConfirmRestore {
+                            label: viewing.label.clone(),
+                            edit: Edit::Restore {
+                                change: viewing.change,
+                            },
+                        }));
+                    }
+                    if ui.button(format!("↩ {}", t("history.back"))).clicked() {
+                        out.send(Command::ViewNow);
+                    }
+                });
             });
         });
     });
