@@ -145,6 +145,11 @@ fn a_removed_member_is_told_online_and_an_offline_member_follows_later() {
     let hers = all_notes(&carol.show(&id));
     assert!(hers.contains("Bob var her") && !hers.contains("ETTER-FJERNING"));
     assert!(carol.sync_column(&id).contains("no longer have access"));
+    fails_saying(
+        &carol,
+        &["invite", &id, "--role", "viewer"],
+        "no longer have access",
+    );
 
     // Dave comes back: he follows, and his offline change reaches the others.
     dave.sync_until_ok(&id);

@@ -387,6 +387,17 @@ pub fn invite(device: &Device, id: &DocumentId, role: Role) -> anyhow::Result<In
             "this project is not shared yet; put it on a relay with `samspill share ID --relay URL` first"
         );
     };
+    if let Some(removed) = &file.removed {
+        // Its keys are an old epoch's: a link made from them opens nothing.
+        bail!(
+            "{}",
+            if removed.person {
+                REMOVED_REASON
+            } else {
+                LEFT_OUT_REASON
+            }
+        );
+    }
     let Some(for_role) = cap.for_role(role) else {
         bail!("{READ_ONLY_REASON}; it can only pass on a viewer's link");
     };

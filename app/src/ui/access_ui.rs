@@ -29,12 +29,14 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
     let confirmed = file
         .as_ref()
         .is_some_and(|f| f.state.write_registered && f.state.snapshot_signed);
+    let removed = file.as_ref().is_some_and(|f| f.removed.is_some());
     let links = [Role::Editor, Role::Viewer]
         .into_iter()
         .map(|role| {
             let link = crate::sync::invite(device, &id, role)
                 .map(|i| i.to_string())
                 .map_err(|e| match role {
+                    _ if removed => tr(lang, "sync.removed").to_owned(),
                     Role::Editor if s.viewer => tr(lang, "access.editor-only").to_owned(),
                     Role::Viewer if !confirmed => tr(lang, "access.wait-relay").to_owned(),
                     _ => format!("{e:#}"),
@@ -44,7 +46,7 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
         .collect();
     AccessLinks {
         links,
-        removed: file.as_ref().is_some_and(|f| f.removed.is_some()),
+        removed,
         shared: file.is_some(),
     }
 }
