@@ -400,6 +400,22 @@ impl Template {
     pub fn default_language(&self) -> Lang {
         self.languages.first().copied().unwrap_or(Lang::Nb)
     }
+
+    /// The language a reader of `lang` sees the template's own texts in: `lang` when the
+    /// template is written in it, else the template's first language (a Danish template
+    /// keeps its Danish name in a Norwegian UI rather than turning English).
+    pub fn shown_in(&self, lang: Lang) -> Lang {
+        if self.languages.contains(&lang) {
+            lang
+        } else {
+            self.default_language()
+        }
+    }
+
+    /// The template's name for a reader of `lang` (see [`Template::shown_in`]).
+    pub fn name_for(&self, lang: Lang) -> &str {
+        self.name.get(self.shown_in(lang))
+    }
 }
 
 /// One phase of a template.
@@ -447,6 +463,9 @@ pub struct TemplateAgendaItem {
     /// The method used, if any.
     #[serde(default)]
     pub method: Option<String>,
+    /// A break or lunch: no method, and it resets the time since the last pause.
+    #[serde(default, rename = "break")]
+    pub is_break: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -583,6 +602,16 @@ pub enum ContentProblem {
         expected: usize,
         found: usize,
     },
+    #[error("method {method:?} has no group_size_max (say how many it works for at most)")]
+    MethodWithoutMaxGroup { method: String },
+    #[error("method {method:?} lists no materials in [{lang}]")]
+    MethodWithoutMaterials { method: String, lang: Lang },
+    #[error("template {template:?}: {place} runs {minutes} minutes without a break")]
+    AgendaWithoutBreak {
+        template: String,
+        place: String,
+        minutes: u32,
+    },
     #[error("method {method:?} suits no phase")]
     MethodWithoutPhases { method: String },
     #[error("method {method:?}: {reason}")]
@@ -683,6 +712,9 @@ impl Library {
                     reason: "duration_minutes is 0".to_owned(),
                 });
             }
+            if method.group_size_max.is_none() {
+                problems.push(ContentProblem::MethodWithoutMaxGroup { method: id() });
+            }
             if let Some(max) = method.group_size_max
                 && max < method.group_size_min
             {
@@ -712,6 +744,10 @@ impl Library {
                     ),
                     ("materials", text.materials.iter().any(blank)),
                 ] {
+                    if field == "materials" && text.materials.is_empty() {
+                        problems
+                            .push(ContentProblem::MethodWithoutMaterials { method: id(), lang });
+                    }
                     if empty {
                         problems.push(ContentProblem::EmptyMethodText {
                             method: id(),
@@ -824,6 +860,9 @@ impl Library {
     }
 }
 
+/// The longest stretch of a template gathering's agenda without a break.
+const MAX_MINUTES_WITHOUT_BREAK: u32 = 240;
+
 /// Validation of one template, with the context every problem needs.
 struct TemplateCheck<'a> {
     library: &'a Library,
@@ -874,11 +913,26 @@ impl TemplateCheck<'_> {
         for (g, gathering) in t.gatherings.iter().enumerate() {
             let at = format!("gathering {}", g + 1);
             self.text(&format!("{at} title"), &gathering.title);
+            // Four hours is as long as a room can work without a pause.
+            let mut since_break = 0;
             for (i, item) in gathering.agenda.iter().enumerate() {
                 let item_at = format!("{at} agenda item {}", i + 1);
                 self.text(&item_at, &item.title);
                 if let Some(method) = &item.method {
                     self.method(&item_at, method);
+                }
+                since_break = if item.is_break {
+                    0
+                } else {
+                    since_break + item.minutes
+                };
+                if since_break > MAX_MINUTES_WITHOUT_BREAK {
+                    self.problems.push(ContentProblem::AgendaWithoutBreak {
+                        template: t.id.clone(),
+                        place: item_at,
+                        minutes: since_break,
+                    });
+                    since_break = 0;
                 }
             }
             for (i, work) in gathering.between_work.iter().enumerate() {
@@ -999,7 +1053,7 @@ mod tests {
 
         let programme = lib.template("gathering-programme").expect("programme");
         assert_eq!(programme.phases.len(), 4);
-        assert_eq!(programme.gatherings.len(), 3);
+        assert!((4..=5).contains(&programme.gatherings.len()));
         for gathering in &programme.gatherings {
             assert!(!gathering.agenda.is_empty());
             assert!(!gathering.between_work.is_empty() || gathering.agenda.len() > 1);
@@ -1012,7 +1066,7 @@ mod tests {
             ids,
             ["trin-1", "trin-2", "trin-3", "trin-4", "trin-5", "trin-6"]
         );
-        assert_eq!(lib.templates.len(), 3);
+        assert!(lib.templates.len() >= 5);
     }
 
     #[test]
@@ -1044,18 +1098,21 @@ phases = ["oppstart"]
 tags = ["x"]
 duration_minutes = 10
 group_size_min = 2
+group_size_max = 30
 
 [nb]
 name = "A"
 summary = "Kort."
 purpose = "Fordi."
 steps = ["En", "To", "Tre"]
+materials = ["Penn"]
 
 [en]
 name = "A"
 summary = "Short."
 purpose = "Because."
 steps = ["One", "Two", "Three"]
+materials = ["Pen"]
 "#;
 
     const TEMPLATE_T: &str = r#"
@@ -1222,6 +1279,67 @@ guide = { nb = "Veiledning", en = "Guide" }
                 found: 2
             }]
         );
+    }
+
+    #[test]
+    fn a_method_without_a_largest_group_is_found() {
+        let method = METHOD_A.replace("group_size_max = 30\n", "");
+        let found = problems(
+            &[("a.toml", &method)],
+            &[("t.toml", TEMPLATE_T)],
+            &strings(),
+        );
+        assert_eq!(
+            found,
+            [ContentProblem::MethodWithoutMaxGroup { method: "a".into() }]
+        );
+    }
+
+    #[test]
+    fn a_method_without_materials_is_found() {
+        let method = METHOD_A.replace("materials = [\"Pen\"]\n", "");
+        let found = problems(
+            &[("a.toml", &method)],
+            &[("t.toml", TEMPLATE_T)],
+            &strings(),
+        );
+        assert!(found.contains(&ContentProblem::MethodWithoutMaterials {
+            method: "a".into(),
+            lang: Lang::En
+        }));
+    }
+
+    #[test]
+    fn an_agenda_over_four_hours_without_a_break_is_found_and_a_lunch_mends_it() {
+        let item = |minutes: u32, extra: &str| {
+            format!(
+                "{{ title = {{ nb = \"Økt\", en = \"Session\" }}, minutes = {minutes}{extra} }}"
+            )
+        };
+        let with = |items: &[String]| {
+            TEMPLATE_T.replace(
+                "agenda = [{ title = { nb = \"Innsjekk\", en = \"Check-in\" }, minutes = 10, method = \"a\" }]",
+                &format!("agenda = [{}]", items.join(", ")),
+            )
+        };
+        let long = with(&[item(120, ""), item(90, ""), item(60, "")]);
+        let found = problems(&[("a.toml", METHOD_A)], &[("t.toml", &long)], &strings());
+        assert_eq!(
+            found,
+            [ContentProblem::AgendaWithoutBreak {
+                template: "t".into(),
+                place: "gathering 1 agenda item 3".into(),
+                minutes: 270
+            }]
+        );
+        let lunch = with(&[
+            item(120, ""),
+            item(45, ", break = true"),
+            item(90, ""),
+            item(60, ""),
+        ]);
+        let found = problems(&[("a.toml", METHOD_A)], &[("t.toml", &lunch)], &strings());
+        assert_eq!(found, []);
     }
 
     #[test]
