@@ -312,7 +312,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Templates => {
             let lang = device.profile.language;
             for t in &device.library().templates {
-                writeln!(out, "{}\t{}", t.id, t.name.get(lang))?;
+                writeln!(out, "{}\t{}", t.id, t.name_for(lang))?;
             }
             Ok(())
         }

@@ -216,8 +216,12 @@ fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
                 let method = w
                     .lib
                     .method(&a.method)
-                    .map(|m| m.name(w.lang).to_owned())
-                    .unwrap_or_default();
+                    .map(|m| m.name(w.lang))
+                    // An item added from the library is titled with the method's name:
+                    // the Method column then stays empty rather than saying it twice.
+                    .filter(|name| !same_words(name, &a.title))
+                    .unwrap_or_default()
+                    .to_owned();
                 vec![
                     a.starts_at.clone().unwrap_or_default(),
                     format!("{}", a.minutes),
@@ -253,6 +257,16 @@ fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
         ]));
     }
     out
+}
+
+/// Whether two labels say the same, ignoring case and spacing.
+fn same_words(a: &str, b: &str) -> bool {
+    let words = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+    };
+    words(a) == words(b)
 }
 
 fn paragraphs(text: &str) -> impl Iterator<Item = Block> + '_ {
@@ -531,6 +545,33 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_titled_with_its_method_names_it_once() {
+        let lib = samspill_shared::content::library();
+        let igp = lib.method("igp").expect("igp is in the library");
+        let mut p = empty_project("Plan", "nb");
+        let item = |title: &str| samspill_shared::model::AgendaItem {
+            id: title.to_owned(),
+            title: title.to_owned(),
+            minutes: 30,
+            method: "igp".to_owned(),
+            ..Default::default()
+        };
+        let g = Gathering {
+            id: "g".to_owned(),
+            title: "Samling 1".to_owned(),
+            agenda: vec![item(igp.name(Lang::Nb)), item("Hva gjør vi nå?")],
+            ..Default::default()
+        };
+        p.gatherings.push(g.clone());
+        let md = markdown_of(&p, lib, Scope::Gathering(&g));
+        let name = igp.name(Lang::Nb);
+        let rows: Vec<&str> = md.lines().filter(|l| l.contains("| 30 |")).collect();
+        assert_eq!(rows.len(), 2, "{md}");
+        assert_eq!(rows[0].matches(name).count(), 1, "{}", rows[0]);
+        assert_eq!(rows[1].matches(name).count(), 1, "{}", rows[1]);
+    }
 
     #[test]
     fn html_escapes_what_people_type() {

@@ -14,6 +14,7 @@
 //! The document model, content, protocol and crypto live in `samspill-shared`.
 
 pub mod cli;
+pub mod dates;
 pub mod device;
 pub mod export;
 pub mod handle;

@@ -72,7 +72,7 @@ pub fn access_ui(
         let Some(access) = access else { return };
         if !access.shared {
             ui.add(egui::Label::new(t("access.not-shared")).wrap());
-            if !s.viewer && ui.button(format!("🔗 {}", t("sync.share"))).clicked() {
+            if !s.viewer && ui.button(format!("👥 {}", t("sync.share"))).clicked() {
                 out.send(Command::OpenDialog(Dialog::Share {
                     relay: device.profile.default_relay.clone(),
                     token: String::new(),

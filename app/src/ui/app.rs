@@ -10,6 +10,9 @@ use samspill_shared::crypto::DocumentId;
 use samspill_shared::model::NewProject;
 
 use super::edit::Edit;
+use super::file_dialog::{
+    Chosen, FileDialogs, OpenRequest, PortalDialogs, SaveRequest, default_folder,
+};
 use super::state::{
     AppState, Command, Dialog, ExportFormat, ExportWhat, JobDone, Notice, Outbox, ProjectRow,
     RunUi, Screen, Section, Session, Viewing,
@@ -32,6 +35,12 @@ pub struct SamspillApp {
 impl SamspillApp {
     pub fn new(device: Device, data_dir: PathBuf) -> Self {
         Self::with_sync(device, data_dir, Box::new(NoSync))
+    }
+
+    /// With other file dialogs than the desktop's (the UI tests answer them).
+    pub fn with_file_dialogs(mut self, files: std::sync::Arc<dyn FileDialogs>) -> Self {
+        self.state.files = files;
+        self
     }
 
     /// With a sync engine plugged in (see [`SyncHook`]).
@@ -63,10 +72,12 @@ impl SamspillApp {
                 fields: Fields::default(),
                 undo: Default::default(),
                 sync,
+                files: std::sync::Arc::new(PortalDialogs),
                 jobs: Vec::new(),
                 started: false,
                 repaint: None,
                 editing: None,
+                sidebar_folded: false,
             },
         }
     }
@@ -217,6 +228,14 @@ impl SamspillApp {
         });
     }
 
+    /// A confirmation ("Skrevet til …", "Kopiert") belongs to the page it was made on;
+    /// moving to another page takes it away. Errors stay until they expire.
+    fn clear_confirmation(&mut self) {
+        if self.state.notice.as_ref().is_some_and(|n| !n.error) {
+            self.state.notice = None;
+        }
+    }
+
     fn fail(&mut self, e: &anyhow::Error) {
         self.state.notice = Some(error_notice(format!("{e:#}")));
     }
@@ -268,6 +287,44 @@ impl SamspillApp {
                     self.state.rows_loading = false;
                     self.fail(&e);
                 }
+                JobDone::SaveChosen {
+                    what,
+                    format,
+                    chosen,
+                } => match chosen {
+                    Chosen::File(mut path) => {
+                        if path.extension().is_none() {
+                            path.set_extension(format.extension());
+                        }
+                        if let Some(s) = &mut self.state.session {
+                            // The next print starts from here.
+                            let mut typed = path.clone();
+                            typed.set_extension("");
+                            s.ui.export_paths
+                                .insert(what.key(), typed.display().to_string());
+                        }
+                        self.export(&what, format, &path);
+                    }
+                    Chosen::Cancelled => {}
+                    Chosen::Unavailable => {
+                        let lang = self.state.lang();
+                        self.state.notice =
+                            Some(error_notice(tr(lang, "files.unavailable").to_owned()));
+                    }
+                },
+                JobDone::ImportChosen(chosen) => match chosen {
+                    Chosen::File(path) => {
+                        if let Some(Dialog::Import { path: typed }) = &mut self.state.dialog {
+                            *typed = path.display().to_string();
+                        }
+                    }
+                    Chosen::Cancelled => {}
+                    Chosen::Unavailable => {
+                        let lang = self.state.lang();
+                        self.state.notice =
+                            Some(error_notice(tr(lang, "files.unavailable").to_owned()));
+                    }
+                },
                 JobDone::Opened(id, result) => {
                     if self.state.opening != Some(id) {
                         continue;
@@ -382,7 +439,47 @@ impl SamspillApp {
     fn run(&mut self, ctx: &egui::Context, command: Command) {
         let lang = self.state.lang();
         match command {
+            Command::SaveAs {
+                what,
+                format,
+                suggested,
+            } => {
+                let folder = suggested
+                    .parent()
+                    .filter(|d| d.is_dir())
+                    .map_or_else(default_folder, ToOwned::to_owned);
+                let mut name = suggested
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("samspill"));
+                name.set_extension(format.extension());
+                let request = SaveRequest {
+                    title: tr(lang, "files.save-title").to_owned(),
+                    folder,
+                    file_name: name.display().to_string(),
+                    extension: format.extension().to_owned(),
+                    kind: format.extension().to_uppercase(),
+                };
+                let files = self.state.files.clone();
+                self.spawn(ctx, move || JobDone::SaveChosen {
+                    what,
+                    format,
+                    chosen: files.save(&request),
+                });
+            }
+            Command::ChooseImport => {
+                let request = OpenRequest {
+                    title: tr(lang, "import.title").to_owned(),
+                    folder: default_folder(),
+                    extensions: vec!["automerge".to_owned(), "json".to_owned()],
+                    kind: "Samspill".to_owned(),
+                };
+                let files = self.state.files.clone();
+                self.spawn(ctx, move || JobDone::ImportChosen(files.open(&request)));
+            }
+            Command::ToggleSidebar => self.state.sidebar_folded = !self.state.sidebar_folded,
             Command::Navigate(screen) => {
+                self.clear_confirmation();
                 if screen == Screen::Projects {
                     self.refresh_rows(ctx);
                 }
@@ -392,6 +489,7 @@ impl SamspillApp {
                 self.state.screen = screen;
             }
             Command::Section(section) => {
+                self.clear_confirmation();
                 if let Some(s) = &mut self.state.session {
                     s.ui.section = Some(section);
                     // Read the links again whenever the page is opened.
@@ -544,6 +642,8 @@ impl SamspillApp {
                             following: running,
                             note: String::new(),
                             last_key: None,
+                            projector: false,
+                            signalled: None,
                         });
                     }
                     s.ui.viewing = None;
@@ -594,7 +694,7 @@ impl SamspillApp {
                     ),
                 };
                 s.ui.viewing = Some(Viewing {
-                    change,
+                    heads: vec![change],
                     label,
                     view: Box::new(view),
                 });
@@ -614,16 +714,15 @@ impl SamspillApp {
             return;
         };
         let heads = samspill_shared::model::history::parse_heads(&cp.heads);
-        // Restore goes back to one change: with concurrent heads at the checkpoint (rare:
-        // two people editing at the moment it was taken), the view shows them merged and
-        // a restore takes the state after the last of them.
-        let Some(change) = heads.last().copied() else {
+        // With concurrent heads at the checkpoint (two people editing at the moment it
+        // was taken) the view shows them merged, and a restore brings back that merge.
+        if heads.is_empty() {
             return;
-        };
+        }
         match s.project.with(|d| d.view_at_heads(&heads)) {
             Ok(view) => {
                 s.ui.viewing = Some(Viewing {
-                    change,
+                    heads: heads.clone(),
                     label: format!("«{}»", cp.name),
                     view: Box::new(view),
                 });
@@ -660,7 +759,7 @@ impl SamspillApp {
             .and_then(|()| std::fs::write(path, bytes));
         match written {
             Ok(()) => {
-                s.ui.exported = Some(path.to_owned());
+                s.ui.exported = Some((what.key(), path.to_owned()));
                 self.notify(format!("{} {}", tr(lang, "print.written"), path.display()));
             }
             Err(e) => self.fail(

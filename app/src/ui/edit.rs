@@ -362,10 +362,20 @@ pub enum Edit {
         gathering: GatheringId,
         text: String,
     },
+    /// Pauses (`true`) or resumes the run clock.
+    RunPause {
+        gathering: GatheringId,
+        pause: bool,
+    },
+    /// More (or fewer) minutes for the item on now.
+    RunAdjust {
+        gathering: GatheringId,
+        minutes: i64,
+    },
     /// Makes the project look as it did after a change, as a new change (history is
     /// never rewritten; restoring again goes back).
     Restore {
-        change: ChangeHash,
+        heads: Vec<ChangeHash>,
     },
     AddCheckpoint {
         name: String,
@@ -737,9 +747,28 @@ impl Edit {
                 doc.run_note(gathering, text)?;
                 Ok(Applied::nothing())
             }
-            Edit::Restore { change } => {
-                doc.restore(*change)?;
+            Edit::RunPause { gathering, pause } => {
+                doc.run_pause(gathering, *pause)?;
                 Ok(Applied::nothing())
+            }
+            Edit::RunAdjust { gathering, minutes } => {
+                doc.run_adjust(gathering, *minutes)?;
+                Ok(Applied {
+                    inverse: Some(Edit::RunAdjust {
+                        gathering: gathering.clone(),
+                        minutes: -minutes,
+                    }),
+                    created: None,
+                })
+            }
+            Edit::Restore { heads } => {
+                // Undo is one step: back to exactly what was there before.
+                let before = doc.automerge_mut().get_heads();
+                doc.restore_heads(heads)?;
+                Ok(Applied {
+                    inverse: (!before.is_empty()).then_some(Edit::Restore { heads: before }),
+                    created: None,
+                })
             }
             Edit::AddCheckpoint { name } => {
                 let id = doc.add_checkpoint(name)?;

@@ -6,6 +6,7 @@ use samspill_shared::content::{Lang, library};
 use samspill_shared::ids::{AgendaId, GatheringId, WorkId};
 use samspill_shared::model::{BetweenWork, Gathering, Project, format_time, parse_time};
 
+use super::date_picker::date_picker_ui;
 use super::edit::{Edit, TextField};
 use super::presence_ui::{dots_ui, in_gathering};
 use super::project_ui::{card_ui, person_combo_ui, print_ui};
@@ -43,7 +44,10 @@ pub fn gatherings_ui(
             let selected = sui.gathering.as_deref() == Some(g.id.as_str());
             let mut label = format!("{}. {}", i + 1, g.title);
             if !g.date.is_empty() {
-                label.push_str(&format!("  ·  {}", g.date));
+                label.push_str(&format!(
+                    "  ·  {}",
+                    samspill_shared::model::display_date(&g.date)
+                ));
             }
             if g.run.is_running() {
                 label.push_str("  ▶");
@@ -82,10 +86,10 @@ pub fn gatherings_ui(
     let Ok(gid) = g.id.parse::<GatheringId>() else {
         return;
     };
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(1040.0);
+            ui.set_max_width(ui.available_width().min(1040.0));
             gathering_ui(ui, lang, v, g, &gid, sui, fields, out, live);
             if live {
                 print_ui(ui, lang, v, &ExportWhat::Gathering(g.id.clone()), sui, out);
@@ -148,7 +152,7 @@ fn gathering_ui(
         });
     });
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let l = ui.label(RichText::new(t("gatherings.date")).color(muted(ui)));
         fields
             .field_ui(
@@ -158,9 +162,24 @@ fn gathering_ui(
                 &g.date,
                 FieldLook::line(t("gatherings.date"))
                     .hint(t("common.date-hint"))
-                    .width(124.0),
+                    .width(112.0),
             )
             .labelled_by(l.id);
+        if let Some(text) = date_picker_ui(
+            ui,
+            lang,
+            ("gathering", &g.id),
+            t("gatherings.date"),
+            &g.date,
+        ) {
+            out.edit(Edit::SetText {
+                field: TextField::GatheringDate(gid.clone()),
+                text,
+            });
+        }
+        if !g.date.is_empty() {
+            ui.label(RichText::new(crate::dates::long_date(lang, &g.date)).color(muted(ui)));
+        }
         ui.add_space(8.0);
         let l = ui.label(RichText::new(t("gatherings.start")).color(muted(ui)));
         fields
@@ -263,7 +282,7 @@ fn gathering_ui(
                     egui::TextEdit::singleline(&mut sui.new_work)
                         .id_salt("new-work-a")
                         .hint_text(t("work.new-hint"))
-                        .desired_width(ui.available_width() - 150.0),
+                        .desired_width(ui.available_width() - 200.0),
                 )
                 .accessible_name(t("work.new"));
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -276,6 +295,27 @@ fn gathering_ui(
             }
         });
     });
+}
+
+/// An agenda item's notes field, `width` wide.
+fn notes_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    fields: &mut Fields,
+    out: &mut Outbox,
+    notes: &TextField,
+    text: &str,
+    width: f32,
+) {
+    fields.field_ui(
+        ui,
+        &mut out.edits,
+        notes,
+        text,
+        FieldLook::line(tr(lang, "agenda.notes"))
+            .hint(tr(lang, "agenda.notes-hint"))
+            .width(width),
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -299,8 +339,19 @@ fn agenda_ui(
     let n = g.agenda.len();
     let ctx = ui.ctx().clone();
     // Fixed columns, so rows line up and never push the card wider: the notes take
-    // what the handle, time, title, minutes, responsible, method and buttons leave.
-    let notes_width = (ui.available_width() - 790.0).max(140.0);
+    // what the handle, time, title, minutes, responsible, method and buttons leave. In
+    // a narrow window the notes go on a line of their own under the item.
+    let wide = ui.available_width() >= 930.0;
+    let notes_width = if wide {
+        ui.available_width() - 790.0
+    } else {
+        ui.available_width() - 80.0
+    };
+    let title_width = if wide {
+        290.0
+    } else {
+        (ui.available_width() - 500.0).max(160.0)
+    };
     for (i, a) in g.agenda.iter().enumerate() {
         let Ok(aid) = a.id.parse::<AgendaId>() else {
             continue;
@@ -351,7 +402,7 @@ fn agenda_ui(
                 &mut out.edits,
                 &title,
                 &a.title,
-                FieldLook::line(t("agenda.item-title")).width(290.0),
+                FieldLook::line(t("agenda.item-title")).width(title_width),
             );
             let mut minutes = a.minutes;
             let dv = ui
@@ -398,16 +449,9 @@ fn agenda_ui(
                 }
             }
             let notes = TextField::AgendaNotes(aid.clone());
-            let w = notes_width;
-            fields.field_ui(
-                ui,
-                &mut out.edits,
-                &notes,
-                &a.notes,
-                FieldLook::line(t("agenda.notes"))
-                    .hint(t("agenda.notes-hint"))
-                    .width(w),
-            );
+            if wide {
+                notes_ui(ui, lang, fields, out, &notes, &a.notes, notes_width);
+            }
             if ui.memory(|m| m.has_focus(field_id(&title)) || m.has_focus(field_id(&notes))) {
                 sui.agenda_item = Some(a.id.clone());
             }
@@ -441,6 +485,14 @@ fn agenda_ui(
                 out.edit(Edit::RemoveAgendaItem { item: aid.clone() });
             }
         });
+        if !wide {
+            ui.horizontal(|ui| {
+                ui.add_space(64.0);
+                let notes = TextField::AgendaNotes(aid.clone());
+                notes_ui(ui, lang, fields, out, &notes, &a.notes, notes_width);
+            });
+            ui.add_space(4.0);
+        }
         for c in &a.conflicts {
             let minutes = a.minutes.to_string();
             let (label, shown) = match c.field.as_str() {
@@ -588,7 +640,8 @@ fn work_row_ui(
                 done,
             });
         }
-        let width = (ui.available_width() - 300.0).max(160.0);
+        // Room for the assignee, due date, calendar and delete to its right.
+        let width = (ui.available_width() - 380.0).max(160.0);
         fields.field_ui(
             ui,
             &mut out.edits,
@@ -619,6 +672,12 @@ fn work_row_ui(
                 .hint(t("project.due"))
                 .width(96.0),
         );
+        if let Some(text) = date_picker_ui(ui, lang, ("work", &w.id), t("project.due"), &w.due) {
+            out.edit(Edit::SetText {
+                field: TextField::WorkDue(id.clone()),
+                text,
+            });
+        }
         if ui
             .small_button("🗑")
             .on_hover_text(t("common.delete"))
@@ -655,10 +714,10 @@ pub fn between_work_ui(
     ui.heading(t("work.title"));
     ui.label(RichText::new(t("work.help")).color(muted(ui)));
     ui.add_space(8.0);
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(980.0);
+            ui.set_max_width(ui.available_width().min(980.0));
             if v.between_work.is_empty() {
                 empty_ui(ui, t("work.empty"));
             }
@@ -695,7 +754,7 @@ pub fn between_work_ui(
                             egui::TextEdit::singleline(&mut sui.new_work)
                                 .id_salt("new-work-b")
                                 .hint_text(t("work.new-hint"))
-                                .desired_width(ui.available_width() - 150.0),
+                                .desired_width(ui.available_width() - 200.0),
                         )
                         .accessible_name(t("work.new"));
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));

@@ -36,10 +36,10 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
     let v = &s.view;
     let Some(cache) = &s.ui.history else { return };
     let new_checkpoint = &mut s.ui.new_checkpoint;
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(980.0);
+            ui.set_max_width(ui.available_width().min(980.0));
             ui.heading(t("history.title"));
             ui.label(RichText::new(t("history.help")).color(muted(ui)));
             ui.add_space(8.0);
@@ -288,7 +288,7 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
                         out.send(Command::OpenDialog(Dialog::ConfirmRestore {
                             label: viewing.label.clone(),
                             edit: Edit::Restore {
-                                change: viewing.change,
+                                heads: viewing.heads.clone(),
                             },
                         }));
                     }

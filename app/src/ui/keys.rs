@@ -19,6 +19,7 @@ const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::
 const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
 const LIBRARY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
 const SETTINGS: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Comma);
+const SIDEBAR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
 const UP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::ALT, Key::ArrowUp);
 const DOWN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::ALT, Key::ArrowDown);
 const NEXT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageDown);
@@ -26,12 +27,13 @@ const PREV: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Pa
 const HELP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F1);
 
 /// The shortcuts and their description keys, for the help dialog.
-pub const LIST: [(&str, &str); 9] = [
+pub const LIST: [(&str, &str); 10] = [
     ("Ctrl+Z", "keys.undo"),
     ("Ctrl+Shift+Z", "keys.redo"),
     ("Ctrl+N", "keys.new"),
     ("Ctrl+L", "keys.library"),
     ("Ctrl+,", "keys.settings"),
+    ("Ctrl+B", "keys.sidebar"),
     ("Alt+⏶ / Alt+⏷", "keys.move"),
     ("Ctrl+PgUp / PgDn", "keys.sections"),
     ("Esc", "keys.close"),
@@ -63,6 +65,9 @@ pub fn shortcuts(ctx: &egui::Context, state: &mut AppState, out: &mut Outbox) {
     }
     if pressed(&SETTINGS) {
         out.send(Command::Navigate(Screen::Settings));
+    }
+    if pressed(&SIDEBAR) {
+        out.send(Command::ToggleSidebar);
     }
     let new = pressed(&NEW);
     let (up, down) = (pressed(&UP), pressed(&DOWN));

@@ -126,10 +126,21 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         })
         .unwrap_or_default();
 
-    ui.horizontal_top(|ui| {
-        // The list.
-        ui.vertical(|ui| {
-            ui.set_width(300.0);
+    // Two fixed columns side by side: the list (narrower in a narrow window) and the
+    // chosen method, each in its own rectangle so neither can push the other off.
+    let area = ui.available_rect_before_wrap();
+    let list_width = (area.width() * 0.34).clamp(200.0, 300.0);
+    let list_rect = egui::Rect::from_min_size(area.min, egui::vec2(list_width, area.height()));
+    let detail_rect =
+        egui::Rect::from_min_max(egui::pos2(list_rect.right() + 17.0, area.top()), area.max);
+    ui.painter().vline(
+        list_rect.right() + 8.0,
+        area.y_range(),
+        ui.visuals().widgets.noninteractive.bg_stroke,
+    );
+    ui.allocate_rect(area, egui::Sense::hover());
+    {
+        ui.scope_builder(egui::UiBuilder::new().max_rect(list_rect), |ui| {
             ui.label(
                 RichText::new(format!("{} {}", found.len(), t("library.count")))
                     .small()
@@ -160,9 +171,8 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     }
                 });
         });
-        ui.separator();
         // The chosen method.
-        ui.vertical(|ui| {
+        ui.scope_builder(egui::UiBuilder::new().max_rect(detail_rect), |ui| {
             let Some(m) = lib.selected.as_deref().and_then(|id| library().method(id)) else {
                 return;
             };
@@ -170,13 +180,13 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 .id_salt("method")
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    ui.set_max_width(640.0);
+                    ui.set_max_width(ui.available_width().min(640.0));
                     method_ui(ui, lang, m);
                     ui.add_space(8.0);
                     add_to_agenda_ui(ui, lang, m, &gatherings, &mut lib.target, out);
                 });
         });
-    });
+    }
 }
 
 fn method_ui(ui: &mut egui::Ui, lang: Lang, m: &Method) {
@@ -211,7 +221,8 @@ fn method_ui(ui: &mut egui::Ui, lang: Lang, m: &Method) {
                         .strong()
                         .color(accent(ui)),
                 );
-                ui.label(step);
+                // Wraps within the card (a label in a row does not by itself).
+                ui.add(egui::Label::new(step).wrap());
             });
         }
     });
@@ -225,12 +236,27 @@ fn method_ui(ui: &mut egui::Ui, lang: Lang, m: &Method) {
 }
 
 fn chip_ui(ui: &mut egui::Ui, text: &str) {
+    // A frame is laid out before the row decides to wrap, so measure first: a chip
+    // that does not fit starts the next row instead of widening the page.
+    let galley = ui.painter().layout_no_wrap(
+        text.to_owned(),
+        egui::TextStyle::Small.resolve(ui.style()),
+        ui.visuals().text_color(),
+    );
+    let room = ui.max_rect().right() - ui.cursor().left();
+    if galley.size().x + 20.0 > room {
+        ui.end_row();
+    }
     egui::Frame::new()
         .fill(card_fill(ui))
         .corner_radius(10)
         .inner_margin(egui::Margin::symmetric(8, 2))
         .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
-        .show(ui, |ui| ui.label(RichText::new(text).small()));
+        // A chip is one word or two: it never wraps (else a narrow window stacks its
+        // letters one per line); the row of chips wraps instead.
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(text).small()).extend())
+        });
 }
 
 fn add_to_agenda_ui(
@@ -252,7 +278,9 @@ fn add_to_agenda_ui(
     {
         *target = gatherings.first().map(|(g, _)| g.clone());
     }
-    ui.horizontal(|ui| {
+    // Wraps, and the gathering's name is cut to fit: a long name must not widen the
+    // method's column past the window.
+    ui.horizontal_wrapped(|ui| {
         ui.label(t("library.add-to"));
         let shown = gatherings
             .iter()
@@ -261,6 +289,8 @@ fn add_to_agenda_ui(
             .unwrap_or_default();
         egui::ComboBox::from_id_salt("target")
             .selected_text(shown)
+            .width((ui.available_width() - 140.0).clamp(140.0, 320.0))
+            .truncate()
             .show_ui(ui, |ui| {
                 for (id, name) in gatherings {
                     ui.selectable_value(target, Some(id.clone()), name);

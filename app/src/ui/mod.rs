@@ -15,8 +15,10 @@
 mod access_ui;
 pub mod app;
 mod chrome_ui;
+mod date_picker;
 pub mod edit;
 pub mod engine_sync;
+pub mod file_dialog;
 mod gatherings_ui;
 mod history_ui;
 mod keys;

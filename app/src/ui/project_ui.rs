@@ -10,6 +10,7 @@ use super::edit::{Edit, TextField};
 use super::projects_ui::empty_ui;
 use std::path::PathBuf;
 
+use super::date_picker::date_picker_ui;
 use super::presence_ui::{PeerMark, dots_ui};
 use super::state::{Command, Dialog, ExportFormat, ExportWhat, Outbox, Section, SessionUi};
 use super::text_bind::{FieldLook, Fields};
@@ -29,10 +30,10 @@ pub fn project_ui(
     out: &mut Outbox,
     live: bool,
 ) {
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(980.0);
+            ui.set_max_width(ui.available_width().min(980.0));
             match section {
                 Section::Phase(i) => {
                     if let Some(phase) = v.phases.get(i) {
@@ -60,14 +61,10 @@ pub fn print_ui(
     out: &mut Outbox,
 ) {
     let t = |k: &'static str| tr(lang, k);
-    let (key, title, name) = match what {
-        ExportWhat::Plan => (
-            "plan".to_owned(),
-            t("print.plan"),
-            format!("{}-plan", slug(&v.meta.title)),
-        ),
+    let key = what.key();
+    let (title, name) = match what {
+        ExportWhat::Plan => (t("print.plan"), format!("{}-plan", slug(&v.meta.title))),
         ExportWhat::Gathering(id) => (
-            id.clone(),
             t("print.agenda"),
             format!(
                 "{}-{}",
@@ -77,15 +74,33 @@ pub fn print_ui(
         ),
     };
     card_ui(ui, title, |ui| {
-        let path = sui
-            .export_paths
-            .entry(key)
-            .or_insert_with(|| default_export_dir().join(name).display().to_string());
-        ui.horizontal(|ui| {
+        let path = sui.export_paths.entry(key.clone()).or_insert_with(|| {
+            super::file_dialog::default_folder()
+                .join(name)
+                .display()
+                .to_string()
+        });
+        // "Lagre som …": the desktop's own dialog, starting where the path points.
+        ui.horizontal_wrapped(|ui| {
+            for (format, label) in [
+                (ExportFormat::Pdf, t("print.save-pdf")),
+                (ExportFormat::Html, t("print.save-html")),
+            ] {
+                if ui.button(format!("💾 {label}")).clicked() {
+                    out.send(Command::SaveAs {
+                        what: what.clone(),
+                        format,
+                        suggested: PathBuf::from(expand_home(path.trim())),
+                    });
+                }
+            }
+        });
+        ui.add_space(4.0);
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label(RichText::new(t("print.path")).color(muted(ui)));
             ui.add(
                 egui::TextEdit::singleline(path)
-                    .desired_width((ui.available_width() - 250.0).max(200.0))
+                    .desired_width((ui.available_width() - 190.0).max(200.0))
                     .hint_text(t("print.path-hint")),
             )
             .labelled_by(l.id);
@@ -105,23 +120,14 @@ pub fn print_ui(
             }
         });
         ui.label(RichText::new(t("print.help")).small().color(muted(ui)));
-        if let Some(done) = &sui.exported {
+        // Said on the card it was printed from only.
+        if let Some((_, done)) = sui.exported.as_ref().filter(|(k, _)| *k == key) {
             ui.label(
                 RichText::new(format!("✔ {} {}", t("print.written"), done.display()))
                     .color(accent(ui)),
             );
         }
     });
-}
-
-/// Where printouts go by default: the documents folder, else home, else here.
-fn default_export_dir() -> PathBuf {
-    directories::UserDirs::new()
-        .map(|d| {
-            d.document_dir()
-                .map_or_else(|| d.home_dir().to_owned(), ToOwned::to_owned)
-        })
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `~/x` as the home directory's `x`.
@@ -149,7 +155,18 @@ pub fn slug(s: &str) -> String {
         out.push_str(&c);
     }
     let out = out.trim_end_matches('-');
-    let short: String = out.chars().take(40).collect();
+    // At most about 48 characters, cut between words, never inside one.
+    let mut short = String::new();
+    for word in out.split('-') {
+        let len = short.chars().count() + word.chars().count();
+        if !short.is_empty() && len >= 48 {
+            break;
+        }
+        if !short.is_empty() {
+            short.push('-');
+        }
+        short.push_str(word);
+    }
     if short.is_empty() {
         "samspill".to_owned()
     } else {
@@ -229,25 +246,26 @@ fn overview_ui(
                 ui.end_row();
                 ui.label(RichText::new(t("project.dates")).color(muted(ui)));
                 ui.horizontal(|ui| {
-                    fields.field_ui(
-                        ui,
-                        &mut out.edits,
-                        &TextField::StartDate,
-                        &v.meta.start_date,
-                        FieldLook::line(t("project.start"))
-                            .hint(t("common.date-hint"))
-                            .width(124.0),
-                    );
-                    ui.label("–");
-                    fields.field_ui(
-                        ui,
-                        &mut out.edits,
-                        &TextField::EndDate,
-                        &v.meta.end_date,
-                        FieldLook::line(t("project.end"))
-                            .hint(t("common.date-hint"))
-                            .width(124.0),
-                    );
+                    for (field, value, label) in [
+                        (TextField::StartDate, &v.meta.start_date, t("project.start")),
+                        (TextField::EndDate, &v.meta.end_date, t("project.end")),
+                    ] {
+                        if field == TextField::EndDate {
+                            ui.label("–");
+                        }
+                        fields.field_ui(
+                            ui,
+                            &mut out.edits,
+                            &field,
+                            value,
+                            FieldLook::line(label)
+                                .hint(t("common.date-hint"))
+                                .width(112.0),
+                        );
+                        if let Some(text) = date_picker_ui(ui, lang, label, label, value) {
+                            out.edit(Edit::SetText { field, text });
+                        }
+                    }
                 });
                 ui.end_row();
             });
@@ -256,25 +274,31 @@ fn overview_ui(
     card_ui(ui, t("project.phases"), |ui| {
         ui.columns(v.phases.len().max(1), |cols| {
             for (i, (col, p)) in cols.iter_mut().zip(&v.phases).enumerate() {
-                let (d, total) = p.progress();
-                let r = col.add(
-                    egui::Button::new(RichText::new(format!("{}. {}", i + 1, p.name)).strong())
-                        .frame(false),
-                );
-                if r.clicked() {
-                    out.send(Command::Section(Section::Phase(i)));
-                }
-                col.label(
-                    RichText::new(tr_dyn(lang, &format!("status.{}", p.status.as_str())))
-                        .small()
-                        .color(status_colour(col, p.status)),
-                );
-                theme::progress_ui(col, d, total, col.available_width().min(180.0));
-                col.label(
-                    RichText::new(format!("{d} / {total} {}", t("project.done-of")))
-                        .small()
-                        .color(muted(col)),
-                );
+                // Columns are justified; a wrapped name must not be spread out.
+                col.with_layout(Layout::top_down(Align::Min), |col| {
+                    let (d, total) = p.progress();
+                    // A label that wraps: a long phase name must not widen its column.
+                    let r = col.add(
+                        egui::Label::new(RichText::new(format!("{}. {}", i + 1, p.name)).strong())
+                            .wrap()
+                            .sense(egui::Sense::click()),
+                    );
+                    let r = r.on_hover_cursor(egui::CursorIcon::PointingHand);
+                    if r.clicked() {
+                        out.send(Command::Section(Section::Phase(i)));
+                    }
+                    col.label(
+                        RichText::new(tr_dyn(lang, &format!("status.{}", p.status.as_str())))
+                            .small()
+                            .color(status_colour(col, p.status)),
+                    );
+                    theme::progress_ui(col, d, total, col.available_width().min(180.0));
+                    col.label(
+                        RichText::new(format!("{d} / {total} {}", t("project.done-of")))
+                            .small()
+                            .color(muted(col)),
+                    );
+                });
             }
         });
     });
@@ -312,8 +336,21 @@ fn overview_ui(
             let mut next = next;
             next.sort_by(|a, b| a.1.due.cmp(&b.1.due));
             for (phase, task) in next.into_iter().take(6) {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(&task.due).monospace().color(accent(ui)));
+                ui.horizontal_wrapped(|ui| {
+                    let late = crate::dates::is_overdue(&task.due, false);
+                    let colour = if late {
+                        ui.visuals().error_fg_color
+                    } else {
+                        accent(ui)
+                    };
+                    ui.label(
+                        RichText::new(crate::dates::long_date(lang, &task.due))
+                            .strong()
+                            .color(colour),
+                    );
+                    if late {
+                        ui.label(RichText::new(t("project.overdue")).small().color(colour));
+                    }
                     ui.label(&task.title);
                     ui.label(RichText::new(format!("· {phase}")).small().color(muted(ui)));
                 });
@@ -450,7 +487,8 @@ fn phase_ui(
                 }
                 let here = format!("tasks/{}", task.id);
                 dots_ui(ui, &sui.peers, |p| p == here);
-                let w = (ui.available_width() - 330.0).max(160.0);
+                // Room for the assignee, due date, calendar, "overdue" and delete.
+                let w = (ui.available_width() - 440.0).max(160.0);
                 fields.field_ui(
                     ui,
                     &mut out.edits,
@@ -481,6 +519,22 @@ fn phase_ui(
                         .hint(t("project.due"))
                         .width(96.0),
                 );
+                if let Some(text) =
+                    date_picker_ui(ui, lang, ("due", &task.id), t("project.due"), &task.due)
+                {
+                    out.edit(Edit::SetText {
+                        field: TextField::TaskDue(id.clone()),
+                        text,
+                    });
+                }
+                if crate::dates::is_overdue(&task.due, task.done) {
+                    ui.label(
+                        RichText::new(format!("⚠ {}", t("project.overdue")))
+                            .small()
+                            .color(ui.visuals().error_fg_color),
+                    )
+                    .on_hover_text(crate::dates::long_date(lang, &task.due));
+                }
                 if ui
                     .small_button("🗑")
                     .on_hover_text(t("common.delete"))

@@ -49,7 +49,7 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     if active.is_empty() && !state.rows_loading {
         empty_ui(ui, t("projects.empty"));
     }
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for row in &active {

@@ -62,10 +62,10 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
     });
     ui.separator();
 
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(1100.0);
+            ui.set_max_width(ui.available_width().min(1100.0));
             match current {
                 Some((i, item)) => {
                     current_ui(ui, lang, g, i, item, now);
@@ -178,8 +178,9 @@ fn current_ui(
         ui.label(RichText::new(&item.notes).size(15.0));
     }
     ui.add_space(10.0);
-    let elapsed_s = g.run.item_started_at.map_or(0, |s| (now - s).max(0) / 1000);
-    let planned_s = i64::from(item.minutes) * 60;
+    let elapsed_s = g.run.item_elapsed_ms(now) / 1000;
+    let planned_min = g.run.planned_minutes(item.minutes);
+    let planned_s = planned_min * 60;
     let left = planned_s - elapsed_s;
     let (text, colour) = if left >= 0 {
         (
@@ -205,13 +206,23 @@ fn current_ui(
             RichText::new(format!(
                 "{} {} · {} {}",
                 t("run.planned"),
-                duration(lang, item.minutes),
+                duration(lang, u32::try_from(planned_min).unwrap_or(u32::MAX)),
                 t("run.elapsed"),
                 mmss(elapsed_s)
             ))
             .color(muted(ui)),
         );
+        if g.run.is_paused() {
+            ui.label(
+                RichText::new(format!("⏸ {}", t("run.paused")))
+                    .strong()
+                    .color(theme::AMBER),
+            );
+        }
     });
+    if left < 0 {
+        ui.label(RichText::new(t("run.time-up")).color(ui.visuals().error_fg_color));
+    }
     // A bar of the time used.
     let frac = if planned_s > 0 {
         (elapsed_s as f32 / planned_s as f32).min(1.0)
@@ -302,6 +313,24 @@ fn controls_ui(
             });
         }
         ui.add_space(8.0);
+        let paused = g.run.is_paused();
+        let pause_label = if paused {
+            format!("▶ {}", t("run.resume"))
+        } else {
+            format!("⏸ {}", t("run.pause"))
+        };
+        if ui
+            .add(
+                egui::Button::new(RichText::new(pause_label).size(16.0))
+                    .min_size(egui::vec2(120.0, 44.0)),
+            )
+            .clicked()
+        {
+            out.edit(Edit::RunPause {
+                gathering: gid.clone(),
+                pause: !paused,
+            });
+        }
         if ui
             .add(
                 egui::Button::new(RichText::new(format!("■ {}", t("run.stop"))).size(16.0))
@@ -314,6 +343,130 @@ fn controls_ui(
             });
         }
     });
+    ui.add_space(6.0);
+    ui.horizontal_wrapped(|ui| {
+        for (minutes, label) in [(-5, t("run.less")), (5, t("run.more"))] {
+            if ui.button(label).clicked() {
+                out.edit(Edit::RunAdjust {
+                    gathering: gid.clone(),
+                    minutes,
+                });
+            }
+        }
+        ui.add_space(8.0);
+        if ui
+            .button(format!("⛶ {}", t("run.projector")))
+            .on_hover_text(t("run.projector-hint"))
+            .clicked()
+        {
+            run.projector = true;
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Fullscreen(true));
+        }
+    });
+}
+
+/// The projector view: the whole screen for the room. A big clock, the item on now
+/// with its time left, and what comes next. Esc or the button goes back.
+pub fn projector_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi) {
+    let t = |k: &'static str| tr(lang, k);
+    let leave = ui.input(|i| i.key_pressed(egui::Key::Escape));
+    ui.horizontal(|ui| {
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            if ui
+                .button(format!("✖ {}", t("run.projector-close")))
+                .clicked()
+                || leave
+            {
+                run.projector = false;
+                ui.ctx()
+                    .send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+            }
+        });
+    });
+    let Some(g) = v.gathering(&run.gathering) else {
+        run.projector = false;
+        return;
+    };
+    let now = SystemClock.now_ms();
+    let height = ui.available_height();
+    let big = (height / 6.0).clamp(40.0, 160.0);
+    ui.vertical_centered(|ui| {
+        ui.add_space(height * 0.04);
+        let clock = jiff::Timestamp::from_millisecond(now)
+            .map(|ts| {
+                ts.to_zoned(jiff::tz::TimeZone::system())
+                    .strftime("%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        ui.label(RichText::new(clock).size(big).monospace().strong());
+        ui.add_space(height * 0.03);
+        let Some(i) = g.agenda.iter().position(|a| a.id == g.run.current) else {
+            ui.label(RichText::new(&g.title).size(big * 0.4).strong());
+            return;
+        };
+        let item = &g.agenda[i];
+        ui.label(
+            RichText::new(&item.title)
+                .size(big * 0.5)
+                .strong()
+                .color(accent(ui)),
+        );
+        let left = g.run.planned_minutes(item.minutes) * 60 - g.run.item_elapsed_ms(now) / 1000;
+        let (text, colour) = if left >= 0 {
+            (format!("{} {}", mmss(left), t("run.left")), muted(ui))
+        } else {
+            (
+                format!("+{} {}", mmss(-left), t("run.over")),
+                ui.visuals().error_fg_color,
+            )
+        };
+        let paused = if g.run.is_paused() {
+            format!("  ⏸ {}", t("run.paused"))
+        } else {
+            String::new()
+        };
+        ui.label(
+            RichText::new(format!("{text}{paused}"))
+                .size(big * 0.35)
+                .monospace()
+                .color(colour),
+        );
+        ui.add_space(height * 0.05);
+        if let Some(next) = g.agenda.get(i + 1) {
+            ui.label(
+                RichText::new(format!("{}: {}", t("run.next-item"), next.title))
+                    .size(big * 0.3)
+                    .color(muted(ui)),
+            );
+        }
+    });
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_secs(1));
+}
+
+/// A gentle signal, once, when the item on now runs out of time: the window asks for
+/// attention (the task bar flashes) and the clock turns red. No sound in a room
+/// where someone is talking.
+pub fn signal_time_up(ctx: &egui::Context, v: &Project, run: &mut RunUi) {
+    let Some(g) = v.gathering(&run.gathering) else {
+        return;
+    };
+    let Some(item) = g.agenda.iter().find(|a| a.id == g.run.current) else {
+        return;
+    };
+    if g.run.is_paused() || run.signalled.as_deref() == Some(item.id.as_str()) {
+        return;
+    }
+    let now = SystemClock.now_ms();
+    let left = g.run.planned_minutes(item.minutes) * 60_000 - g.run.item_elapsed_ms(now);
+    if left <= 0 {
+        run.signalled = Some(item.id.clone());
+        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+            egui::UserAttentionType::Informational,
+        ));
+    }
 }
 
 /// Planned against actual for every item that has run.

@@ -21,7 +21,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     ui.heading(t("settings.title"));
     ui.label(RichText::new(t("settings.help")).color(muted(ui)));
     ui.add_space(8.0);
-    ui.set_max_width(640.0);
+    ui.set_max_width(ui.available_width().min(640.0));
     card_ui(ui, t("settings.you"), |ui| {
         egui::Grid::new("you")
             .num_columns(2)

@@ -12,6 +12,7 @@ use samspill_shared::model::Project;
 use samspill_shared::model::history::HistoryEntry;
 
 use super::edit::{Edit, UndoStack};
+use super::file_dialog::{Chosen, FileDialogs};
 use super::presence_ui::PeerMark;
 use super::sync_hook::{SyncCommand, SyncHook, SyncStatus};
 use super::text_bind::Fields;
@@ -59,6 +60,8 @@ pub struct ProjectRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Navigate(Screen),
+    /// Folds the side panel away or back.
+    ToggleSidebar,
     /// "Koble til nå": try the relay at once.
     ReconnectNow,
     /// Show a short confirmation at the bottom ("Kopiert").
@@ -105,6 +108,16 @@ pub enum Command {
     /// Opens run mode for a gathering (following it when it is already running).
     OpenRun(String),
     CloseRun,
+    /// Asks where to save the plan or an agenda (the desktop's own dialog), then
+    /// writes it there.
+    SaveAs {
+        what: ExportWhat,
+        format: ExportFormat,
+        /// The typed path: the dialog starts in its folder with its name.
+        suggested: PathBuf,
+    },
+    /// "Velg fil …" in the import dialog.
+    ChooseImport,
     /// Writes the plan or a gathering's agenda to a file.
     Export {
         what: ExportWhat,
@@ -118,6 +131,16 @@ pub enum Command {
 pub enum ExportWhat {
     Plan,
     Gathering(String),
+}
+
+impl ExportWhat {
+    /// Which print card it is printed from ("plan", or the gathering's id).
+    pub fn key(&self) -> String {
+        match self {
+            ExportWhat::Plan => "plan".to_owned(),
+            ExportWhat::Gathering(id) => id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,8 +288,9 @@ pub struct SessionUi {
     pub run: Option<RunUi>,
     /// Where "print" writes, per thing printed (plan, or a gathering id).
     pub export_paths: HashMap<String, String>,
-    /// The last file written, shown under the print buttons.
-    pub exported: Option<PathBuf>,
+    /// The last file written and the print card it came from (see
+    /// [`ExportWhat::key`]), shown under that card's buttons.
+    pub exported: Option<(String, PathBuf)>,
     /// Co-facilitators and where they are, refreshed every frame.
     pub peers: Vec<PeerMark>,
     /// The invite links, read when "Deling og tilgang" is opened.
@@ -283,8 +307,9 @@ pub struct HistoryCache {
 /// The project as it was at some point, shown instead of the live one.
 #[derive(Debug, Clone)]
 pub struct Viewing {
-    /// The change it was read at (what "restore" goes back to).
-    pub change: ChangeHash,
+    /// The heads it was read at (what "restore" goes back to): one change, or a
+    /// checkpoint's heads when people were editing at the moment it was taken.
+    pub heads: Vec<ChangeHash>,
     /// "after Kari's change at 14:02 (Added a task)", or a checkpoint's name.
     pub label: String,
     pub view: Box<Project>,
@@ -300,6 +325,10 @@ pub struct RunUi {
     pub note: String,
     /// When Space or → last moved on.
     pub last_key: Option<Instant>,
+    /// The projector view: full screen, a big clock, the item on now and the next.
+    pub projector: bool,
+    /// The item whose time running out was last signalled (once per item).
+    pub signalled: Option<String>,
 }
 
 /// The open project.
@@ -353,6 +382,14 @@ impl Session {
 pub enum JobDone {
     Rows(anyhow::Result<Vec<ProjectRow>>),
     Opened(DocumentId, anyhow::Result<Box<Session>>),
+    /// A save dialog closed.
+    SaveChosen {
+        what: ExportWhat,
+        format: ExportFormat,
+        chosen: Chosen,
+    },
+    /// The import dialog's file dialog closed.
+    ImportChosen(Chosen),
 }
 
 /// Everything the app holds.
@@ -373,12 +410,17 @@ pub struct AppState {
     pub fields: Fields,
     pub undo: UndoStack,
     pub sync: Box<dyn SyncHook>,
+    /// Save and open dialogs (the desktop's, or a test's).
+    pub files: std::sync::Arc<dyn FileDialogs>,
     pub jobs: Vec<Receiver<JobDone>>,
     pub started: bool,
     /// The UI's context, for background threads to wake it (set on the first frame).
     pub repaint: Option<egui::Context>,
     /// What this user was last announced as editing (presence).
     pub editing: Option<String>,
+    /// The side panel is folded away (the "☰" button or Ctrl+B), leaving the page the
+    /// whole width.
+    pub sidebar_folded: bool,
 }
 
 impl AppState {

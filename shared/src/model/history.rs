@@ -94,8 +94,20 @@ impl ProjectDoc {
     /// Makes the project look as it did right after `change`, as one new change. History
     /// is never rewritten: the restore itself can be undone by restoring again.
     pub fn restore(&mut self, change: ChangeHash) -> Result<()> {
+        self.restore_heads(&[change])
+    }
+
+    /// Makes the project look as it did at `heads` (several when people edited at the
+    /// same moment), as one new change. Undoing a restore is a restore to the heads
+    /// from before it.
+    pub fn restore_heads(&mut self, heads: &[ChangeHash]) -> Result<()> {
         self.writable()?;
-        let old = self.doc.hydrate(ROOT, Some(&[change]))?;
+        let Some(&change) = heads.first() else {
+            return Err(ModelError::NotAProject(
+                "could not restore: no version given".to_owned(),
+            ));
+        };
+        let old = self.doc.hydrate(ROOT, Some(heads))?;
         self.doc
             .update_object(ROOT, &old)
             .map_err(|e| ModelError::NotAProject(format!("could not restore: {e}")))?;

@@ -63,6 +63,8 @@ pub enum ModelError {
     UnknownTemplate(String),
     #[error("the text is empty")]
     EmptyText,
+    #[error("the gathering is not running")]
+    NotRunning,
     #[error("“{0}” matches more than one change; give more of the hash")]
     Ambiguous(String),
     #[error("this is not a Samspill project: {0}")]

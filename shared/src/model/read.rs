@@ -52,11 +52,12 @@ pub(super) fn has_int(doc: &AutoCommit, obj: &ObjId, key: &str) -> bool {
     int(doc, obj, key).is_some()
 }
 
-fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
+pub(crate) fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
     match scalar(doc, obj, key) {
         Some(ScalarValue::Int(n)) => Some(n),
         Some(ScalarValue::Uint(n)) => i64::try_from(n).ok(),
         Some(ScalarValue::Timestamp(n)) => Some(n),
+        Some(ScalarValue::Counter(c)) => Some(i64::from(&c)),
         _ => None,
     }
 }
@@ -408,6 +409,9 @@ fn gathering(id: String, go: &ObjId, g: &Item<'_>) -> Gathering {
             started_at: int(doc, &r, "started_at"),
             item_started_at: int(doc, &r, "item_started_at"),
             finished_at: int(doc, &r, "finished_at"),
+            paused_at: int(doc, &r, "paused_at"),
+            paused_ms: int(doc, &r, "paused_ms").unwrap_or(0).max(0),
+            extra_minutes: int(doc, &r, "extra_minutes").unwrap_or(0),
             actual,
         }
     });

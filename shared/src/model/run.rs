@@ -5,7 +5,7 @@
 //! on explicitly; nothing advances by itself.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ScalarValue};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue};
 
 use super::{ModelError, ProjectDoc, Result, read};
 use crate::ids::{AgendaId, GatheringId};
@@ -45,6 +45,11 @@ impl ProjectDoc {
     fn start_item(&mut self, run: &ObjId, item: &str, now: i64) -> Result<()> {
         self.doc.put(run, "current", item)?;
         self.doc.put(run, "item_started_at", now)?;
+        // Each item starts unpaused, with its own planned time.
+        self.doc.put(run, "paused_at", ScalarValue::Null)?;
+        self.doc.put(run, "paused_ms", 0)?;
+        self.doc
+            .put(run, "extra_minutes", ScalarValue::counter(0))?;
         let actual = match read::map(&self.doc, run, "actual") {
             Some(a) => a,
             None => self.doc.put_object(run, "actual", ObjType::Map)?,
@@ -148,6 +153,55 @@ impl ProjectDoc {
         };
         self.append_paragraph(&obj, "log", &paragraph)?;
         self.commit("Wrote in a gathering's log");
+        Ok(())
+    }
+
+    /// Pauses the running gathering's clock (`true`) or lets it go on (`false`);
+    /// nothing happens when it already is so.
+    pub fn run_pause(&mut self, g: &GatheringId, pause: bool) -> Result<()> {
+        self.writable()?;
+        let (_, run) = self.run_map(g)?;
+        if read::str(&self.doc, &run, "current").is_empty() {
+            return Err(ModelError::NotRunning);
+        }
+        let now = self.editor.clock.now_ms();
+        let paused_at = read::int(&self.doc, &run, "paused_at");
+        match (pause, paused_at) {
+            (true, None) => {
+                self.doc.put(&run, "paused_at", now)?;
+                self.commit("Paused the gathering");
+            }
+            (false, Some(at)) => {
+                let before = read::int(&self.doc, &run, "paused_ms").unwrap_or(0);
+                self.doc
+                    .put(&run, "paused_ms", before + (now - at).max(0))?;
+                self.doc.put(&run, "paused_at", ScalarValue::Null)?;
+                self.commit("Resumed the gathering");
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Gives the current item `minutes` more (or fewer, when negative) while it runs.
+    pub fn run_adjust(&mut self, g: &GatheringId, minutes: i64) -> Result<()> {
+        self.writable()?;
+        let (_, run) = self.run_map(g)?;
+        if read::str(&self.doc, &run, "current").is_empty() {
+            return Err(ModelError::NotRunning);
+        }
+        match self.doc.get(&run, "extra_minutes")? {
+            Some((automerge::Value::Scalar(v), _))
+                if matches!(v.as_ref(), ScalarValue::Counter(_)) =>
+            {
+                self.doc.increment(&run, "extra_minutes", minutes)?;
+            }
+            // Written by an older version, or never: start the counter here.
+            _ => self
+                .doc
+                .put(&run, "extra_minutes", ScalarValue::counter(minutes))?,
+        }
+        self.commit(&format!("Gave the current agenda item {minutes:+} minutes"));
         Ok(())
     }
 

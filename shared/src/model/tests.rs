@@ -862,6 +862,63 @@ fn a_gathering_is_run_item_by_item_and_a_co_facilitator_follows() {
 }
 
 #[test]
+fn a_paused_item_keeps_its_time_and_plus_five_on_two_machines_gives_ten() {
+    let t0 = 1_763_900_000_000;
+    let at = |p: &mut ProjectDoc, ms: i64| p.editor.clock = Box::new(FixedClock(t0 + ms));
+    let mut alice = new_project("four-phase");
+    let g = alice.add_gathering("Samling 1").unwrap();
+    alice.add_agenda_item(&g, "IGP", 30, Some("igp")).unwrap();
+    alice.add_agenda_item(&g, "Lunsj", 45, None).unwrap();
+    at(&mut alice, 0);
+    alice.run_start(&g).unwrap();
+
+    // Five minutes in, paused for ten, then on for one more: six minutes used.
+    at(&mut alice, 5 * 60_000);
+    alice.run_pause(&g, true).unwrap();
+    let run = alice.view().gatherings[0].run.clone();
+    assert!(run.is_paused());
+    assert_eq!(run.item_elapsed_ms(t0 + 15 * 60_000), 5 * 60_000);
+    at(&mut alice, 15 * 60_000);
+    alice.run_pause(&g, true).unwrap(); // already paused: nothing changes
+    alice.run_pause(&g, false).unwrap();
+    let run = alice.view().gatherings[0].run.clone();
+    assert!(!run.is_paused());
+    assert_eq!(run.item_elapsed_ms(t0 + 16 * 60_000), 6 * 60_000);
+
+    // Both facilitators press +5 at once: the item gets ten more minutes.
+    let mut bob = replica(&mut alice, 2, "bob");
+    alice.run_adjust(&g, 5).unwrap();
+    bob.run_adjust(&g, 5).unwrap();
+    sync(&mut alice, &mut bob);
+    let run = bob.view().gatherings[0].run.clone();
+    assert_eq!(run.extra_minutes, 10);
+    assert_eq!(run.planned_minutes(30), 40);
+    let cut = RunState {
+        extra_minutes: -50,
+        ..run.clone()
+    };
+    assert_eq!(cut.planned_minutes(30), 0, "never below zero");
+
+    // The next item starts with its own time, unpaused.
+    alice.run_next(&g).unwrap();
+    let run = alice.view().gatherings[0].run.clone();
+    assert_eq!(
+        (run.extra_minutes, run.paused_ms, run.paused_at),
+        (0, 0, None)
+    );
+
+    alice.run_stop(&g).unwrap();
+    assert!(matches!(
+        alice.run_pause(&g, true),
+        Err(ModelError::NotRunning)
+    ));
+    assert!(matches!(
+        alice.run_adjust(&g, 5),
+        Err(ModelError::NotRunning)
+    ));
+}
+
+#[test]
 fn running_an_empty_agenda_is_refused() {
     let mut p = new_project("four-phase");
     let g = p.add_gathering("Tom").unwrap();

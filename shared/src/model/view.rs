@@ -43,6 +43,16 @@ pub struct RunState {
     pub started_at: Option<i64>,
     pub item_started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// Paused since then (the clock of the current item stands still).
+    #[serde(default)]
+    pub paused_at: Option<i64>,
+    /// How long the current item has been paused before, in all.
+    #[serde(default)]
+    pub paused_ms: i64,
+    /// Minutes given to (or taken from) the current item while it runs; a counter, so
+    /// "+5" pressed on two machines at once gives ten.
+    #[serde(default)]
+    pub extra_minutes: i64,
     /// Actual start and end of each item that has been run, in agenda order.
     pub actual: Vec<ActualTime>,
 }
@@ -50,6 +60,25 @@ pub struct RunState {
 impl RunState {
     pub fn is_running(&self) -> bool {
         !self.current.is_empty()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.is_running() && self.paused_at.is_some()
+    }
+
+    /// Milliseconds the current item has run at `now`, pauses not counted.
+    pub fn item_elapsed_ms(&self, now: i64) -> i64 {
+        let Some(start) = self.item_started_at else {
+            return 0;
+        };
+        let until = self.paused_at.unwrap_or(now);
+        (until - start - self.paused_ms).max(0)
+    }
+
+    /// The current item's planned minutes with what was added or taken while running
+    /// (never below zero).
+    pub fn planned_minutes(&self, minutes: u32) -> i64 {
+        (i64::from(minutes) + self.extra_minutes).max(0)
     }
 }
 
@@ -188,7 +217,7 @@ pub struct CheckItem {
     pub done_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gathering {
     pub id: String,
     pub title: String,
@@ -212,7 +241,7 @@ pub struct Gathering {
     pub conflicts: Vec<Conflict>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgendaItem {
     pub id: String,
     pub title: String,
