@@ -385,6 +385,9 @@ impl From<MethodFile> for Method {
 #[serde(deny_unknown_fields)]
 pub struct Template {
     pub id: String,
+    /// Where the template comes in the list (lowest first; the first is the default).
+    #[serde(default = "last")]
+    pub order: u32,
     /// The languages the template is written in; the first is the default.
     pub languages: Vec<Lang>,
     pub name: Localized,
@@ -392,6 +395,11 @@ pub struct Template {
     pub phases: Vec<TemplatePhase>,
     #[serde(default)]
     pub gatherings: Vec<TemplateGathering>,
+}
+
+/// Templates without an `order` come after those with one.
+fn last() -> u32 {
+    u32::MAX
 }
 
 impl Template {
@@ -656,10 +664,12 @@ impl Library {
             .iter()
             .map(|&(file, source)| parse_file::<Method>(file, source, |m| &m.id))
             .collect::<Result<Vec<_>, _>>()?;
-        let templates = templates
+        let mut templates = templates
             .iter()
             .map(|&(file, source)| parse_file::<Template>(file, source, |t| &t.id))
             .collect::<Result<Vec<_>, _>>()?;
+        // The order the "new project" dialog offers them in; the first is the default.
+        templates.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
         let strings = Strings::parse("ui/strings.toml", strings)?;
         Ok(Library {
             methods,

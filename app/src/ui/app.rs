@@ -78,6 +78,7 @@ impl SamspillApp {
                 repaint: None,
                 editing: None,
                 sidebar_folded: false,
+                open_at: None,
             },
         }
     }
@@ -352,6 +353,12 @@ impl SamspillApp {
             Fields::default()
         };
         self.state.library.target = session.view.gatherings.first().map(|g| g.id.clone());
+        let mut session = session;
+        if let Some((id, section)) = self.state.open_at.take()
+            && id == session.project.id()
+        {
+            session.ui.section = Some(section);
+        }
         self.state.session = Some(session);
         self.state.screen = Screen::Project;
     }
@@ -480,7 +487,7 @@ impl SamspillApp {
             Command::ToggleSidebar => self.state.sidebar_folded = !self.state.sidebar_folded,
             Command::Navigate(screen) => {
                 self.clear_confirmation();
-                if screen == Screen::Projects {
+                if matches!(screen, Screen::Projects | Screen::MyTasks) {
                     self.refresh_rows(ctx);
                 }
                 if screen == Screen::Settings {
@@ -495,6 +502,19 @@ impl SamspillApp {
                     // Read the links again whenever the page is opened.
                     s.ui.access = None;
                     self.state.screen = Screen::Project;
+                }
+            }
+            Command::OpenPhase(id, phase) => {
+                let section = crate::ui::state::Section::Phase(phase);
+                match &mut self.state.session {
+                    Some(s) if s.project.id() == id => {
+                        s.ui.section = Some(section);
+                        self.state.screen = Screen::Project;
+                    }
+                    _ => {
+                        self.state.open_at = Some((id, section));
+                        self.run(ctx, Command::OpenProject(id));
+                    }
                 }
             }
             Command::OpenProject(id) => {
@@ -886,7 +906,20 @@ fn load_rows(device: &Device) -> anyhow::Result<Vec<ProjectRow>> {
             }
         };
         let v = project.view();
+        let me = device.profile.person_id.as_str();
+        let my_tasks = v
+            .phases
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                p.tasks
+                    .iter()
+                    .filter(|t| !t.done && t.assignee == me)
+                    .map(move |t| (i, p.name.clone(), t.clone()))
+            })
+            .collect();
         rows.push(ProjectRow {
+            my_tasks,
             id,
             notices: project.take_notices(),
             title: v.meta.title.clone(),

@@ -64,6 +64,7 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         Screen::Projects => projects_ui::projects_ui(ui, state, out),
         Screen::Library => library_ui::library_ui(ui, state, out),
         Screen::Settings => settings_ui::settings_ui(ui, state, out),
+        Screen::MyTasks => projects_ui::my_tasks_ui(ui, state, out),
         Screen::Project => {
             if state.opening.is_some() {
                 ui.add_space(80.0);
@@ -437,176 +438,199 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         })
         .show(ui, |ui| {
             ui.spacing_mut().item_spacing.y = 3.0;
-            let on_list = state.screen == Screen::Projects;
-            if nav_item_ui(
-                ui,
-                on_list,
-                format!("📂  {}", tr(lang, "projects.title")),
-                None,
-            )
-            .clicked()
-            {
-                out.send(Command::Navigate(Screen::Projects));
-            }
-            if let Some(s) = &state.session {
-                // Viewing an earlier version: the counts are that version's.
-                let v = s.ui.viewing.as_ref().map_or(&s.view, |w| &*w.view);
-                ui.add_space(12.0);
-                ui.label(
-                    RichText::new(&v.meta.title)
-                        .small()
-                        .strong()
-                        .color(muted(ui)),
-                );
-                ui.add_space(2.0);
-                let here = |sec: Section| state.screen == Screen::Project && s.section() == sec;
-                if nav_item_ui(
-                    ui,
-                    here(Section::Overview),
-                    tr(lang, "project.overview"),
-                    None,
-                )
-                .clicked()
-                {
-                    out.send(Command::Section(Section::Overview));
-                }
-                for (i, p) in v.phases.iter().enumerate() {
-                    let (d, t) = p.progress();
-                    let mark = match p.status {
-                        samspill_shared::model::PhaseStatus::Done => "✔",
-                        samspill_shared::model::PhaseStatus::Active => "▶",
-                        samspill_shared::model::PhaseStatus::NotStarted => "○",
-                    };
+            // Who you are stays at the bottom; the sections above scroll when the
+            // window is too low for them all.
+            egui::Panel::bottom("nav-me")
+                .frame(egui::Frame::NONE)
+                .show(ui, |ui| {
+                    ui.with_layout(Layout::bottom_up(Align::Min), |ui| {
+                        if ui
+                            .link(tr(lang, "keys.title"))
+                            .on_hover_text("F1")
+                            .clicked()
+                        {
+                            out.send(Command::OpenDialog(Dialog::Shortcuts));
+                        }
+                        let me = &state.device.profile;
+                        ui.add_space(6.0);
+                        let who = ui.horizontal(|ui| {
+                            theme::avatar_ui(ui, me.display_name(), &me.colour, 22.0);
+                            // One label of two lines, so the bottom-up layout knows its height.
+                            let mut job = egui::text::LayoutJob::default();
+                            let body = egui::TextStyle::Body.resolve(ui.style());
+                            let small = egui::TextStyle::Small.resolve(ui.style());
+                            let strong =
+                                egui::TextFormat::simple(body, ui.visuals().strong_text_color());
+                            job.append(me.display_name(), 0.0, strong);
+                            if !me.centre.is_empty() {
+                                job.append(
+                                    &format!("\n{}", me.centre),
+                                    0.0,
+                                    egui::TextFormat::simple(small, muted(ui)),
+                                );
+                            }
+                            ui.label(job);
+                        });
+                        // The avatar opens "who you are".
+                        let who = ui
+                            .interact(
+                                who.response.rect,
+                                egui::Id::unique("who-am-i"),
+                                egui::Sense::click(),
+                            )
+                            .on_hover_text(tr(lang, "welcome.edit"));
+                        if who.clicked() {
+                            out.send(Command::OpenDialog(Dialog::Welcome {
+                                name: me.name.clone(),
+                                centre: me.centre.clone(),
+                                colour: me.colour.clone(),
+                                first: false,
+                            }));
+                        }
+                    });
+                });
+            egui::ScrollArea::vertical()
+                .id_salt("nav-scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    let on_list = state.screen == Screen::Projects;
+                    if nav_item_ui(
+                        ui,
+                        on_list,
+                        format!("📂  {}", tr(lang, "projects.title")),
+                        None,
+                    )
+                    .clicked()
+                    {
+                        out.send(Command::Navigate(Screen::Projects));
+                    }
+                    if let Some(s) = &state.session {
+                        // Viewing an earlier version: the counts are that version's.
+                        let v = s.ui.viewing.as_ref().map_or(&s.view, |w| &*w.view);
+                        ui.add_space(12.0);
+                        ui.label(
+                            RichText::new(&v.meta.title)
+                                .small()
+                                .strong()
+                                .color(muted(ui)),
+                        );
+                        ui.add_space(2.0);
+                        let here =
+                            |sec: Section| state.screen == Screen::Project && s.section() == sec;
+                        if nav_item_ui(
+                            ui,
+                            here(Section::Overview),
+                            tr(lang, "project.overview"),
+                            None,
+                        )
+                        .clicked()
+                        {
+                            out.send(Command::Section(Section::Overview));
+                        }
+                        for (i, p) in v.phases.iter().enumerate() {
+                            let (d, t) = p.progress();
+                            let mark = match p.status {
+                                samspill_shared::model::PhaseStatus::Done => "✔",
+                                samspill_shared::model::PhaseStatus::Active => "▶",
+                                samspill_shared::model::PhaseStatus::NotStarted => "○",
+                            };
+                            let r = nav_item_ui(
+                                ui,
+                                here(Section::Phase(i)),
+                                format!("{mark}  {}. {}", i + 1, p.name),
+                                Some(format!("{d}/{t}")),
+                            );
+                            peer_dots_ui(ui, &r, &s.ui.peers, Section::Phase(i));
+                            if r.clicked() {
+                                out.send(Command::Section(Section::Phase(i)));
+                            }
+                        }
+                        let n = v.gatherings.len();
+                        let r = nav_item_ui(
+                            ui,
+                            here(Section::Gatherings),
+                            tr(lang, "gatherings.title"),
+                            Some(n.to_string()),
+                        );
+                        peer_dots_ui(ui, &r, &s.ui.peers, Section::Gatherings);
+                        if r.clicked() {
+                            out.send(Command::Section(Section::Gatherings));
+                        }
+                        let n = v.between_work.len();
+                        if nav_item_ui(
+                            ui,
+                            here(Section::BetweenWork),
+                            tr(lang, "work.title"),
+                            Some(n.to_string()),
+                        )
+                        .clicked()
+                        {
+                            out.send(Command::Section(Section::BetweenWork));
+                        }
+                        let n = v.log.len();
+                        if nav_item_ui(
+                            ui,
+                            here(Section::Log),
+                            tr(lang, "log.title"),
+                            Some(n.to_string()),
+                        )
+                        .clicked()
+                        {
+                            out.send(Command::Section(Section::Log));
+                        }
+                        if nav_item_ui(
+                            ui,
+                            here(Section::History),
+                            format!("🕘  {}", tr(lang, "history.title")),
+                            None,
+                        )
+                        .clicked()
+                        {
+                            out.send(Command::Section(Section::History));
+                        }
+                        if nav_item_ui(
+                            ui,
+                            here(Section::Access),
+                            format!("🔑  {}", tr(lang, "access.title")),
+                            None,
+                        )
+                        .clicked()
+                        {
+                            out.send(Command::Section(Section::Access));
+                        }
+                    }
+                    ui.add_space(12.0);
+                    ui.separator();
+                    ui.add_space(4.0);
+                    let mine: usize = state.rows.iter().map(|r| r.my_tasks.len()).sum();
                     let r = nav_item_ui(
                         ui,
-                        here(Section::Phase(i)),
-                        format!("{mark}  {}. {}", i + 1, p.name),
-                        Some(format!("{d}/{t}")),
+                        state.screen == Screen::MyTasks,
+                        format!("☑  {}", tr(lang, "mytasks.title")),
+                        (mine > 0).then(|| mine.to_string()),
                     );
-                    peer_dots_ui(ui, &r, &s.ui.peers, Section::Phase(i));
                     if r.clicked() {
-                        out.send(Command::Section(Section::Phase(i)));
+                        out.send(Command::Navigate(Screen::MyTasks));
                     }
-                }
-                let n = v.gatherings.len();
-                let r = nav_item_ui(
-                    ui,
-                    here(Section::Gatherings),
-                    tr(lang, "gatherings.title"),
-                    Some(n.to_string()),
-                );
-                peer_dots_ui(ui, &r, &s.ui.peers, Section::Gatherings);
-                if r.clicked() {
-                    out.send(Command::Section(Section::Gatherings));
-                }
-                let n = v.between_work.len();
-                if nav_item_ui(
-                    ui,
-                    here(Section::BetweenWork),
-                    tr(lang, "work.title"),
-                    Some(n.to_string()),
-                )
-                .clicked()
-                {
-                    out.send(Command::Section(Section::BetweenWork));
-                }
-                let n = v.log.len();
-                if nav_item_ui(
-                    ui,
-                    here(Section::Log),
-                    tr(lang, "log.title"),
-                    Some(n.to_string()),
-                )
-                .clicked()
-                {
-                    out.send(Command::Section(Section::Log));
-                }
-                if nav_item_ui(
-                    ui,
-                    here(Section::History),
-                    format!("🕘  {}", tr(lang, "history.title")),
-                    None,
-                )
-                .clicked()
-                {
-                    out.send(Command::Section(Section::History));
-                }
-                if nav_item_ui(
-                    ui,
-                    here(Section::Access),
-                    format!("🔑  {}", tr(lang, "access.title")),
-                    None,
-                )
-                .clicked()
-                {
-                    out.send(Command::Section(Section::Access));
-                }
-            }
-            ui.add_space(12.0);
-            ui.separator();
-            ui.add_space(4.0);
-            let r = nav_item_ui(
-                ui,
-                state.screen == Screen::Library,
-                format!("📖  {}", tr(lang, "library.title")),
-                None,
-            );
-            if r.on_hover_text("Ctrl+L").clicked() {
-                out.send(Command::Navigate(Screen::Library));
-            }
-            let r = nav_item_ui(
-                ui,
-                state.screen == Screen::Settings,
-                format!("⚙  {}", tr(lang, "settings.title")),
-                None,
-            );
-            if r.clicked() {
-                out.send(Command::Navigate(Screen::Settings));
-            }
-            ui.with_layout(Layout::bottom_up(Align::Min), |ui| {
-                if ui
-                    .link(tr(lang, "keys.title"))
-                    .on_hover_text("F1")
-                    .clicked()
-                {
-                    out.send(Command::OpenDialog(Dialog::Shortcuts));
-                }
-                let me = &state.device.profile;
-                ui.add_space(6.0);
-                let who = ui.horizontal(|ui| {
-                    theme::avatar_ui(ui, me.display_name(), &me.colour, 22.0);
-                    // One label of two lines, so the bottom-up layout knows its height.
-                    let mut job = egui::text::LayoutJob::default();
-                    let body = egui::TextStyle::Body.resolve(ui.style());
-                    let small = egui::TextStyle::Small.resolve(ui.style());
-                    let strong = egui::TextFormat::simple(body, ui.visuals().strong_text_color());
-                    job.append(me.display_name(), 0.0, strong);
-                    if !me.centre.is_empty() {
-                        job.append(
-                            &format!("\n{}", me.centre),
-                            0.0,
-                            egui::TextFormat::simple(small, muted(ui)),
-                        );
+                    let r = nav_item_ui(
+                        ui,
+                        state.screen == Screen::Library,
+                        format!("📖  {}", tr(lang, "library.title")),
+                        None,
+                    );
+                    if r.on_hover_text("Ctrl+L").clicked() {
+                        out.send(Command::Navigate(Screen::Library));
                     }
-                    ui.label(job);
+                    let r = nav_item_ui(
+                        ui,
+                        state.screen == Screen::Settings,
+                        format!("⚙  {}", tr(lang, "settings.title")),
+                        None,
+                    );
+                    if r.clicked() {
+                        out.send(Command::Navigate(Screen::Settings));
+                    }
                 });
-                // The avatar opens "who you are".
-                let who = ui
-                    .interact(
-                        who.response.rect,
-                        egui::Id::unique("who-am-i"),
-                        egui::Sense::click(),
-                    )
-                    .on_hover_text(tr(lang, "welcome.edit"));
-                if who.clicked() {
-                    out.send(Command::OpenDialog(Dialog::Welcome {
-                        name: me.name.clone(),
-                        centre: me.centre.clone(),
-                        colour: me.colour.clone(),
-                        first: false,
-                    }));
-                }
-            });
         });
 }
 
@@ -654,7 +678,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     ui.heading(t("projects.new"));
                     ui.add_space(6.0);
                     let templates = &library().templates;
-                    let l = ui.label(t("projects.template"));
+                    ui.label(t("projects.template"));
                     ui.vertical(|ui| {
                         for (i, tpl) in templates.iter().enumerate() {
                             let shown = tpl.shown_in(lang);
@@ -665,7 +689,9 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                                 let in_lang = super::tr_dyn(lang, &format!("language.{shown}"));
                                 format!("{} ({in_lang})", tpl.name_for(lang))
                             };
-                            ui.radio_value(template, i, name).labelled_by(l.id);
+                            // Each choice is named by its own label (the heading above
+                            // groups them).
+                            ui.radio_value(template, i, name);
                         }
                     });
                     if let Some(tpl) = templates.get(*template) {

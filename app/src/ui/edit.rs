@@ -247,6 +247,11 @@ pub enum Edit {
         phase: PhaseId,
         title: String,
     },
+    /// Someone from the municipality (or anyone) who can be given tasks.
+    AddPerson {
+        name: String,
+        role: String,
+    },
     /// Puts back a removed task (undo of a removal).
     RestoreTask {
         phase: PhaseId,
@@ -444,6 +449,13 @@ impl Edit {
                 undo(Edit::SetPhaseStatus {
                     phase: phase.clone(),
                     status: old,
+                })
+            }
+            Edit::AddPerson { name, role } => {
+                let id = doc.add_person(name, role, "")?;
+                Ok(Applied {
+                    inverse: None,
+                    created: Some(id.to_string()),
                 })
             }
             Edit::AddTask { phase, title } => {

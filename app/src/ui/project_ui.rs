@@ -11,7 +11,7 @@ use super::projects_ui::empty_ui;
 use std::path::PathBuf;
 
 use super::date_picker::date_picker_ui;
-use super::presence_ui::{PeerMark, dots_ui};
+use super::presence_ui::dots_ui;
 use super::state::{Command, Dialog, ExportFormat, ExportWhat, Outbox, Section, SessionUi};
 use super::text_bind::{FieldLook, Fields};
 use super::theme::{self, accent, card_fill, muted};
@@ -42,7 +42,7 @@ pub fn project_ui(
                 }
                 Section::Log => log_ui(ui, lang, v, &mut sui.new_log, out),
                 _ => {
-                    overview_ui(ui, lang, v, &sui.peers, fields, out);
+                    overview_ui(ui, lang, v, sui, fields, out, live);
                     if live {
                         print_ui(ui, lang, v, &ExportWhat::Plan, sui, out);
                     }
@@ -174,6 +174,56 @@ pub fn slug(s: &str) -> String {
     }
 }
 
+/// A person's role in words: a known role in the UI's language, else as written.
+pub fn role_name(lang: Lang, role: &str) -> String {
+    if samspill_shared::model::PERSON_ROLES.contains(&role) {
+        tr_dyn(lang, &format!("role.{role}"))
+    } else {
+        role.to_owned()
+    }
+}
+
+/// "Legg til person": a name and a role, for people from the municipality who get
+/// tasks without using Samspill themselves.
+fn add_person_ui(ui: &mut egui::Ui, lang: Lang, sui: &mut SessionUi, out: &mut Outbox) {
+    let t = |k: &'static str| tr(lang, k);
+    ui.add_space(6.0);
+    ui.horizontal_wrapped(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut sui.new_person)
+                .id_salt("new-person")
+                .hint_text(t("people.name-hint"))
+                .desired_width(220.0),
+        )
+        .accessible_name(t("people.name"));
+        if sui.new_person_role.is_empty() {
+            sui.new_person_role = "leder".to_owned();
+        }
+        egui::ComboBox::from_id_salt("new-person-role")
+            .selected_text(role_name(lang, &sui.new_person_role))
+            .show_ui(ui, |ui| {
+                for role in samspill_shared::model::PERSON_ROLES {
+                    ui.selectable_value(
+                        &mut sui.new_person_role,
+                        role.to_owned(),
+                        role_name(lang, role),
+                    );
+                }
+            })
+            .response
+            .accessible_name(t("people.role"));
+        if ui.button(format!("+ {}", t("people.add"))).clicked()
+            && !sui.new_person.trim().is_empty()
+        {
+            out.edit(Edit::AddPerson {
+                name: sui.new_person.trim().to_owned(),
+                role: sui.new_person_role.clone(),
+            });
+            sui.new_person.clear();
+        }
+    });
+}
+
 /// A card: a white rounded box with a title.
 pub fn card_ui<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
     let r = egui::Frame::new()
@@ -194,14 +244,18 @@ pub fn card_ui<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 fn overview_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     v: &Project,
-    peers: &[PeerMark],
+    sui: &mut SessionUi,
     fields: &mut Fields,
     out: &mut Outbox,
+    live: bool,
 ) {
+    let peers = sui.peers.clone();
+    let peers = peers.as_slice();
     let t = |k: &'static str| tr(lang, k);
     ui.horizontal(|ui| {
         fields.field_ui(
@@ -308,16 +362,21 @@ fn overview_ui(
             ui.label(RichText::new(t("project.people-empty")).color(muted(ui)));
         }
         for p in &v.people {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 theme::avatar_ui(ui, &p.name, &p.colour, 26.0);
                 ui.label(RichText::new(&p.name).strong());
                 if !p.centre.is_empty() {
                     ui.label(RichText::new(&p.centre).color(muted(ui)));
                 }
                 if !p.role.is_empty() {
-                    ui.label(RichText::new(format!("· {}", p.role)).color(muted(ui)));
+                    ui.label(
+                        RichText::new(format!("· {}", role_name(lang, &p.role))).color(muted(ui)),
+                    );
                 }
             });
+        }
+        if live {
+            add_person_ui(ui, lang, sui, out);
         }
     });
 

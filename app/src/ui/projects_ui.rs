@@ -160,3 +160,71 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
     });
     ui.add_space(8.0);
 }
+
+/// "Mine oppgaver": every open task given to me, in every project, soonest first;
+/// overdue ones in red. A click opens the project at the task's phase.
+pub fn my_tasks_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
+    let lang = state.lang();
+    let t = |k: &'static str| tr(lang, k);
+    ui.heading(t("mytasks.title"));
+    ui.label(RichText::new(t("mytasks.help")).color(muted(ui)));
+    ui.add_space(10.0);
+    let mut tasks: Vec<(&ProjectRow, usize, &str, &samspill_shared::model::Task)> = state
+        .rows
+        .iter()
+        .filter(|r| !r.archived)
+        .flat_map(|r| {
+            r.my_tasks
+                .iter()
+                .map(move |(i, phase, task)| (r, *i, phase.as_str(), task))
+        })
+        .collect();
+    if tasks.is_empty() {
+        empty_ui(ui, t("mytasks.empty"));
+        return;
+    }
+    // Dated tasks first, soonest first; undated ones after, by project.
+    tasks.sort_by(|a, b| {
+        (a.3.due.is_empty(), &a.3.due, &a.0.title).cmp(&(b.3.due.is_empty(), &b.3.due, &b.0.title))
+    });
+    egui::ScrollArea::both()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.set_max_width(ui.available_width().min(980.0));
+            for (row, phase_index, phase, task) in tasks {
+                super::project_ui::card_ui(ui, "", |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        let late = crate::dates::is_overdue(&task.due, task.done);
+                        if !task.due.is_empty() {
+                            let colour = if late {
+                                ui.visuals().error_fg_color
+                            } else {
+                                accent(ui)
+                            };
+                            ui.label(
+                                RichText::new(crate::dates::long_date(lang, &task.due))
+                                    .strong()
+                                    .color(colour),
+                            );
+                            if late {
+                                ui.label(
+                                    RichText::new(format!("⚠ {}", t("project.overdue")))
+                                        .small()
+                                        .color(colour),
+                                );
+                            }
+                        }
+                        ui.label(RichText::new(&task.title).strong());
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(
+                            RichText::new(format!("{} · {phase}", row.title)).color(muted(ui)),
+                        );
+                        if ui.link(t("mytasks.open")).clicked() {
+                            out.send(Command::OpenPhase(row.id, phase_index));
+                        }
+                    });
+                });
+            }
+        });
+}

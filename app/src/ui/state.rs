@@ -27,6 +27,8 @@ pub enum Screen {
     Project,
     Library,
     Settings,
+    /// "Mine oppgaver": the tasks given to me, across every project.
+    MyTasks,
 }
 
 /// The parts of an open project, as the side panel lists them.
@@ -54,6 +56,8 @@ pub struct ProjectRow {
     pub sync: SyncStatus,
     /// Damage found and repaired when the project was read, in words for the person.
     pub notices: Vec<String>,
+    /// Open tasks given to this device's person: (phase index, phase name, task).
+    pub my_tasks: Vec<(usize, String, samspill_shared::model::Task)>,
 }
 
 /// What a panel asks the app to do; drained once per frame, after drawing.
@@ -68,6 +72,8 @@ pub enum Command {
     Notify(String),
     Section(Section),
     OpenProject(DocumentId),
+    /// Opens a project at one of its phases (from "Mine oppgaver").
+    OpenPhase(DocumentId, usize),
     CloseProject,
     RefreshProjects,
     CreateProject {
@@ -271,6 +277,9 @@ pub struct SessionUi {
     /// The agenda item Alt+⏶/↓ moves.
     pub agenda_item: Option<String>,
     pub new_task: String,
+    /// "Legg til person": the name and role being typed.
+    pub new_person: String,
+    pub new_person_role: String,
     pub new_check: String,
     pub new_agenda: String,
     pub new_gathering: String,
@@ -421,6 +430,8 @@ pub struct AppState {
     /// The side panel is folded away (the "☰" button or Ctrl+B), leaving the page the
     /// whole width.
     pub sidebar_folded: bool,
+    /// The section a project being opened should open at ("Mine oppgaver").
+    pub open_at: Option<(DocumentId, Section)>,
 }
 
 impl AppState {

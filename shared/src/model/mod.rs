@@ -508,6 +508,25 @@ impl ProjectDoc {
         Ok(())
     }
 
+    /// Adds someone who is in the process without using Samspill themselves (a
+    /// manager, staff, a union representative from the municipality), so tasks can be
+    /// given to them. `role` is one of [`PERSON_ROLES`] or free text.
+    pub fn add_person(&mut self, name: &str, role: &str, centre: &str) -> Result<PersonId> {
+        self.writable()?;
+        let name = non_empty(name)?;
+        let id = PersonId::random(self.editor.entropy.as_mut());
+        self.upsert_person(
+            &id,
+            &PersonFields {
+                name: name.trim(),
+                centre: centre.trim(),
+                role: role.trim(),
+                colour: "#7a8a86",
+            },
+        )?;
+        Ok(id)
+    }
+
     /// Publishes a device's public keys under a person (`people.<id>.devices.<device>`);
     /// nothing changes when they are there already.
     pub fn publish_device(
@@ -1196,6 +1215,9 @@ impl ProjectDoc {
         Ok(())
     }
 }
+
+/// The roles a person in a project may have (the UI names them; `role.<id>`).
+pub const PERSON_ROLES: [&str; 5] = ["prosessleder", "leder", "ansatt", "tillitsvalgt", "annen"];
 
 /// Fields of a person.
 #[derive(Debug, Clone, Copy, Default)]
