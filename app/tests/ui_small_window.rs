@@ -136,6 +136,18 @@ fn every_page_fits_a_1024_by_640_window() {
             "Opprett prosjekt",
         ],
     );
+    // Choosing another template moves nothing: the next click lands where aimed.
+    let mut heights = Vec::new();
+    for t in samspill_shared::content::library().templates.iter() {
+        let name = t.name_for(samspill_shared::content::Lang::Nb);
+        h.get_by_label_contains(name).click();
+        h.run();
+        heights.push(h.get_by_label("Opprett prosjekt").rect().top());
+    }
+    assert!(
+        heights.windows(2).all(|w| (w[0] - w[1]).abs() < 0.5),
+        "the dialog moved as templates were chosen: {heights:?}"
+    );
     click(&mut h, "Samlingsbasert utviklingsprogram med mellomarbeid");
     let name = h.get_by_label("Prosjektnavn");
     name.focus();

@@ -659,472 +659,457 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         return;
     };
     let t = |k: &'static str| tr(lang, k);
-    // Anchored at the top rather than centred: a dialog whose content changes height
-    // (a template's description) would otherwise move under the pointer. Taller than
-    // the window, it scrolls.
-    let id = egui::Id::unique("dialog");
-    let area = egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, [0.0, 32.0]);
-    let max_height = (ui.ctx().content_rect().height() - 96.0).max(200.0);
-    let modal = egui::Modal::new(id).area(area).show(ui.ctx(), |ui| {
+    // (The new-project dialog keeps one height whichever template is chosen, so the
+    // centred dialog does not move under the pointer.)
+    let modal = egui::Modal::new(egui::Id::unique("dialog")).show(ui.ctx(), |ui| {
         ui.set_width(460.0);
-        egui::ScrollArea::vertical()
-            .max_height(max_height)
-            .show(ui, |ui| match dialog {
-                Dialog::NewProject {
-                    template,
-                    title,
-                    service,
-                } => {
-                    ui.heading(t("projects.new"));
-                    ui.add_space(6.0);
-                    let templates = &library().templates;
-                    ui.label(t("projects.template"));
-                    ui.vertical(|ui| {
-                        for (i, tpl) in templates.iter().enumerate() {
-                            let shown = tpl.shown_in(lang);
-                            let name = if shown == lang {
-                                tpl.name_for(lang).to_owned()
-                            } else {
-                                // Named in its own language, and saying which.
-                                let in_lang = super::tr_dyn(lang, &format!("language.{shown}"));
-                                format!("{} ({in_lang})", tpl.name_for(lang))
-                            };
-                            // Each choice is named by its own label (the heading above
-                            // groups them).
-                            ui.radio_value(template, i, name);
-                        }
-                    });
-                    if let Some(tpl) = templates.get(*template) {
+        ui.scope(|ui| match dialog {
+            Dialog::NewProject {
+                template,
+                title,
+                service,
+            } => {
+                ui.heading(t("projects.new"));
+                ui.add_space(6.0);
+                let templates = &library().templates;
+                ui.label(t("projects.template"));
+                ui.vertical(|ui| {
+                    for (i, tpl) in templates.iter().enumerate() {
                         let shown = tpl.shown_in(lang);
-                        egui::Frame::group(ui.style())
-                            .fill(theme::card_fill(ui))
-                            .show(ui, |ui| {
-                                ui.set_width(ui.available_width());
-                                // The same height for every template, so that choosing one
-                                // moves nothing under the pointer.
-                                ui.set_min_height(150.0);
-                                ui.label(
-                                    RichText::new(tpl.description.get(shown)).color(muted(ui)),
-                                );
-                                ui.add_space(4.0);
-                                ui.label(RichText::new(t("projects.template-phases")).strong());
-                                ui.horizontal_wrapped(|ui| {
-                                    for (i, p) in tpl.phases.iter().enumerate() {
-                                        let (tasks, checks) = (p.tasks.len(), p.checklist.len());
-                                        ui.label(format!("{}. {}", i + 1, p.name.get(shown)))
-                                            .on_hover_text(format!(
-                                                "{tasks} {} · {checks} {}",
-                                                t("project.tasks"),
-                                                t("project.checklist")
-                                            ));
-                                        if i + 1 < tpl.phases.len() {
-                                            ui.label(RichText::new("›").color(muted(ui)));
-                                        }
+                        let name = if shown == lang {
+                            tpl.name_for(lang).to_owned()
+                        } else {
+                            // Named in its own language, and saying which.
+                            let in_lang = super::tr_dyn(lang, &format!("language.{shown}"));
+                            format!("{} ({in_lang})", tpl.name_for(lang))
+                        };
+                        // Each choice is named by its own label (the heading above
+                        // groups them).
+                        ui.radio_value(template, i, name);
+                    }
+                });
+                if let Some(tpl) = templates.get(*template) {
+                    let shown = tpl.shown_in(lang);
+                    egui::Frame::group(ui.style())
+                        .fill(theme::card_fill(ui))
+                        .show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            // The same height for every template, so that choosing one
+                            // moves nothing under the pointer.
+                            ui.set_min_height(220.0);
+                            ui.label(RichText::new(tpl.description.get(shown)).color(muted(ui)));
+                            ui.add_space(4.0);
+                            ui.label(RichText::new(t("projects.template-phases")).strong());
+                            ui.horizontal_wrapped(|ui| {
+                                for (i, p) in tpl.phases.iter().enumerate() {
+                                    let (tasks, checks) = (p.tasks.len(), p.checklist.len());
+                                    ui.label(format!("{}. {}", i + 1, p.name.get(shown)))
+                                        .on_hover_text(format!(
+                                            "{tasks} {} · {checks} {}",
+                                            t("project.tasks"),
+                                            t("project.checklist")
+                                        ));
+                                    if i + 1 < tpl.phases.len() {
+                                        ui.label(RichText::new("›").color(muted(ui)));
                                     }
-                                });
-                                if !tpl.gatherings.is_empty() {
-                                    ui.label(format!(
-                                        "{} {}",
-                                        tpl.gatherings.len(),
-                                        t("projects.template-gatherings")
-                                    ));
                                 }
                             });
-                    }
-                    ui.add_space(6.0);
-                    let l = ui.label(t("project.title-label"));
-                    let r = ui
-                        .add(
-                            egui::TextEdit::singleline(title)
-                                .desired_width(f32::INFINITY)
-                                .hint_text(t("projects.title-hint")),
-                        )
-                        .labelled_by(l.id);
-                    if r.gained_focus() || ui.memory(|m| m.focused().is_none()) {
-                        r.request_focus();
-                    }
-                    let l = ui.label(t("project.service"));
-                    ui.add(
-                        egui::TextEdit::singleline(service)
+                            if !tpl.gatherings.is_empty() {
+                                ui.label(format!(
+                                    "{} {}",
+                                    tpl.gatherings.len(),
+                                    t("projects.template-gatherings")
+                                ));
+                            }
+                        });
+                }
+                ui.add_space(6.0);
+                let l = ui.label(t("project.title-label"));
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(title)
                             .desired_width(f32::INFINITY)
-                            .hint_text(t("projects.service-hint")),
+                            .hint_text(t("projects.title-hint")),
                     )
                     .labelled_by(l.id);
-                    ui.add_space(8.0);
-                    let ok = !title.trim().is_empty();
-                    ui.horizontal(|ui| {
-                        let create = ui.add_enabled(
-                            ok,
-                            egui::Button::new(
-                                RichText::new(t("projects.create")).color(Color32::WHITE),
-                            )
-                            .fill(accent(ui)),
-                        );
-                        let enter = ok && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                        if create.clicked() || enter {
-                            let template = templates
-                                .get(*template)
-                                .map(|x| x.id.clone())
-                                .unwrap_or_default();
-                            out.send(Command::CreateProject {
-                                template,
-                                title: title.trim().to_owned(),
-                                service: service.clone(),
-                            });
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
+                if r.gained_focus() || ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
                 }
-                Dialog::Rename { id, title } => {
-                    ui.heading(t("projects.rename"));
-                    let l = ui.label(t("project.title-label"));
-                    let r = ui
-                        .add(egui::TextEdit::singleline(title).desired_width(f32::INFINITY))
-                        .labelled_by(l.id);
-                    if ui.memory(|m| m.focused().is_none()) {
-                        r.request_focus();
+                let l = ui.label(t("project.service"));
+                ui.add(
+                    egui::TextEdit::singleline(service)
+                        .desired_width(f32::INFINITY)
+                        .hint_text(t("projects.service-hint")),
+                )
+                .labelled_by(l.id);
+                ui.add_space(8.0);
+                let ok = !title.trim().is_empty();
+                ui.horizontal(|ui| {
+                    let create = ui.add_enabled(
+                        ok,
+                        egui::Button::new(
+                            RichText::new(t("projects.create")).color(Color32::WHITE),
+                        )
+                        .fill(accent(ui)),
+                    );
+                    let enter = ok && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if create.clicked() || enter {
+                        let template = templates
+                            .get(*template)
+                            .map(|x| x.id.clone())
+                            .unwrap_or_default();
+                        out.send(Command::CreateProject {
+                            template,
+                            title: title.trim().to_owned(),
+                            service: service.clone(),
+                        });
                     }
-                    ui.horizontal(|ui| {
-                        let ok = !title.trim().is_empty();
-                        if ui
-                            .add_enabled(ok, egui::Button::new(t("common.save")))
-                            .clicked()
-                        {
-                            out.send(Command::RenameProject {
-                                id: *id,
-                                title: title.trim().to_owned(),
-                            });
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Rename { id, title } => {
+                ui.heading(t("projects.rename"));
+                let l = ui.label(t("project.title-label"));
+                let r = ui
+                    .add(egui::TextEdit::singleline(title).desired_width(f32::INFINITY))
+                    .labelled_by(l.id);
+                if ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
                 }
-                Dialog::Archive { id, title, archive } => {
-                    ui.heading(if *archive {
+                ui.horizontal(|ui| {
+                    let ok = !title.trim().is_empty();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("common.save")))
+                        .clicked()
+                    {
+                        out.send(Command::RenameProject {
+                            id: *id,
+                            title: title.trim().to_owned(),
+                        });
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Archive { id, title, archive } => {
+                ui.heading(if *archive {
+                    t("projects.archive")
+                } else {
+                    t("projects.restore")
+                });
+                let q = if *archive {
+                    t("projects.archive-confirm")
+                } else {
+                    t("projects.restore-confirm")
+                };
+                ui.label(format!("{q} «{title}»"));
+                ui.horizontal(|ui| {
+                    let yes = if *archive {
                         t("projects.archive")
                     } else {
                         t("projects.restore")
-                    });
-                    let q = if *archive {
-                        t("projects.archive-confirm")
-                    } else {
-                        t("projects.restore-confirm")
                     };
-                    ui.label(format!("{q} «{title}»"));
-                    ui.horizontal(|ui| {
-                        let yes = if *archive {
-                            t("projects.archive")
-                        } else {
-                            t("projects.restore")
-                        };
-                        if ui.button(yes).clicked() {
-                            out.send(Command::SetArchived {
-                                id: *id,
-                                archived: *archive,
-                            });
-                            out.send(Command::CloseDialog);
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Import { path } => {
-                    ui.heading(t("import.title"));
-                    ui.label(RichText::new(t("import.help")).color(muted(ui)));
-                    let l = ui.label(t("import.path"));
-                    ui.add(
-                        egui::TextEdit::singleline(path)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("/home/…/prosjekt.automerge"),
-                    )
-                    .labelled_by(l.id);
-                    if ui.button(format!("📂 {}", t("import.choose"))).clicked() {
-                        out.send(Command::ChooseImport);
-                    }
-                    ui.add_space(6.0);
-                    ui.horizontal(|ui| {
-                        let ok = !path.trim().is_empty();
-                        if ui
-                            .add_enabled(ok, egui::Button::new(t("import.do")))
-                            .clicked()
-                        {
-                            out.send(Command::Import(path.trim().into()));
-                            out.send(Command::CloseDialog);
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Join { link, from_outside } => {
-                    ui.heading(t("sync.join"));
-                    if *from_outside {
-                        ui.label(RichText::new(t("sync.join-opened")).strong());
-                    } else {
-                        ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
-                    }
-                    let l = ui.label(t("sync.link"));
-                    ui.add(
-                        egui::TextEdit::singleline(link)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("samspill://relay.example.no/join#…"),
-                    )
-                    .labelled_by(l.id);
-                    // Only the relay is shown: the rest of the link is the project's key.
-                    let invite = Invite::parse(link.trim());
-                    match &invite {
-                        Ok(invite) => {
-                            ui.label(format!("{}: {}", t("sync.join-relay"), invite.relay));
-                        }
-                        Err(_) if !link.trim().is_empty() => {
-                            ui.colored_label(ui.visuals().error_fg_color, t("sync.join-bad-link"));
-                        }
-                        Err(_) => {}
-                    }
-                    ui.horizontal(|ui| {
-                        let ok = invite.is_ok();
-                        if ui
-                            .add_enabled(ok, egui::Button::new(t("sync.join")))
-                            .clicked()
-                        {
-                            out.send(Command::Sync(SyncCommand::Join {
-                                link: link.trim().to_owned(),
-                            }));
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Share { relay, token } => {
-                    ui.heading(t("sync.share"));
-                    ui.label(RichText::new(t("sync.share-help")).color(muted(ui)));
-                    let l = ui.label(t("settings.relay"));
-                    ui.add(
-                        egui::TextEdit::singleline(relay)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("wss://relay.example.no"),
-                    )
-                    .labelled_by(l.id);
-                    let l = ui.label(t("sync.token"));
-                    ui.add(
-                        egui::TextEdit::singleline(token)
-                            .password(true)
-                            .desired_width(f32::INFINITY),
-                    )
-                    .labelled_by(l.id);
-                    ui.horizontal(|ui| {
-                        let ok = !relay.trim().is_empty();
-                        let project = state.session.as_ref().map(|s| s.project.id());
-                        if ui
-                            .add_enabled(
-                                ok && project.is_some(),
-                                egui::Button::new(t("sync.share")),
-                            )
-                            .clicked()
-                            && let Some(project) = project
-                        {
-                            let token = (!token.trim().is_empty()).then(|| token.trim().to_owned());
-                            out.send(Command::Sync(SyncCommand::Share {
-                                project,
-                                relay: relay.trim().to_owned(),
-                                token,
-                            }));
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Invite { link } => {
-                    ui.heading(t("sync.invite"));
-                    ui.label(RichText::new(t("sync.invite-help")).color(muted(ui)));
-                    ui.add(egui::TextEdit::singleline(link).desired_width(f32::INFINITY))
-                        .accessible_name(t("sync.link"));
-                    ui.horizontal(|ui| {
-                        if ui.button(t("sync.copy")).clicked() {
-                            ui.ctx().copy_text(link.clone());
-                            out.send(Command::Notify(t("access.copied").to_owned()));
-                        }
-                        if ui.button(t("common.ok")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::ConfirmRemove { person, name } => {
-                    ui.heading(t("access.remove-title").replace("{name}", name));
-                    ui.add(
-                        egui::Label::new(t("access.remove-does").replace("{name}", name)).wrap(),
-                    );
-                    ui.add_space(4.0);
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(t("access.remove-does-not").replace("{name}", name))
-                                .color(muted(ui)),
-                        )
-                        .wrap(),
-                    );
-                    ui.add_space(6.0);
-                    ui.horizontal(|ui| {
-                        let red = ui.visuals().error_fg_color;
-                        let project = state.session.as_ref().map(|s| s.project.id());
-                        if ui
-                            .add(egui::Button::new(
-                                RichText::new(t("access.remove-confirm").replace("{name}", name))
-                                    .color(red),
-                            ))
-                            .clicked()
-                            && let Some(project) = project
-                        {
-                            out.send(Command::Sync(SyncCommand::Remove {
-                                project,
-                                person: person.clone(),
-                            }));
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Confirm { question, edit } => {
-                    ui.heading(t("confirm.title"));
-                    ui.label(question.as_str());
-                    ui.add_space(6.0);
-                    ui.horizontal(|ui| {
-                        let red = ui.visuals().error_fg_color;
-                        if ui
-                            .add(
-                                egui::Button::new(
-                                    RichText::new(t("common.delete")).color(Color32::WHITE),
-                                )
-                                .fill(red),
-                            )
-                            .clicked()
-                        {
-                            out.send(Command::Edit(edit.clone()));
-                            out.send(Command::CloseDialog);
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::ConfirmRestore { label, edit } => {
-                    ui.heading(t("history.restore"));
-                    ui.label(format!("{} {label}?", t("history.restore-confirm")));
-                    ui.label(
-                        RichText::new(t("history.restore-help"))
-                            .small()
-                            .color(muted(ui)),
-                    );
-                    ui.add_space(6.0);
-                    ui.horizontal(|ui| {
-                        if ui
-                            .add(
-                                egui::Button::new(
-                                    RichText::new(t("history.restore-do")).color(Color32::WHITE),
-                                )
-                                .fill(accent(ui)),
-                            )
-                            .clicked()
-                        {
-                            out.send(Command::Edit(edit.clone()));
-                            out.send(Command::CloseDialog);
-                        }
-                        if ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Welcome {
-                    name,
-                    centre,
-                    colour,
-                    first,
-                } => {
-                    let first = *first;
-                    ui.heading(t(if first {
-                        "welcome.title"
-                    } else {
-                        "welcome.edit"
-                    }));
-                    ui.add(
-                        egui::Label::new(RichText::new(t("welcome.body")).color(muted(ui))).wrap(),
-                    );
-                    ui.add_space(6.0);
-                    let l = ui.label(t("settings.name"));
-                    ui.add(
-                        egui::TextEdit::singleline(name)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("Kari Nordmann"),
-                    )
-                    .labelled_by(l.id);
-                    let l = ui.label(t("settings.centre"));
-                    ui.add(
-                        egui::TextEdit::singleline(centre)
-                            .desired_width(f32::INFINITY)
-                            .hint_text("RVTS Sør"),
-                    )
-                    .labelled_by(l.id);
-                    ui.label(t("settings.colour"));
-                    ui.horizontal_wrapped(|ui| {
-                        for c in super::settings_ui::COLOURS {
-                            let (rect, r) = ui
-                                .allocate_exact_size(egui::vec2(26.0, 26.0), egui::Sense::click());
-                            ui.painter()
-                                .circle_filled(rect.center(), 11.0, theme::parse_colour(c));
-                            if colour.eq_ignore_ascii_case(c) {
-                                ui.painter().circle_stroke(
-                                    rect.center(),
-                                    12.5,
-                                    egui::Stroke::new(2.0, ui.visuals().text_color()),
-                                );
-                            }
-                            if r.on_hover_text(c).clicked() {
-                                *colour = c.to_owned();
-                            }
-                        }
-                    });
-                    ui.add_space(8.0);
-                    ui.horizontal(|ui| {
-                        let ok = !name.trim().is_empty();
-                        let save = if first { "welcome.save" } else { "common.save" };
-                        if ui.add_enabled(ok, egui::Button::new(t(save))).clicked() {
-                            let mut draft = state.settings.clone();
-                            draft.name = name.trim().to_owned();
-                            draft.centre = centre.trim().to_owned();
-                            draft.colour = colour.clone();
-                            out.send(Command::SaveProfile(draft));
-                        }
-                        if first && ui.button(t("welcome.skip")).clicked() {
-                            out.send(Command::SkipWelcome);
-                        }
-                        if !first && ui.button(t("common.cancel")).clicked() {
-                            out.send(Command::CloseDialog);
-                        }
-                    });
-                }
-                Dialog::Shortcuts => {
-                    ui.heading(t("keys.title"));
-                    egui::Grid::new("keys")
-                        .num_columns(2)
-                        .spacing([24.0, 6.0])
-                        .show(ui, |ui| {
-                            for (keys, what) in super::keys::LIST {
-                                ui.label(RichText::new(keys).monospace());
-                                ui.label(tr(lang, what));
-                                ui.end_row();
-                            }
+                    if ui.button(yes).clicked() {
+                        out.send(Command::SetArchived {
+                            id: *id,
+                            archived: *archive,
                         });
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Import { path } => {
+                ui.heading(t("import.title"));
+                ui.label(RichText::new(t("import.help")).color(muted(ui)));
+                let l = ui.label(t("import.path"));
+                ui.add(
+                    egui::TextEdit::singleline(path)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("/home/…/prosjekt.automerge"),
+                )
+                .labelled_by(l.id);
+                if ui.button(format!("📂 {}", t("import.choose"))).clicked() {
+                    out.send(Command::ChooseImport);
+                }
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    let ok = !path.trim().is_empty();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("import.do")))
+                        .clicked()
+                    {
+                        out.send(Command::Import(path.trim().into()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Join { link, from_outside } => {
+                ui.heading(t("sync.join"));
+                if *from_outside {
+                    ui.label(RichText::new(t("sync.join-opened")).strong());
+                } else {
+                    ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
+                }
+                let l = ui.label(t("sync.link"));
+                ui.add(
+                    egui::TextEdit::singleline(link)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("samspill://relay.example.no/join#…"),
+                )
+                .labelled_by(l.id);
+                // Only the relay is shown: the rest of the link is the project's key.
+                let invite = Invite::parse(link.trim());
+                match &invite {
+                    Ok(invite) => {
+                        ui.label(format!("{}: {}", t("sync.join-relay"), invite.relay));
+                    }
+                    Err(_) if !link.trim().is_empty() => {
+                        ui.colored_label(ui.visuals().error_fg_color, t("sync.join-bad-link"));
+                    }
+                    Err(_) => {}
+                }
+                ui.horizontal(|ui| {
+                    let ok = invite.is_ok();
+                    if ui
+                        .add_enabled(ok, egui::Button::new(t("sync.join")))
+                        .clicked()
+                    {
+                        out.send(Command::Sync(SyncCommand::Join {
+                            link: link.trim().to_owned(),
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Share { relay, token } => {
+                ui.heading(t("sync.share"));
+                ui.label(RichText::new(t("sync.share-help")).color(muted(ui)));
+                let l = ui.label(t("settings.relay"));
+                ui.add(
+                    egui::TextEdit::singleline(relay)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("wss://relay.example.no"),
+                )
+                .labelled_by(l.id);
+                let l = ui.label(t("sync.token"));
+                ui.add(
+                    egui::TextEdit::singleline(token)
+                        .password(true)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(l.id);
+                ui.horizontal(|ui| {
+                    let ok = !relay.trim().is_empty();
+                    let project = state.session.as_ref().map(|s| s.project.id());
+                    if ui
+                        .add_enabled(ok && project.is_some(), egui::Button::new(t("sync.share")))
+                        .clicked()
+                        && let Some(project) = project
+                    {
+                        let token = (!token.trim().is_empty()).then(|| token.trim().to_owned());
+                        out.send(Command::Sync(SyncCommand::Share {
+                            project,
+                            relay: relay.trim().to_owned(),
+                            token,
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Invite { link } => {
+                ui.heading(t("sync.invite"));
+                ui.label(RichText::new(t("sync.invite-help")).color(muted(ui)));
+                ui.add(egui::TextEdit::singleline(link).desired_width(f32::INFINITY))
+                    .accessible_name(t("sync.link"));
+                ui.horizontal(|ui| {
+                    if ui.button(t("sync.copy")).clicked() {
+                        ui.ctx().copy_text(link.clone());
+                        out.send(Command::Notify(t("access.copied").to_owned()));
+                    }
                     if ui.button(t("common.ok")).clicked() {
                         out.send(Command::CloseDialog);
                     }
+                });
+            }
+            Dialog::ConfirmRemove { person, name } => {
+                ui.heading(t("access.remove-title").replace("{name}", name));
+                ui.add(egui::Label::new(t("access.remove-does").replace("{name}", name)).wrap());
+                ui.add_space(4.0);
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(t("access.remove-does-not").replace("{name}", name))
+                            .color(muted(ui)),
+                    )
+                    .wrap(),
+                );
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    let red = ui.visuals().error_fg_color;
+                    let project = state.session.as_ref().map(|s| s.project.id());
+                    if ui
+                        .add(egui::Button::new(
+                            RichText::new(t("access.remove-confirm").replace("{name}", name))
+                                .color(red),
+                        ))
+                        .clicked()
+                        && let Some(project) = project
+                    {
+                        out.send(Command::Sync(SyncCommand::Remove {
+                            project,
+                            person: person.clone(),
+                        }));
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Confirm { question, edit } => {
+                ui.heading(t("confirm.title"));
+                ui.label(question.as_str());
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    let red = ui.visuals().error_fg_color;
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(t("common.delete")).color(Color32::WHITE),
+                            )
+                            .fill(red),
+                        )
+                        .clicked()
+                    {
+                        out.send(Command::Edit(edit.clone()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::ConfirmRestore { label, edit } => {
+                ui.heading(t("history.restore"));
+                ui.label(format!("{} {label}?", t("history.restore-confirm")));
+                ui.label(
+                    RichText::new(t("history.restore-help"))
+                        .small()
+                        .color(muted(ui)),
+                );
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(t("history.restore-do")).color(Color32::WHITE),
+                            )
+                            .fill(accent(ui)),
+                        )
+                        .clicked()
+                    {
+                        out.send(Command::Edit(edit.clone()));
+                        out.send(Command::CloseDialog);
+                    }
+                    if ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Welcome {
+                name,
+                centre,
+                colour,
+                first,
+            } => {
+                let first = *first;
+                ui.heading(t(if first {
+                    "welcome.title"
+                } else {
+                    "welcome.edit"
+                }));
+                ui.add(egui::Label::new(RichText::new(t("welcome.body")).color(muted(ui))).wrap());
+                ui.add_space(6.0);
+                let l = ui.label(t("settings.name"));
+                ui.add(
+                    egui::TextEdit::singleline(name)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("Kari Nordmann"),
+                )
+                .labelled_by(l.id);
+                let l = ui.label(t("settings.centre"));
+                ui.add(
+                    egui::TextEdit::singleline(centre)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("RVTS Sør"),
+                )
+                .labelled_by(l.id);
+                ui.label(t("settings.colour"));
+                ui.horizontal_wrapped(|ui| {
+                    for c in super::settings_ui::COLOURS {
+                        let (rect, r) =
+                            ui.allocate_exact_size(egui::vec2(26.0, 26.0), egui::Sense::click());
+                        ui.painter()
+                            .circle_filled(rect.center(), 11.0, theme::parse_colour(c));
+                        if colour.eq_ignore_ascii_case(c) {
+                            ui.painter().circle_stroke(
+                                rect.center(),
+                                12.5,
+                                egui::Stroke::new(2.0, ui.visuals().text_color()),
+                            );
+                        }
+                        if r.on_hover_text(c).clicked() {
+                            *colour = c.to_owned();
+                        }
+                    }
+                });
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    let ok = !name.trim().is_empty();
+                    let save = if first { "welcome.save" } else { "common.save" };
+                    if ui.add_enabled(ok, egui::Button::new(t(save))).clicked() {
+                        let mut draft = state.settings.clone();
+                        draft.name = name.trim().to_owned();
+                        draft.centre = centre.trim().to_owned();
+                        draft.colour = colour.clone();
+                        out.send(Command::SaveProfile(draft));
+                    }
+                    if first && ui.button(t("welcome.skip")).clicked() {
+                        out.send(Command::SkipWelcome);
+                    }
+                    if !first && ui.button(t("common.cancel")).clicked() {
+                        out.send(Command::CloseDialog);
+                    }
+                });
+            }
+            Dialog::Shortcuts => {
+                ui.heading(t("keys.title"));
+                egui::Grid::new("keys")
+                    .num_columns(2)
+                    .spacing([24.0, 6.0])
+                    .show(ui, |ui| {
+                        for (keys, what) in super::keys::LIST {
+                            ui.label(RichText::new(keys).monospace());
+                            ui.label(tr(lang, what));
+                            ui.end_row();
+                        }
+                    });
+                if ui.button(t("common.ok")).clicked() {
+                    out.send(Command::CloseDialog);
                 }
-            });
+            }
+        });
     });
     if modal.should_close() {
         out.send(Command::CloseDialog);
