@@ -178,6 +178,26 @@ fn an_earlier_version_is_shown_read_only_and_restored_as_a_new_change() {
     h.get_by_label("🕘  Historikk").click();
     step(&mut h);
     h.get_by_label_contains("Gjenopprettet prosjektet slik det var etter");
+
+    // Angre undoes the whole restore in one step: the task is back, nothing else
+    // changed, and no mix of the two versions is left.
+    let restored = view(&h);
+    h.get_by_label("⟲ Angre").click();
+    step(&mut h);
+    let undone = view(&h);
+    assert!(
+        undone.phases[0]
+            .tasks
+            .iter()
+            .any(|t| t.title == "Ringe rådmannen"),
+        "the task is back"
+    );
+    assert_eq!(undone.meta.goal, "Alle barn skal trives");
+    assert_eq!(
+        undone.phases[0].tasks.len(),
+        restored.phases[0].tasks.len() + 1,
+        "exactly the one task the restore took away"
+    );
 }
 
 #[test]
