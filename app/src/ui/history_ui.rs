@@ -375,6 +375,15 @@ mod message_tests {
             message_in(Lang::Nb, "Assigned a task"),
             "Ga en oppgave til noen"
         );
+        // Run mode's pause and ±5 min.
+        assert_eq!(
+            message_in(Lang::Nb, "Paused the gathering"),
+            "Satte samlingen på pause"
+        );
+        assert_eq!(
+            message_in(Lang::Nb, "Gave the current agenda item +5 minutes"),
+            "Ga programpunktet som pågikk, +5 minutter"
+        );
     }
 }
 

@@ -174,6 +174,32 @@ pub fn slug(s: &str) -> String {
     }
 }
 
+/// A task's due date in full ("torsdag 14. januar 2027"), red and marked "⚠ forfalt"
+/// when it has passed and the task is open; nothing when it has none.
+pub fn due_ui(ui: &mut egui::Ui, lang: Lang, task: &samspill_shared::model::Task) {
+    if task.due.is_empty() {
+        return;
+    }
+    let late = crate::dates::is_overdue(&task.due, task.done);
+    let colour = if late {
+        ui.visuals().error_fg_color
+    } else {
+        accent(ui)
+    };
+    ui.label(
+        RichText::new(crate::dates::long_date(lang, &task.due))
+            .strong()
+            .color(colour),
+    );
+    if late {
+        ui.label(
+            RichText::new(format!("⚠ {}", tr(lang, "project.overdue")))
+                .small()
+                .color(colour),
+        );
+    }
+}
+
 /// A person's role in words: a known role in the UI's language, else as written.
 pub fn role_name(lang: Lang, role: &str) -> String {
     if samspill_shared::model::PERSON_ROLES.contains(&role) {
@@ -396,20 +422,7 @@ fn overview_ui(
             next.sort_by(|a, b| a.1.due.cmp(&b.1.due));
             for (phase, task) in next.into_iter().take(6) {
                 ui.horizontal_wrapped(|ui| {
-                    let late = crate::dates::is_overdue(&task.due, false);
-                    let colour = if late {
-                        ui.visuals().error_fg_color
-                    } else {
-                        accent(ui)
-                    };
-                    ui.label(
-                        RichText::new(crate::dates::long_date(lang, &task.due))
-                            .strong()
-                            .color(colour),
-                    );
-                    if late {
-                        ui.label(RichText::new(t("project.overdue")).small().color(colour));
-                    }
+                    due_ui(ui, lang, task);
                     ui.label(&task.title);
                     ui.label(RichText::new(format!("· {phase}")).small().color(muted(ui)));
                 });

@@ -194,26 +194,7 @@ pub fn my_tasks_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             for (row, phase_index, phase, task) in tasks {
                 super::project_ui::card_ui(ui, "", |ui| {
                     ui.horizontal_wrapped(|ui| {
-                        let late = crate::dates::is_overdue(&task.due, task.done);
-                        if !task.due.is_empty() {
-                            let colour = if late {
-                                ui.visuals().error_fg_color
-                            } else {
-                                accent(ui)
-                            };
-                            ui.label(
-                                RichText::new(crate::dates::long_date(lang, &task.due))
-                                    .strong()
-                                    .color(colour),
-                            );
-                            if late {
-                                ui.label(
-                                    RichText::new(format!("⚠ {}", t("project.overdue")))
-                                        .small()
-                                        .color(colour),
-                                );
-                            }
-                        }
+                        super::project_ui::due_ui(ui, lang, task);
                         ui.label(RichText::new(&task.title).strong());
                     });
                     ui.horizontal_wrapped(|ui| {

@@ -156,14 +156,21 @@ impl ProjectDoc {
         Ok(())
     }
 
-    /// Pauses the running gathering's clock (`true`) or lets it go on (`false`);
-    /// nothing happens when it already is so.
-    pub fn run_pause(&mut self, g: &GatheringId, pause: bool) -> Result<()> {
+    /// The run map of a gathering that is running now (for changes only a running
+    /// gathering takes).
+    fn running(&mut self, g: &GatheringId) -> Result<ObjId> {
         self.writable()?;
         let (_, run) = self.run_map(g)?;
         if read::str(&self.doc, &run, "current").is_empty() {
             return Err(ModelError::NotRunning);
         }
+        Ok(run)
+    }
+
+    /// Pauses the running gathering's clock (`true`) or lets it go on (`false`);
+    /// nothing happens when it already is so.
+    pub fn run_pause(&mut self, g: &GatheringId, pause: bool) -> Result<()> {
+        let run = self.running(g)?;
         let now = self.editor.clock.now_ms();
         let paused_at = read::int(&self.doc, &run, "paused_at");
         match (pause, paused_at) {
@@ -185,11 +192,7 @@ impl ProjectDoc {
 
     /// Gives the current item `minutes` more (or fewer, when negative) while it runs.
     pub fn run_adjust(&mut self, g: &GatheringId, minutes: i64) -> Result<()> {
-        self.writable()?;
-        let (_, run) = self.run_map(g)?;
-        if read::str(&self.doc, &run, "current").is_empty() {
-            return Err(ModelError::NotRunning);
-        }
+        let run = self.running(g)?;
         match self.doc.get(&run, "extra_minutes")? {
             Some((automerge::Value::Scalar(v), _))
                 if matches!(v.as_ref(), ScalarValue::Counter(_)) =>
