@@ -34,10 +34,7 @@ fn main() -> Result<(), String> {
         }
         code.push_str("];\n\n");
     }
-    println!(
-        "cargo:rerun-if-changed={}",
-        content.join("ui").join("strings.toml").display()
-    );
+    println!("cargo:rerun-if-changed={}", content.join("ui").display());
 
     let target = Path::new(&out_dir).join("content_files.rs");
     fs::write(&target, code).map_err(|e| format!("cannot write {}: {e}", target.display()))

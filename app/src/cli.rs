@@ -58,7 +58,7 @@ pub enum Command {
         /// Your colour as #RRGGBB
         #[arg(long)]
         colour: Option<String>,
-        /// Language of the app and listings: nb or en
+        /// Language of the app and listings: nb, en or da
         #[arg(long)]
         language: Option<String>,
     },
@@ -359,7 +359,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes = match format {
                 ExportFormat::Md => export::markdown_of(&view, lib, scope).into_bytes(),
                 ExportFormat::Html => export::html_of(&view, lib, scope).into_bytes(),
-                ExportFormat::Pdf => export::pdf(&view, lib, scope),
+                ExportFormat::Pdf => export::pdf(&view, lib, scope)?,
                 ExportFormat::Json | ExportFormat::Automerge if gathering.is_some() => {
                     bail!(
                         "--gathering exports pdf, html or md; json and automerge hold the whole project"
@@ -835,8 +835,10 @@ fn profile(
     }
     if let Some(language) = language {
         p.language = match language.parse::<Lang>() {
-            Ok(l @ (Lang::Nb | Lang::En)) => l,
-            _ => bail!("the app speaks nb (Norwegian bokmål) or en (English), not “{language}”"),
+            Ok(l) => l,
+            Err(_) => bail!(
+                "the app speaks nb (Norwegian bokmål), en (English) or da (Danish), not “{language}”"
+            ),
         };
     }
     if let Some(name) = name {

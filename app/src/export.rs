@@ -33,7 +33,7 @@ impl Words<'_> {
     fn t(&self, key: &str) -> String {
         self.lib
             .strings
-            .get(self.lang, &format!("export.{key}"))
+            .get(self.lang, &format!("export-{key}"))
             .to_owned()
     }
 }
@@ -89,7 +89,7 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
             w.t("status"),
             format!(
                 "{} ({done}/{total})",
-                w.t(&format!("status.{}", ph.status.as_str()))
+                w.t(&format!("status-{}", ph.status.as_str()))
             ),
         )]));
         if !ph.tasks.is_empty() {
@@ -319,24 +319,27 @@ fn blocks(p: &Project, lib: &Library, scope: Scope<'_>) -> Vec<Block> {
     }
 }
 
-/// The project (or one gathering) as a print-ready PDF.
-pub fn pdf(p: &Project, lib: &Library, scope: Scope<'_>) -> Vec<u8> {
+/// The project (or one gathering) laid out for print, ready to finish as a PDF.
+fn pdf_writer(p: &Project, lib: &Library, scope: Scope<'_>) -> crate::pdf::PdfWriter {
     use crate::pdf::PdfWriter;
-    let mut w = PdfWriter::new(&p.meta.title);
+    let title = match scope {
+        Scope::Plan => p.meta.title.clone(),
+        Scope::Gathering(g) => format!("{} — {}", g.title, p.meta.title),
+    };
+    let lang: Lang = p.meta.language.parse().unwrap_or(Lang::Nb);
+    let mut w = PdfWriter::new(&title, lang.code(), &p.meta.title);
     for block in blocks(p, lib, scope) {
         match block {
-            Block::Title(t) => w.heading(&t, 20.0, true),
-            Block::Heading(t) => w.heading(&t, 14.0, true),
-            Block::Subheading(t) => w.heading(&t, 11.5, false),
+            Block::Title(t) => w.heading(&t, 1, 20.0, true),
+            Block::Heading(t) => w.heading(&t, 2, 14.0, true),
+            Block::Subheading(t) => w.heading(&t, 3, 11.5, false),
             Block::Para(t) => {
                 w.paragraph(&t, 10.0, false, 0.0);
                 w.gap(4.0);
             }
             Block::Fields(fields) => w.fields(&fields, 10.0),
             Block::Checks(items) => {
-                for (done, text, detail) in items {
-                    w.check(done, &text, &detail, 10.0);
-                }
+                w.checklist(&items, 10.0);
                 w.gap(4.0);
             }
             Block::Table { head, rows } => {
@@ -349,7 +352,17 @@ pub fn pdf(p: &Project, lib: &Library, scope: Scope<'_>) -> Vec<u8> {
             }
         }
     }
-    w.finish()
+    w
+}
+
+/// The project (or one gathering) as a print-ready, tagged PDF.
+pub fn pdf(p: &Project, lib: &Library, scope: Scope<'_>) -> Result<Vec<u8>, crate::pdf::PdfError> {
+    pdf_writer(p, lib, scope).finish()
+}
+
+/// The PDF's structure tree as text (see [`crate::pdf::PdfWriter::structure`]).
+pub fn pdf_structure(p: &Project, lib: &Library, scope: Scope<'_>) -> String {
+    pdf_writer(p, lib, scope).structure()
 }
 
 /// The project (or one gathering) as Markdown.
@@ -545,6 +558,7 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use samspill_shared::model::{AgendaItem, Phase, PhaseStatus, Task};
 
     #[test]
     fn an_item_titled_with_its_method_names_it_once() {
@@ -651,5 +665,71 @@ mod tests {
     #[test]
     fn markdown_table_cells_keep_pipes_literal() {
         assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+    }
+
+    /// A small plan with a Sámi name in every kind of block.
+    fn sami_plan() -> Project {
+        let mut p = empty_project("Samhandling i Kárášjohka", "nb");
+        p.meta.goal = "Bedre overganger for Máret og familien".to_owned();
+        let task = |title: &str, done: bool| Task {
+            id: title.to_owned(),
+            title: title.to_owned(),
+            assignee: String::new(),
+            due: String::new(),
+            done,
+            done_by: String::new(),
+            done_at: None,
+            conflicts: vec![],
+        };
+        p.phases.push(Phase {
+            id: "oppstart".to_owned(),
+            kind: "oppstart".to_owned(),
+            name: "Oppstart".to_owned(),
+            status: PhaseStatus::Active,
+            guide: String::new(),
+            notes: "Ánde Čoavddáš (Đ ŋ š ŧ ž) leder arbeidet.".to_owned(),
+            tasks: vec![task("Ringe Máret", true), task("Invitere Ŋuvvi", false)],
+            checklist: vec![],
+        });
+        p.gatherings.push(Gathering {
+            id: "g1".to_owned(),
+            title: "Samling 1".to_owned(),
+            date: "2027-01-14".to_owned(),
+            start: "09:00".to_owned(),
+            agenda: vec![AgendaItem {
+                id: "a".to_owned(),
+                title: "Innsjekk med Šiellá".to_owned(),
+                minutes: 20,
+                starts_at: Some("09:00".to_owned()),
+                ..Default::default()
+            }],
+            total_minutes: 20,
+            ..Default::default()
+        });
+        p
+    }
+
+    /// The PDF's structure tree is what a screen reader follows: headings, the fields as
+    /// a table with row headers, check lists with their state, the agenda as a table.
+    /// Kept in `app/tests/golden/plan-structure.txt`; `UPDATE_GOLDEN=1` rewrites it.
+    #[test]
+    fn the_pdf_structure_matches_its_golden_file() {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join("golden")
+            .join("plan-structure.txt");
+        let lib = samspill_shared::content::library();
+        let found = pdf_structure(&sami_plan(), lib, Scope::Plan);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &found).expect("golden file written");
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        assert_eq!(
+            found, expected,
+            "run with UPDATE_GOLDEN=1 to accept a change"
+        );
+        // And the PDF itself is made, with every Sámi letter in it.
+        let pdf = pdf(&sami_plan(), lib, Scope::Plan).expect("the PDF is written");
+        assert!(pdf.starts_with(b"%PDF-"));
     }
 }

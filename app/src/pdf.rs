@@ -1,76 +1,86 @@
-//! A small PDF writer for print-ready exports: A4 pages, Helvetica (regular and bold,
-//! two of the standard fonts every PDF reader has, so nothing is embedded), text in
-//! Windows-1252 (which covers Norwegian and Danish letters), wrapped paragraphs, tables
-//! and check boxes, with page numbers in the footer.
+//! Print-ready PDF through `krilla`: A4 pages, Noto Sans (regular and bold, from the
+//! `notosans` crate) embedded as subsets, so every name prints as written — Northern
+//! Sámi's á č đ ŋ š ŧ ž, Latin Extended, Greek and Cyrillic included — with no lookup of
+//! system fonts. Text is measured with the same font's advance widths, so lines wrap
+//! where they are drawn.
 //!
-//! Written here rather than pulled in as a dependency because the exports need only
-//! this much, and the output stays small, readable and deterministic.
+//! The PDF is tagged: a structure tree of headings (H1–H3), paragraphs, check lists
+//! (L, LI, Lbl, LBody), tables (Table, THead, TBody, TR, TH, TD) and label–value pairs
+//! (a two-column table with row headers), in reading order, with the document's title
+//! and language. Rules, boxes and page numbers are artifacts, so a screen reader skips
+//! them. [`PdfWriter::structure`] prints that tree; a golden test keeps it.
+//!
+//! Layout happens first, into pages of drawing operations (y grows downwards from the
+//! top of the page, as in krilla); [`PdfWriter::finish`] then draws them and attaches
+//! the tree.
 
 use std::fmt::Write as _;
+use std::num::NonZeroU16;
+use std::sync::OnceLock;
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::metadata::Metadata;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, Node, SpanTag, TableHeaderScope,
+    Tag, TagGroup, TagKind, TagTree,
+};
+use krilla::text::{Font, TextDirection};
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 56.0;
 const BOTTOM: f32 = 64.0;
 
-/// Helvetica's advance widths (thousandths of the font size) for ASCII 32..=126.
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
+const INK: (u8, u8, u8) = (28, 41, 41);
+const GREY: (u8, u8, u8) = (89, 107, 105);
+const ACCENT: (u8, u8, u8) = (46, 125, 110);
+const RULE: (u8, u8, u8) = (207, 224, 219);
+const SHADE: (u8, u8, u8) = (235, 242, 242);
+const BOX: (u8, u8, u8) = (77, 77, 77);
 
-/// Helvetica-Bold's advance widths for ASCII 32..=126.
-const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667,
-    611, 778, 722, 278, 556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556,
-    278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-];
-
-/// A character in Windows-1252, or `?` when it has no place there.
-fn cp1252(c: char) -> u8 {
-    match c {
-        ' '..='~' => c as u8,
-        '\u{a0}'..='\u{ff}' => c as u32 as u8,
-        '€' => 0x80,
-        '‚' => 0x82,
-        '„' => 0x84,
-        '…' => 0x85,
-        '‘' => 0x91,
-        '’' => 0x92,
-        '“' => 0x93,
-        '”' => 0x94,
-        '•' => 0x95,
-        '–' => 0x96,
-        '—' => 0x97,
-        _ => b'?',
-    }
+/// The two faces, parsed once for measuring.
+struct Faces {
+    regular: rustybuzz::Face<'static>,
+    bold: rustybuzz::Face<'static>,
 }
 
-fn char_width(c: char, bold: bool) -> f32 {
-    let table = if bold { &HELVETICA_BOLD } else { &HELVETICA };
-    let w = match c {
-        ' '..='~' => table[(c as usize) - 32],
-        'Æ' | 'æ' if bold => 1000,
-        'Æ' => 1000,
-        'æ' => 889,
-        'Ø' => 778,
-        'ø' => 611,
-        'Å' => 667,
-        'å' => 556,
-        '—' | '…' => 1000,
-        _ => 556,
-    };
-    f32::from(w) / 1000.0
+fn faces() -> Option<&'static Faces> {
+    static FACES: OnceLock<Option<Faces>> = OnceLock::new();
+    FACES
+        .get_or_init(|| {
+            Some(Faces {
+                regular: rustybuzz::Face::from_slice(notosans::REGULAR_TTF, 0)?,
+                bold: rustybuzz::Face::from_slice(notosans::BOLD_TTF, 0)?,
+            })
+        })
+        .as_ref()
 }
 
-/// The width of `s` in points at `size`.
+/// The width of `s` in points at `size`, from the font's own advances (a character the
+/// font lacks counts as its replacement box).
 pub fn text_width(s: &str, size: f32, bold: bool) -> f32 {
-    s.chars().map(|c| char_width(c, bold)).sum::<f32>() * size
+    let Some(faces) = faces() else {
+        // The fonts are compiled in; should they fail to parse, guess half an em.
+        return s.chars().count() as f32 * size * 0.5;
+    };
+    let face = if bold { &faces.bold } else { &faces.regular };
+    let units = f32::from(face.units_per_em().max(1) as u16);
+    let advance: u32 = s
+        .chars()
+        .map(|c| {
+            let glyph = face
+                .glyph_index(c)
+                .unwrap_or(rustybuzz::ttf_parser::GlyphId(0));
+            u32::from(face.glyph_hor_advance(glyph).unwrap_or(0))
+        })
+        .sum();
+    advance as f32 / units * size
 }
 
 /// Breaks `s` into lines no wider than `width` (a word longer than a line is cut).
@@ -106,41 +116,143 @@ pub fn wrap(s: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
     lines
 }
 
-/// The content-stream operators that show `s` at (x, y).
-fn text_op(x: f32, y: f32, size: f32, bold: bool, s: &str, grey: bool) -> Vec<u8> {
-    let font = if bold { "F2" } else { "F1" };
-    let colour = if grey {
-        "0.35 0.42 0.41 rg"
-    } else {
-        "0.11 0.16 0.16 rg"
-    };
-    let mut out = format!("BT {colour} /{font} {size:.1} Tf {x:.2} {y:.2} Td (").into_bytes();
-    for c in s.chars() {
-        match cp1252(c) {
-            b'(' => out.extend_from_slice(b"\\("),
-            b')' => out.extend_from_slice(b"\\)"),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b => out.push(b),
+/// One drawing operation on a page.
+enum Draw {
+    /// A line of text with its baseline at `y`.
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        grey: bool,
+        text: String,
+    },
+    /// A straight line.
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        width: f32,
+        colour: (u8, u8, u8),
+    },
+    /// A rectangle, filled or outlined.
+    Rect {
+        rect: (f32, f32, f32, f32),
+        fill: Option<(u8, u8, u8)>,
+        stroke: Option<((u8, u8, u8), f32)>,
+    },
+    /// A check box (top-left corner, side), ticked or not.
+    CheckBox {
+        at: (f32, f32),
+        side: f32,
+        done: bool,
+    },
+}
+
+/// A drawing operation and, for content, the leaf of the structure tree it belongs to
+/// (`None`: an artifact).
+struct Op {
+    draw: Draw,
+    leaf: Option<usize>,
+    /// What the content reads as when it is no text (a check box: "☑" or "☐").
+    actual_text: Option<&'static str>,
+}
+
+/// The kinds of structure the exports use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Heading(u16),
+    Paragraph,
+    List,
+    ListItem,
+    Label,
+    ListBody,
+    Table,
+    TableHead,
+    TableBody,
+    Row,
+    /// A header cell for its column (`true`) or its row (`false`).
+    HeaderCell(bool),
+    Cell,
+}
+
+impl Kind {
+    fn name(self) -> String {
+        match self {
+            Kind::Heading(n) => format!("H{n}"),
+            Kind::Paragraph => "P".into(),
+            Kind::List => "L".into(),
+            Kind::ListItem => "LI".into(),
+            Kind::Label => "Lbl".into(),
+            Kind::ListBody => "LBody".into(),
+            Kind::Table => "Table".into(),
+            Kind::TableHead => "THead".into(),
+            Kind::TableBody => "TBody".into(),
+            Kind::Row => "TR".into(),
+            Kind::HeaderCell(true) => "TH(column)".into(),
+            Kind::HeaderCell(false) => "TH(row)".into(),
+            Kind::Cell => "TD".into(),
         }
     }
-    out.extend_from_slice(b") Tj ET\n");
-    out
+
+    fn tag(self) -> TagKind {
+        match self {
+            Kind::Heading(n) => Tag::Hn(NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN), None).into(),
+            Kind::Paragraph => Tag::P.into(),
+            Kind::List => Tag::L(ListNumbering::None).into(),
+            Kind::ListItem => Tag::LI.into(),
+            Kind::Label => Tag::Lbl.into(),
+            Kind::ListBody => Tag::LBody.into(),
+            Kind::Table => Tag::Table.into(),
+            Kind::TableHead => Tag::THead.into(),
+            Kind::TableBody => Tag::TBody.into(),
+            Kind::Row => Tag::TR.into(),
+            Kind::HeaderCell(true) => Tag::TH(TableHeaderScope::Column).into(),
+            Kind::HeaderCell(false) => Tag::TH(TableHeaderScope::Row).into(),
+            Kind::Cell => Tag::TD.into(),
+        }
+    }
+}
+
+/// The structure tree as the writer builds it; leaves are indices of content ops.
+enum Tree {
+    Group(Kind, Vec<Tree>),
+    Leaf(usize),
+}
+
+/// Why a PDF could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error("the PDF's built-in font could not be read")]
+    Font,
+    #[error("the PDF could not be written ({0})")]
+    Write(String),
 }
 
 /// Pages being laid out, top to bottom.
 pub struct PdfWriter {
-    pages: Vec<Vec<u8>>,
+    pages: Vec<Vec<Op>>,
+    /// Distance of the next line's top from the top of the page.
     y: f32,
     footer: String,
+    title: String,
+    lang: String,
+    tree: Vec<Tree>,
+    /// The text of each leaf, for [`PdfWriter::structure`].
+    leaves: Vec<String>,
 }
 
 impl PdfWriter {
-    /// A new document; `footer` is printed at the bottom of every page with its number.
-    pub fn new(footer: &str) -> Self {
+    /// A new document titled `title` in `lang` (a BCP 47 code such as "nb"); `footer` is
+    /// printed at the bottom of every page with its number.
+    pub fn new(title: &str, lang: &str, footer: &str) -> Self {
         Self {
             pages: vec![Vec::new()],
-            y: PAGE_H - MARGIN,
+            y: MARGIN,
             footer: footer.to_owned(),
+            title: title.to_owned(),
+            lang: lang.to_owned(),
+            tree: Vec::new(),
+            leaves: Vec::new(),
         }
     }
 
@@ -148,7 +260,7 @@ impl PdfWriter {
         PAGE_W - 2.0 * MARGIN
     }
 
-    fn page(&mut self) -> &mut Vec<u8> {
+    fn page(&mut self) -> &mut Vec<Op> {
         if self.pages.is_empty() {
             self.pages.push(Vec::new());
         }
@@ -158,104 +270,143 @@ impl PdfWriter {
 
     /// Starts a new page unless `height` more points fit on this one.
     pub fn ensure(&mut self, height: f32) {
-        if self.y - height < BOTTOM {
+        if self.y + height > PAGE_H - BOTTOM {
             self.pages.push(Vec::new());
-            self.y = PAGE_H - MARGIN;
+            self.y = MARGIN;
         }
     }
 
     pub fn gap(&mut self, points: f32) {
-        self.y -= points;
+        self.y += points;
     }
 
-    fn raw_text(&mut self, x: f32, y: f32, size: f32, bold: bool, s: &str, grey: bool) {
-        let op = text_op(x, y, size, bold, s, grey);
-        self.page().extend_from_slice(&op);
+    /// Decoration: drawn, but no part of what is read.
+    fn artifact(&mut self, draw: Draw) {
+        self.page().push(Op {
+            draw,
+            leaf: None,
+            actual_text: None,
+        });
     }
 
-    /// A wrapped paragraph at indent `x` from the left margin.
-    pub fn paragraph(&mut self, s: &str, size: f32, bold: bool, indent: f32) {
+    /// Content: a leaf of the structure tree.
+    fn content(&mut self, draw: Draw, text: &str, actual_text: Option<&'static str>) -> Tree {
+        let leaf = self.leaves.len();
+        self.leaves.push(text.to_owned());
+        self.page().push(Op {
+            draw,
+            leaf: Some(leaf),
+            actual_text,
+        });
+        Tree::Leaf(leaf)
+    }
+
+    fn text(&mut self, x: f32, baseline: f32, size: f32, bold: bool, grey: bool, s: &str) -> Tree {
+        let draw = Draw::Text {
+            x,
+            y: baseline,
+            size,
+            bold,
+            grey,
+            text: s.to_owned(),
+        };
+        self.content(draw, s, None)
+    }
+
+    /// Wrapped lines at indent `indent`, one leaf each.
+    fn lines(&mut self, s: &str, size: f32, bold: bool, grey: bool, indent: f32) -> Vec<Tree> {
         let lead = size * 1.35;
+        let mut out = Vec::new();
         for line in wrap(s, size, bold, Self::content_width() - indent) {
+            if line.is_empty() {
+                self.ensure(lead);
+                self.y += lead;
+                continue;
+            }
             self.ensure(lead);
-            self.y -= lead;
-            self.raw_text(
-                MARGIN + indent,
-                self.y + size * 0.3,
-                size,
-                bold,
-                &line,
-                false,
-            );
+            self.y += lead;
+            let baseline = self.y - size * 0.3;
+            out.push(self.text(MARGIN + indent, baseline, size, bold, grey, &line));
+        }
+        out
+    }
+
+    /// A wrapped paragraph at indent `indent` from the left margin.
+    pub fn paragraph(&mut self, s: &str, size: f32, bold: bool, indent: f32) {
+        let lines = self.lines(s, size, bold, false, indent);
+        if !lines.is_empty() {
+            self.tree.push(Tree::Group(Kind::Paragraph, lines));
         }
     }
 
-    /// A heading with a rule under it.
-    pub fn heading(&mut self, s: &str, size: f32, rule: bool) {
+    /// A heading of `level` (1–3), with a rule under it.
+    pub fn heading(&mut self, s: &str, level: u16, size: f32, rule: bool) {
         self.ensure(size * 3.0);
         self.gap(size * 0.6);
-        self.paragraph(s, size, true, 0.0);
+        let lines = self.lines(s, size, true, false, 0.0);
+        if !lines.is_empty() {
+            self.tree.push(Tree::Group(Kind::Heading(level), lines));
+        }
         if rule {
-            let y = self.y - 3.0;
-            let line = format!(
-                "0.18 0.49 0.43 RG 0.8 w {MARGIN:.2} {y:.2} m {:.2} {y:.2} l S\n",
-                PAGE_W - MARGIN
-            );
-            self.page().extend_from_slice(line.as_bytes());
+            let y = self.y + 3.0;
+            self.artifact(Draw::Line {
+                from: (MARGIN, y),
+                to: (PAGE_W - MARGIN, y),
+                width: 0.8,
+                colour: ACCENT,
+            });
             self.gap(6.0);
         }
     }
 
-    /// A check box item: the box, the text, and a grey detail after it.
-    pub fn check(&mut self, done: bool, text: &str, detail: &str, size: f32) {
+    /// A check list: each item's box, its text, and a grey detail under it.
+    pub fn checklist(&mut self, items: &[(bool, String, String)], size: f32) {
         let lead = size * 1.35;
-        let lines = wrap(text, size, false, Self::content_width() - 18.0);
-        self.ensure(lead * lines.len() as f32 + 2.0);
-        let top = self.y - lead;
-        let (bx, by, side) = (MARGIN + 1.0, top + 1.0, size * 0.8);
-        let mut ops = format!("0.3 0.3 0.3 RG 0.7 w {bx:.2} {by:.2} {side:.2} {side:.2} re S\n");
-        if done {
-            let _ = writeln!(
-                ops,
-                "0.18 0.49 0.43 RG 1.4 w {:.2} {:.2} m {:.2} {:.2} l {:.2} {:.2} l S",
-                bx + 1.5,
-                by + side * 0.5,
-                bx + side * 0.4,
-                by + 1.5,
-                bx + side + 1.0,
-                by + side + 1.5
+        let mut list = Vec::new();
+        for (done, text, detail) in items {
+            let wrapped = wrap(text, size, false, Self::content_width() - 18.0);
+            self.ensure(lead * wrapped.len() as f32 + 2.0);
+            let side = size * 0.8;
+            // The box stands on the first line's baseline.
+            let box_top = self.y + lead - size * 0.3 - side + 0.5;
+            let label = self.content(
+                Draw::CheckBox {
+                    at: (MARGIN + 1.0, box_top),
+                    side,
+                    done: *done,
+                },
+                if *done { "☑" } else { "☐" },
+                Some(if *done { "☑ " } else { "☐ " }),
             );
-        }
-        self.page().extend_from_slice(ops.as_bytes());
-        for line in lines {
-            self.y -= lead;
-            self.raw_text(
-                MARGIN + 18.0,
-                self.y + size * 0.3,
-                size,
-                false,
-                &line,
-                false,
-            );
-        }
-        if !detail.is_empty() {
-            for line in wrap(detail, size - 1.5, false, Self::content_width() - 18.0) {
-                self.ensure(lead);
-                self.y -= lead * 0.9;
-                self.raw_text(
-                    MARGIN + 18.0,
-                    self.y + size * 0.3,
-                    size - 1.5,
-                    false,
-                    &line,
-                    true,
-                );
+            let mut body = Vec::new();
+            for line in wrapped {
+                self.y += lead;
+                let baseline = self.y - size * 0.3;
+                body.push(self.text(MARGIN + 18.0, baseline, size, false, false, &line));
             }
+            if !detail.is_empty() {
+                for line in wrap(detail, size - 1.5, false, Self::content_width() - 18.0) {
+                    self.ensure(lead);
+                    self.y += lead * 0.9;
+                    let baseline = self.y - size * 0.3;
+                    body.push(self.text(MARGIN + 18.0, baseline, size - 1.5, false, true, &line));
+                }
+            }
+            self.gap(2.0);
+            list.push(Tree::Group(
+                Kind::ListItem,
+                vec![
+                    Tree::Group(Kind::Label, vec![label]),
+                    Tree::Group(Kind::ListBody, body),
+                ],
+            ));
         }
-        self.gap(2.0);
+        if !list.is_empty() {
+            self.tree.push(Tree::Group(Kind::List, list));
+        }
     }
 
-    /// Label: value lines.
+    /// Label: value lines (a table of two columns, each label heading its row).
     pub fn fields(&mut self, fields: &[(String, String)], size: f32) {
         let label_w = fields
             .iter()
@@ -263,26 +414,40 @@ impl PdfWriter {
             .fold(0.0, f32::max)
             + 12.0;
         let lead = size * 1.35;
+        let mut rows = Vec::new();
         for (k, v) in fields {
             let lines = wrap(v, size, false, Self::content_width() - label_w);
             self.ensure(lead * lines.len().max(1) as f32);
-            self.y -= lead;
-            self.raw_text(MARGIN, self.y + size * 0.3, size, true, k, false);
-            let mut first = true;
-            for line in lines {
-                if !first {
-                    self.y -= lead;
+            self.y += lead;
+            let baseline = self.y - size * 0.3;
+            let head = self.text(MARGIN, baseline, size, true, false, k);
+            let mut cell = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                if i > 0 {
+                    self.y += lead;
                 }
-                first = false;
-                self.raw_text(
-                    MARGIN + label_w,
-                    self.y + size * 0.3,
-                    size,
-                    false,
-                    &line,
-                    false,
-                );
+                if line.is_empty() {
+                    continue;
+                }
+                let baseline = self.y - size * 0.3;
+                cell.push(self.text(MARGIN + label_w, baseline, size, false, false, line));
             }
+            if cell.is_empty() {
+                cell.push(self.text(MARGIN + label_w, baseline, size, false, false, ""));
+            }
+            rows.push(Tree::Group(
+                Kind::Row,
+                vec![
+                    Tree::Group(Kind::HeaderCell(false), vec![head]),
+                    Tree::Group(Kind::Cell, cell),
+                ],
+            ));
+        }
+        if !rows.is_empty() {
+            self.tree.push(Tree::Group(
+                Kind::Table,
+                vec![Tree::Group(Kind::TableBody, rows)],
+            ));
         }
         self.gap(4.0);
     }
@@ -293,7 +458,7 @@ impl PdfWriter {
         let cols: Vec<f32> = widths.iter().map(|w| w * total).collect();
         let lead = size * 1.3;
         let pad = 3.0;
-        let draw_row = |w: &mut Self, cells: &[String], header: bool| {
+        let draw_row = |w: &mut Self, cells: &[String], header: bool| -> Tree {
             let wrapped: Vec<Vec<String>> = cells
                 .iter()
                 .zip(&cols)
@@ -303,99 +468,266 @@ impl PdfWriter {
             let h = n as f32 * lead + 2.0 * pad;
             w.ensure(h);
             let top = w.y;
-            let bottom = top - h;
-            let mut ops = String::new();
-            if header {
-                let _ = writeln!(
-                    ops,
-                    "0.92 0.95 0.95 rg {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re f"
-                );
-            }
-            let _ = writeln!(
-                ops,
-                "0.81 0.88 0.86 RG 0.6 w {MARGIN:.2} {bottom:.2} {total:.2} {h:.2} re S"
-            );
+            w.artifact(Draw::Rect {
+                rect: (MARGIN, top, total, h),
+                fill: header.then_some(SHADE),
+                stroke: Some((RULE, 0.6)),
+            });
             let mut x = MARGIN;
             for cw in &cols[..cols.len().saturating_sub(1)] {
                 x += cw;
-                let _ = writeln!(ops, "{x:.2} {bottom:.2} m {x:.2} {top:.2} l S");
+                w.artifact(Draw::Line {
+                    from: (x, top),
+                    to: (x, top + h),
+                    width: 0.6,
+                    colour: RULE,
+                });
             }
-            w.page().extend_from_slice(ops.as_bytes());
             let mut x = MARGIN;
+            let mut row = Vec::new();
             for (lines, cw) in wrapped.iter().zip(&cols) {
-                let mut y = top - pad;
+                let mut y = top + pad;
+                let mut cell = Vec::new();
                 for line in lines {
-                    y -= lead;
-                    w.raw_text(x + pad, y + size * 0.3, size, header, line, false);
+                    y += lead;
+                    if !line.is_empty() {
+                        cell.push(w.text(x + pad, y - size * 0.3, size, header, false, line));
+                    }
                 }
+                if cell.is_empty() {
+                    // An empty cell still holds its place, or the columns shift.
+                    cell.push(w.text(x + pad, top + pad, size, header, false, ""));
+                }
+                let kind = if header {
+                    Kind::HeaderCell(true)
+                } else {
+                    Kind::Cell
+                };
+                row.push(Tree::Group(kind, cell));
                 x += cw;
             }
-            w.y = bottom;
+            w.y = top + h;
+            Tree::Group(Kind::Row, row)
         };
-        draw_row(self, head, true);
-        for row in rows {
-            draw_row(self, row, false);
+        let head_row = draw_row(self, head, true);
+        let body: Vec<Tree> = rows.iter().map(|r| draw_row(self, r, false)).collect();
+        let mut table = vec![Tree::Group(Kind::TableHead, vec![head_row])];
+        if !body.is_empty() {
+            table.push(Tree::Group(Kind::TableBody, body));
         }
+        self.tree.push(Tree::Group(Kind::Table, table));
         self.gap(8.0);
     }
 
+    /// The structure tree in reading order, one node per line, indented by depth, each
+    /// leaf with its text: what a screen reader follows.
+    pub fn structure(&self) -> String {
+        fn walk(out: &mut String, leaves: &[String], nodes: &[Tree], depth: usize) {
+            for node in nodes {
+                let pad = "  ".repeat(depth);
+                match node {
+                    Tree::Group(kind, children) => {
+                        let _ = writeln!(out, "{pad}{}", kind.name());
+                        walk(out, leaves, children, depth + 1);
+                    }
+                    Tree::Leaf(i) => {
+                        let text = leaves.get(*i).map_or("", String::as_str);
+                        if text.is_empty() {
+                            let _ = writeln!(out, "{pad}(empty)");
+                        } else {
+                            let _ = writeln!(out, "{pad}“{text}”");
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = format!("Document lang={} title=“{}”\n", self.lang, self.title);
+        walk(&mut out, &self.leaves, &self.tree, 1);
+        out
+    }
+
     /// The finished PDF file.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(self) -> Result<Vec<u8>, PdfError> {
+        let regular = Font::new(notosans::REGULAR_TTF.into(), 0).ok_or(PdfError::Font)?;
+        let bold = Font::new(notosans::BOLD_TTF.into(), 0).ok_or(PdfError::Font)?;
+        let settings = krilla::SerializeSettings {
+            enable_tagging: true,
+            ..Default::default()
+        };
+        let mut document = Document::new_with(settings);
+        let mut ids: Vec<Option<Identifier>> = (0..self.leaves.len()).map(|_| None).collect();
         let n = self.pages.len();
-        for (i, page) in self.pages.iter_mut().enumerate() {
+        let page_settings =
+            PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(PdfError::Write("page size".into()))?;
+        for (i, ops) in self.pages.iter().enumerate() {
+            let mut page = document.start_page_with(page_settings.clone());
+            let mut surface = page.surface();
+            for op in ops {
+                let tag = match op.leaf {
+                    Some(_) => ContentTag::Span(SpanTag::empty().with_actual_text(op.actual_text)),
+                    None => ContentTag::Artifact(Artifact::with_kind(ArtifactType::Layout)),
+                };
+                let id = surface.start_tagged(tag);
+                draw(&mut surface, &op.draw, &regular, &bold);
+                surface.end_tagged();
+                if let Some(slot) = op.leaf.and_then(|leaf| ids.get_mut(leaf)) {
+                    *slot = Some(id);
+                }
+            }
+            // The footer: the title and the page number, skipped by screen readers.
             let text = format!("{}  ·  {}/{n}", self.footer, i + 1);
             let size = 8.0;
             let x = PAGE_W - MARGIN - text_width(&text, size, false);
-            page.extend_from_slice(&text_op(x, 32.0, size, false, &text, true));
+            surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(
+                ArtifactType::PageNumber,
+            )));
+            let footer = Draw::Text {
+                x,
+                y: PAGE_H - 32.0,
+                size,
+                bold: false,
+                grey: true,
+                text,
+            };
+            draw(&mut surface, &footer, &regular, &bold);
+            surface.end_tagged();
+            surface.finish();
+            page.finish();
         }
 
-        let mut out: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-        let mut offsets = Vec::new();
-        let mut obj = |out: &mut Vec<u8>, body: &[u8]| {
-            offsets.push(out.len());
-            let id = offsets.len();
-            out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
-            out.extend_from_slice(body);
-            out.extend_from_slice(b"\nendobj\n");
-        };
-        // 1 catalog, 2 pages, 3 and 4 fonts, then (page, content) pairs.
-        obj(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
-        let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
-        obj(
-            &mut out,
-            format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).as_bytes(),
+        let mut tree = TagTree::new().with_lang(Some(self.lang.clone()));
+        for node in self.tree {
+            if let Some(node) = to_node(node, &mut ids) {
+                tree.push(node);
+            }
+        }
+        document.set_tag_tree(tree);
+        document.set_metadata(
+            Metadata::new()
+                .title(self.title)
+                .language(self.lang)
+                .creator("Samspill".to_owned()),
         );
-        obj(
-            &mut out,
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        );
-        obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>");
-        for (i, content) in self.pages.iter().enumerate() {
-            let page = format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-                6 + 2 * i
+        document.finish().map_err(|e| {
+            PdfError::Write(match e {
+                krilla::error::KrillaError::Font(_, why) => format!("font: {why}"),
+                other => format!("{other:?}").chars().take(200).collect(),
+            })
+        })
+    }
+}
+
+/// The krilla node for a tree node, each leaf taking its identifier (used once).
+fn to_node(tree: Tree, ids: &mut [Option<Identifier>]) -> Option<Node> {
+    match tree {
+        Tree::Leaf(i) => ids.get_mut(i)?.take().map(Node::from),
+        Tree::Group(kind, children) => {
+            let mut group = TagGroup::new(kind.tag());
+            for child in children {
+                if let Some(node) = to_node(child, ids) {
+                    group.push(node);
+                }
+            }
+            Some(Node::from(group))
+        }
+    }
+}
+
+fn colour((r, g, b): (u8, u8, u8)) -> Fill {
+    Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
+}
+
+fn stroke((r, g, b): (u8, u8, u8), width: f32) -> Stroke {
+    Stroke {
+        paint: rgb::Color::new(r, g, b).into(),
+        width,
+        ..Default::default()
+    }
+}
+
+fn draw(surface: &mut Surface<'_>, op: &Draw, regular: &Font, bold: &Font) {
+    match op {
+        Draw::Text {
+            x,
+            y,
+            size,
+            bold: is_bold,
+            grey,
+            text,
+        } => {
+            if text.is_empty() {
+                return;
+            }
+            surface.set_stroke(None);
+            surface.set_fill(Some(colour(if *grey { GREY } else { INK })));
+            let font = if *is_bold { bold } else { regular };
+            surface.draw_text(
+                Point::from_xy(*x, *y),
+                font.clone(),
+                *size,
+                text,
+                false,
+                TextDirection::Auto,
             );
-            obj(&mut out, page.as_bytes());
-            let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-            stream.extend_from_slice(content);
-            stream.extend_from_slice(b"\nendstream");
-            obj(&mut out, &stream);
         }
-        let xref = out.len();
-        out.extend_from_slice(
-            format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
-        );
-        for off in &offsets {
-            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        Draw::Line {
+            from,
+            to,
+            width,
+            colour: c,
+        } => {
+            let mut pb = PathBuilder::new();
+            pb.move_to(from.0, from.1);
+            pb.line_to(to.0, to.1);
+            if let Some(path) = pb.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(stroke(*c, *width)));
+                surface.draw_path(&path);
+            }
         }
-        out.extend_from_slice(
-            format!(
-                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-                offsets.len() + 1
-            )
-            .as_bytes(),
-        );
-        out
+        Draw::Rect {
+            rect: (x, y, w, h),
+            fill,
+            stroke: outline,
+        } => {
+            let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) else {
+                return;
+            };
+            let mut pb = PathBuilder::new();
+            pb.push_rect(rect);
+            if let Some(path) = pb.finish() {
+                surface.set_fill(fill.map(colour));
+                surface.set_stroke(outline.map(|(c, w)| stroke(c, w)));
+                surface.draw_path(&path);
+            }
+        }
+        Draw::CheckBox { at, side, done } => {
+            let (x, y) = *at;
+            if let Some(rect) = Rect::from_xywh(x, y, *side, *side) {
+                let mut pb = PathBuilder::new();
+                pb.push_rect(rect);
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(stroke(BOX, 0.7)));
+                    surface.draw_path(&path);
+                }
+            }
+            if *done {
+                let mut pb = PathBuilder::new();
+                pb.move_to(x + 1.5, y + side * 0.5);
+                pb.line_to(x + side * 0.4, y + side - 1.5);
+                pb.line_to(x + side + 1.0, y - 1.5);
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(stroke(ACCENT, 1.4)));
+                    surface.draw_path(&path);
+                }
+            }
+        }
     }
 }
 
@@ -413,58 +745,62 @@ mod tests {
     }
 
     #[test]
-    fn norwegian_letters_and_typographic_dashes_are_in_the_encoding() {
-        for (c, b) in [
-            ('æ', 0xe6),
-            ('ø', 0xf8),
-            ('å', 0xe5),
-            ('Å', 0xc5),
-            ('–', 0x96),
-            ('“', 0x93),
-        ] {
-            assert_eq!(cp1252(c), b);
+    fn sami_letters_are_measured_by_the_font_not_guessed() {
+        let faces = faces().expect("the built-in fonts parse");
+        for c in "áčđŋšŧžÁČĐŊŠŦŽæøåÆØÅ".chars() {
+            assert!(faces.regular.glyph_index(c).is_some(), "{c} in regular");
+            assert!(faces.bold.glyph_index(c).is_some(), "{c} in bold");
         }
-        assert_eq!(cp1252('☃'), b'?');
+        // An i is narrower than an m, and bold is wider than regular.
+        assert!(text_width("i", 10.0, false) < text_width("m", 10.0, false));
+        assert!(text_width("Čoavddáš", 10.0, false) < text_width("Čoavddáš", 10.0, true));
     }
 
     #[test]
-    fn a_document_has_a_valid_cross_reference_table() {
-        let mut w = PdfWriter::new("Test");
-        w.heading("Overskrift (med parentes)", 18.0, true);
-        for i in 0..200 {
-            w.paragraph(&format!("Linje {i} med æøå"), 10.0, false, 0.0);
-        }
-        let pdf = w.finish();
-        let text = String::from_utf8_lossy(&pdf);
-        assert!(text.starts_with("%PDF-1.4"));
-        assert!(
-            text.contains("/Count 4") || text.contains("/Count 5"),
-            "several pages"
-        );
-        assert!(text.contains("(Overskrift \\(med parentes\\)) Tj"));
-        // Each xref offset points at the start of its object.
-        let xref_at: usize = text
-            .rsplit("startxref\n")
-            .next()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let table = &text[xref_at..];
-        for (i, line) in table
-            .lines()
-            .skip(3)
-            .take_while(|l| l.ends_with(" n "))
-            .enumerate()
-        {
-            let off: usize = line[..10].parse().unwrap();
-            assert!(
-                text[off..].starts_with(&format!("{} 0 obj", i + 1)),
-                "object {}",
-                i + 1
+    fn a_document_is_a_tagged_pdf_with_its_fonts_embedded() {
+        let mut w = PdfWriter::new("Plan (utkast)", "nb", "Plan");
+        w.heading("Overskrift (med parentes)", 1, 18.0, true);
+        for i in 0..120 {
+            w.paragraph(
+                &format!("Linje {i}: Ringe Máret Čoavddáš"),
+                10.0,
+                false,
+                0.0,
             );
         }
+        w.checklist(
+            &[
+                (true, "Avtale dato".into(), String::new()),
+                (false, "Invitere".into(), "Ansvarlig: Ánne".into()),
+            ],
+            10.0,
+        );
+        w.table(
+            &["Tid".into(), "Punkt".into()],
+            &[vec!["09:00".into(), "Innsjekk".into()]],
+            &[0.3, 0.7],
+            9.0,
+        );
+        let structure = w.structure();
+        let pdf = w.finish().expect("writes");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/StructTreeRoot"), "tagged");
+        assert!(text.contains("/MarkInfo"), "marked");
+        assert!(text.contains("/FontFile2"), "embedded TrueType");
+        assert!(text.contains("NotoSans"), "the font's name");
+        assert!(text.contains("/Lang"), "a language");
+        assert!(
+            structure.contains("H1\n    “Overskrift (med parentes)”"),
+            "{structure}"
+        );
+        assert!(
+            structure.contains("LI\n      Lbl\n        “☐”"),
+            "{structure}"
+        );
+        assert!(
+            structure.contains("TH(column)\n          “Tid”"),
+            "{structure}"
+        );
     }
 }

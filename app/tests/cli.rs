@@ -68,6 +68,42 @@ impl Samspill {
     }
 }
 
+/// A PDF from its header to its end-of-file marker.
+fn is_whole_pdf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"%PDF-") && bytes.trim_ascii_end().ends_with(b"%%EOF")
+}
+
+/// Runs one of poppler's tools (`pdftotext`, `pdffonts`, `pdfinfo`) on `pdf`; `None`,
+/// with the reason printed, where the tool is not installed (`.ci/run` installs it).
+fn poppler(tool: &str, args: &[&str], pdf: &std::path::Path) -> Option<String> {
+    let mut command = std::process::Command::new(tool);
+    command.args(args).arg(pdf);
+    if tool == "pdftotext" {
+        command.arg("-"); // to standard output
+    }
+    let out = match command.output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipping the {tool} check: {e} (apt install poppler-utils)");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The text of a PDF as a reader extracts it.
+fn pdf_text(pdf: &std::path::Path) -> Option<String> {
+    poppler("pdftotext", &["-enc", "UTF-8"], pdf).map(|t| {
+        // Lines wrapped in the PDF join again with spaces.
+        t.split_whitespace().collect::<Vec<_>>().join(" ")
+    })
+}
+
 fn last_line(s: &str) -> &str {
     s.lines().last().unwrap().trim()
 }
@@ -203,24 +239,15 @@ fn every_template_makes_a_project_that_exports_to_markdown_and_html() {
             "-o",
             pdf.to_str().unwrap(),
         ]);
-        let pdf = std::fs::read(&pdf).unwrap();
-        assert!(
-            pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"),
-            "{template}"
-        );
-        let text = String::from_utf8_lossy(&pdf);
-        assert!(text.contains("/Type /Page "), "{template}: no pages");
-        let ascii_phase = project["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|p| p["name"].as_str())
-            .find(|n| n.is_ascii() && !n.contains('(') && !n.contains(')'));
-        if let Some(name) = ascii_phase {
-            assert!(
-                text.contains(name),
-                "{template}: phase {name} not in the PDF"
-            );
+        assert!(is_whole_pdf(&std::fs::read(&pdf).unwrap()), "{template}");
+        if let Some(text) = pdf_text(&pdf) {
+            for phase in project["phases"].as_array().unwrap() {
+                let name = phase["name"].as_str().unwrap();
+                assert!(
+                    text.contains(name),
+                    "{template}: phase {name} not in the PDF"
+                );
+            }
         }
     }
 }
@@ -512,14 +539,11 @@ fn the_plan_and_a_gathering_agenda_export_to_pdf_and_html() {
     ]);
 
     for file in [&plan, &agenda_pdf] {
-        let bytes = std::fs::read(file).unwrap();
-        assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
+        assert!(is_whole_pdf(&std::fs::read(file).unwrap()));
     }
-    // PDF text is Windows-1252: look for an ASCII-only agenda title.
-    let pdf = String::from_utf8_lossy(&std::fs::read(&agenda_pdf).unwrap()).into_owned();
-    let first_item = gathering["agenda"][0]["title"].as_str().unwrap();
-    if first_item.is_ascii() {
-        assert!(pdf.contains(first_item), "{first_item}");
+    if let Some(text) = pdf_text(&agenda_pdf) {
+        let first_item = gathering["agenda"][0]["title"].as_str().unwrap();
+        assert!(text.contains(first_item), "{first_item}");
     }
     let html = std::fs::read_to_string(&agenda_html).unwrap();
     for item in gathering["agenda"].as_array().unwrap() {
@@ -687,4 +711,57 @@ fn a_task_gets_someone_to_do_it_and_a_date_typed_the_norwegian_way() {
     );
     assert!(err.contains("is not a date"), "{err}");
     assert_eq!(s.json(&id), before);
+}
+
+#[test]
+fn a_sami_name_prints_as_written_in_a_tagged_pdf_with_its_font_embedded() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&[
+        "new",
+        "--template",
+        "four-phase",
+        "--title",
+        "Samhandling i Kárášjohka",
+    ]))
+    .to_owned();
+    let name = "Ringe Máret Čoavddáš (Đ ŋ š ŧ ž)";
+    s.ok(&["task", "add", &id, "--phase", "1", name]);
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out.path().join("plan.pdf");
+    s.ok(&[
+        "export",
+        &id,
+        "--format",
+        "pdf",
+        "-o",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(is_whole_pdf(&std::fs::read(&pdf).unwrap()));
+
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains(name), "{name} not in: {text}");
+        assert!(text.contains("Samhandling i Kárášjohka"), "{text}");
+    }
+    if let Some(fonts) = poppler("pdffonts", &[], &pdf) {
+        let rows: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!rows.is_empty(), "{fonts}");
+        for row in rows {
+            // name, type…, encoding, then "emb sub uni": every font embedded.
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            let emb = cols.len().checked_sub(5).map(|i| cols[i]);
+            assert_eq!(emb, Some("yes"), "not embedded: {row}");
+        }
+    }
+    if let Some(info) = poppler("pdfinfo", &[], &pdf) {
+        assert!(
+            info.lines()
+                .any(|l| l.starts_with("Tagged:") && l.ends_with("yes")),
+            "{info}"
+        );
+        assert!(
+            info.contains("Samhandling i Kárášjohka"),
+            "the title: {info}"
+        );
+        assert!(info.contains("595 x 842 pts (A4)"), "{info}");
+    }
 }

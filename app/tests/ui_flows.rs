@@ -262,6 +262,29 @@ fn switching_the_language_to_english_changes_every_label() {
 }
 
 #[test]
+fn a_danish_facilitator_gets_the_app_in_danish_with_danish_plurals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("⚙  Innstillinger").click();
+    h.run();
+    h.get_by_label("Dansk").click();
+    h.run();
+    h.get_by_label("Lagre").click();
+    h.run();
+    h.get_by_label("📂  Projekter");
+    h.get_by_label("⚙  Indstillinger");
+    assert!(h.query_by_label("📂  Prosjekter").is_none());
+    // The library counts its methods with the plural form.
+    h.get_by_label_contains("Metodebibliotek").click();
+    h.run();
+    let n = samspill_shared::content::library().methods.len();
+    h.get_by_label(&format!("{n} metoder"));
+    let device = Device::open(dir.path()).unwrap();
+    assert_eq!(device.profile.language, samspill_shared::content::Lang::Da);
+}
+
+#[test]
 fn a_remote_edit_while_typing_does_not_make_the_cursor_jump() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(new_app(dir.path()));

@@ -44,7 +44,7 @@
 //!
 //! # UI strings
 //!
-//! `[nb]`, `[en]` and `[da]` tables of quoted dotted keys (`"export.phase" = "Fase"`).
+//! `[nb]`, `[en]` and `[da]` tables of quoted dotted keys (`"export-phase" = "Fase"`).
 //! Unquoted dotted keys (nested tables) are flattened to the same form. nb and en must
 //! hold the same keys; Danish is required for the export labels ([`EXPORT_KEYS`]), the
 //! phase kinds and the tags, because Danish projects are exported in Danish.
@@ -67,46 +67,56 @@ mod files {
     include!(concat!(env!("OUT_DIR"), "/content_files.rs"));
 }
 
-/// The UI strings file, compiled in.
-const STRINGS_FILE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../content/ui/strings.toml"
-));
+/// The UI strings, one Fluent file per language, compiled in.
+const STRINGS_FILES: &[(&str, &str)] = &[
+    (
+        "ui/nb.ftl",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../content/ui/nb.ftl")),
+    ),
+    (
+        "ui/en.ftl",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../content/ui/en.ftl")),
+    ),
+    (
+        "ui/da.ftl",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../content/ui/da.ftl")),
+    ),
+];
 
 /// Labels every export format needs, in every language (Danish included).
 pub const EXPORT_KEYS: &[&str] = &[
-    "export.goal",
-    "export.service",
-    "export.dates",
-    "export.people",
-    "export.phase",
-    "export.status",
-    "export.tasks",
-    "export.checklist",
-    "export.notes",
-    "export.gatherings",
-    "export.agenda",
-    "export.time",
-    "export.minutes",
-    "export.method",
-    "export.responsible",
-    "export.place",
-    "export.log",
-    "export.evaluation",
-    "export.worked",
-    "export.change",
-    "export.between-work",
-    "export.project-log",
-    "export.done",
-    "export.not-done",
-    "export.assignee",
-    "export.due",
-    "export.status.not_started",
-    "export.status.active",
-    "export.status.done",
-    "export.total",
-    "export.generated",
-    "export.no-items",
+    "export-goal",
+    "export-service",
+    "export-dates",
+    "export-people",
+    "export-phase",
+    "export-status",
+    "export-tasks",
+    "export-checklist",
+    "export-notes",
+    "export-gatherings",
+    "export-agenda",
+    "export-time",
+    "export-minutes",
+    "export-method",
+    "export-responsible",
+    "export-place",
+    "export-log",
+    "export-evaluation",
+    "export-worked",
+    "export-change",
+    "export-between-work",
+    "export-project-log",
+    "export-done",
+    "export-not-done",
+    "export-assignee",
+    "export-due",
+    "export-status-not_started",
+    "export-status-active",
+    "export-status-done",
+    "export-total",
+    "export-generated",
+    "export-no-items",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -480,80 +490,185 @@ pub struct TemplateAgendaItem {
 // UI strings
 // ---------------------------------------------------------------------------------------
 
-/// UI strings: language → key → text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Strings(BTreeMap<Lang, BTreeMap<String, String>>);
+/// A value for a Fluent variable: text or a number (numbers choose plural forms).
+pub use fluent_bundle::FluentValue as Arg;
+
+type Bundle = fluent_bundle::concurrent::FluentBundle<fluent_bundle::FluentResource>;
+
+/// UI strings: one Fluent bundle per language (`content/ui/<lang>.ftl`).
+///
+/// Messages without variables are formatted once, when the library is parsed, so
+/// [`Strings::get`] hands out a `&str` without formatting anything per frame; messages
+/// with variables go through [`Strings::format`].
+#[derive(Default)]
+pub struct Strings {
+    bundles: BTreeMap<Lang, Bundle>,
+    /// Each message formatted with no arguments.
+    plain: BTreeMap<Lang, BTreeMap<String, String>>,
+    /// The variables each message refers to (in any variant).
+    variables: BTreeMap<Lang, BTreeMap<String, BTreeSet<String>>>,
+}
+
+impl fmt::Debug for Strings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.plain.iter().map(|(lang, m)| (lang, m.len())))
+            .finish()
+    }
+}
 
 impl Strings {
-    /// The text for `key` in `lang`; failing that English, then bokmål, then the key
-    /// itself (so a missing string shows up in the UI instead of an empty label).
-    pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+    /// The languages to try for `lang`: itself, then English, then bokmål.
+    fn fallbacks(lang: Lang) -> [Lang; 3] {
         [lang, Lang::En, Lang::Nb]
+    }
+
+    /// The text of the message `key` in `lang`; failing that English, then bokmål, then
+    /// the key itself (so a missing string shows up in the UI instead of an empty label).
+    /// For a message with variables, use [`Strings::format`].
+    pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        Self::fallbacks(lang)
             .into_iter()
-            .find_map(|l| self.0.get(&l).and_then(|m| m.get(key)))
+            .find_map(|l| self.plain.get(&l).and_then(|m| m.get(key)))
             .map_or(key, String::as_str)
+    }
+
+    /// The message `key` in `lang` (with the same fallbacks as [`Strings::get`]), its
+    /// variables filled in from `args`: `format(lang, "library-count", &[("n", 3.into())])`.
+    pub fn format(&self, lang: Lang, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        let Some((bundle, pattern)) = Self::fallbacks(lang).into_iter().find_map(|l| {
+            let bundle = self.bundles.get(&l)?;
+            let pattern = bundle.get_message(key)?.value()?;
+            Some((bundle, pattern))
+        }) else {
+            return key.to_owned();
+        };
+        let mut fluent_args = fluent_bundle::FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, value.clone());
+        }
+        // A missing variable is written as `{$name}` in the text; the completeness test
+        // keeps every language's variables the same, so the callers' names match.
+        let mut errors = Vec::new();
+        bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors)
+            .into_owned()
     }
 
     /// Whether `key` exists in exactly `lang` (no fallback).
     pub fn has(&self, lang: Lang, key: &str) -> bool {
-        self.0.get(&lang).is_some_and(|m| m.contains_key(key))
+        self.plain.get(&lang).is_some_and(|m| m.contains_key(key))
     }
 
-    /// The keys present in `lang`, sorted.
+    /// The message ids present in `lang`, sorted.
     pub fn keys(&self, lang: Lang) -> impl Iterator<Item = &str> {
-        self.0
+        self.plain
             .get(&lang)
             .into_iter()
             .flat_map(|m| m.keys().map(String::as_str))
     }
 
-    /// Parses a strings file: `[nb]`, `[en]`, `[da]` tables of (dotted) keys.
-    fn parse(file: &str, source: &str) -> Result<Strings, ContentError> {
-        let table: toml::Table = toml::from_str(source).map_err(|e| ContentError::Toml {
-            file: file.to_owned(),
-            source: Box::new(e),
-        })?;
-        let mut strings = BTreeMap::new();
-        for (code, value) in table {
+    /// The variables message `key` uses in exactly `lang`, sorted.
+    pub fn variables(&self, lang: Lang, key: &str) -> Option<&BTreeSet<String>> {
+        self.variables.get(&lang)?.get(key)
+    }
+
+    /// Parses Fluent files named `<lang>.ftl` (`nb.ftl`, `en.ftl`, `da.ftl`).
+    fn parse(files: &[(&str, &str)]) -> Result<Strings, ContentError> {
+        let mut strings = Strings::default();
+        for &(file, source) in files {
             let invalid = |message: String| ContentError::Invalid {
                 file: file.to_owned(),
                 message,
             };
+            let code = file.strip_suffix(".ftl").unwrap_or(file);
+            let code = code.rsplit('/').next().unwrap_or(code);
             let lang = code.parse::<Lang>().map_err(|e| invalid(e.to_string()))?;
-            let toml::Value::Table(entries) = value else {
-                return Err(invalid(format!("[{code}] must be a table of strings")));
-            };
-            let mut map = BTreeMap::new();
-            flatten_strings("", entries, &mut map).map_err(invalid)?;
-            strings.insert(lang, map);
+            let resource = fluent_bundle::FluentResource::try_new(source.to_owned()).map_err(
+                |(_, errors)| {
+                    let first = errors.first().map_or_else(String::new, |e| {
+                        let line = source[..e.pos.start.min(source.len())].lines().count();
+                        format!("line {}: {}", line.max(1), e.kind)
+                    });
+                    invalid(format!("not valid Fluent ({first})"))
+                },
+            )?;
+            let mut variables = BTreeMap::new();
+            let mut ids = Vec::new();
+            for entry in resource.entries() {
+                if let fluent_syntax::ast::Entry::Message(message) = entry {
+                    let id = message.id.name.to_owned();
+                    let mut used = BTreeSet::new();
+                    if let Some(pattern) = &message.value {
+                        pattern_variables(pattern, &mut used);
+                    } else {
+                        return Err(invalid(format!("the message {id:?} has no text")));
+                    }
+                    variables.insert(id.clone(), used);
+                    ids.push(id);
+                }
+            }
+            let locale: unic_langid::LanguageIdentifier = lang
+                .code()
+                .parse()
+                .map_err(|_| invalid(format!("no locale for {lang}")))?;
+            let mut bundle = Bundle::new_concurrent(vec![locale]);
+            bundle.set_use_isolating(false);
+            bundle.add_resource(resource).map_err(|errors| {
+                let first = errors.first().map_or_else(String::new, ToString::to_string);
+                invalid(format!("a message is defined twice ({first})"))
+            })?;
+            let mut plain = BTreeMap::new();
+            for id in ids {
+                if let Some(pattern) = bundle.get_message(&id).and_then(|m| m.value()) {
+                    let mut errors = Vec::new();
+                    let text = bundle.format_pattern(pattern, None, &mut errors);
+                    plain.insert(id, text.into_owned());
+                }
+            }
+            if strings.bundles.insert(lang, bundle).is_some() {
+                return Err(invalid(format!("a second strings file for {lang}")));
+            }
+            strings.plain.insert(lang, plain);
+            strings.variables.insert(lang, variables);
         }
-        Ok(Strings(strings))
+        Ok(strings)
     }
 }
 
-/// Flattens nested tables into dotted keys, so `a.b = "x"` and `"a.b" = "x"` agree.
-fn flatten_strings(
-    prefix: &str,
-    table: toml::Table,
-    out: &mut BTreeMap<String, String>,
-) -> Result<(), String> {
-    for (key, value) in table {
-        let full = if prefix.is_empty() {
-            key
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match value {
-            toml::Value::String(text) => {
-                if out.insert(full.clone(), text).is_some() {
-                    return Err(format!("the key {full:?} is defined twice"));
+/// Collects the variables (`$name`) a Fluent pattern refers to, in every variant.
+fn pattern_variables(pattern: &fluent_syntax::ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+    use fluent_syntax::ast::{Expression, InlineExpression, PatternElement};
+    fn inline(e: &InlineExpression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            InlineExpression::VariableReference { id } => {
+                out.insert(id.name.to_owned());
+            }
+            InlineExpression::Placeable { expression } => expression_vars(expression, out),
+            InlineExpression::FunctionReference { arguments, .. } => {
+                for a in &arguments.positional {
+                    inline(a, out);
                 }
             }
-            toml::Value::Table(inner) => flatten_strings(&full, inner, out)?,
-            _ => return Err(format!("the value of {full:?} must be a string")),
+            _ => {}
         }
     }
-    Ok(())
+    fn expression_vars(e: &Expression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            Expression::Inline(i) => inline(i, out),
+            Expression::Select { selector, variants } => {
+                inline(selector, out);
+                for v in variants {
+                    pattern_variables(&v.value, out);
+                }
+            }
+        }
+    }
+    for element in &pattern.elements {
+        if let PatternElement::Placeable { expression } = element {
+            expression_vars(expression, out);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -561,7 +676,7 @@ fn flatten_strings(
 // ---------------------------------------------------------------------------------------
 
 /// Everything under `content/`, parsed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Library {
     /// Sorted by file name, which is the id.
     pub methods: Vec<Method>,
@@ -625,7 +740,7 @@ pub enum ContentProblem {
     #[error("method {method:?}: {reason}")]
     BadMethodNumbers { method: String, reason: String },
     #[error(
-        "method {method:?} has the tag {tag:?}, but there is no \"tag.{tag}\" UI string in {lang}"
+        "method {method:?} has the tag {tag:?}, but there is no \"tag-{tag}\" UI string in {lang}"
     )]
     UnknownTag {
         method: String,
@@ -650,15 +765,23 @@ pub enum ContentProblem {
     },
     #[error("the UI string {key:?} is missing in {lang}")]
     MissingString { key: String, lang: Lang },
+    #[error("the UI string {key:?} uses [{found}] in {lang} but [{expected}] in nb")]
+    StringVariablesDiffer {
+        key: String,
+        lang: Lang,
+        expected: String,
+        found: String,
+    },
 }
 
 impl Library {
     /// Parses content files: methods and templates as `(file name, TOML)` pairs, and the
-    /// UI strings file. Each method's and template's id must match its file name.
+    /// UI strings files (`(file name, Fluent)`, one per language, named `<lang>.ftl`).
+    /// Each method's and template's id must match its file name.
     pub fn parse(
         methods: &[(&str, &str)],
         templates: &[(&str, &str)],
-        strings: &str,
+        strings: &[(&str, &str)],
     ) -> Result<Library, ContentError> {
         let methods = methods
             .iter()
@@ -670,7 +793,7 @@ impl Library {
             .collect::<Result<Vec<_>, _>>()?;
         // The order the "new project" dialog offers them in; the first is the default.
         templates.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
-        let strings = Strings::parse("ui/strings.toml", strings)?;
+        let strings = Strings::parse(strings)?;
         Ok(Library {
             methods,
             templates,
@@ -783,8 +906,8 @@ impl Library {
                 }
             }
             for tag in &method.tags {
-                for lang in [Lang::Nb, Lang::En] {
-                    if !self.strings.has(lang, &format!("tag.{tag}")) {
+                for lang in Lang::ALL {
+                    if !self.strings.has(lang, &format!("tag-{tag}")) {
                         problems.push(ContentProblem::UnknownTag {
                             method: id(),
                             tag: tag.clone(),
@@ -814,56 +937,49 @@ impl Library {
     }
 
     fn validate_strings(&self, problems: &mut Vec<ContentProblem>) {
-        // nb and en must hold the same keys.
-        let nb: BTreeSet<&str> = self.strings.keys(Lang::Nb).collect();
-        let en: BTreeSet<&str> = self.strings.keys(Lang::En).collect();
-        for key in nb.difference(&en) {
-            problems.push(ContentProblem::MissingString {
-                key: (*key).to_owned(),
-                lang: Lang::En,
-            });
-        }
-        for key in en.difference(&nb) {
-            problems.push(ContentProblem::MissingString {
-                key: (*key).to_owned(),
-                lang: Lang::Nb,
-            });
-        }
-        // Labels an export needs exist in every language, Danish included: the required
-        // ones, any other export.* key, the phase kinds, and the tags methods use.
-        let mut required: BTreeSet<String> = EXPORT_KEYS.iter().map(|&k| k.to_owned()).collect();
-        required.extend(
-            nb.iter()
-                .chain(en.iter())
-                .filter(|k| k.starts_with("export."))
-                .map(|&k| k.to_owned()),
-        );
-        required.extend(PhaseKind::ALL.iter().map(|k| format!("phase-kind.{k}")));
-        for key in required {
-            for lang in Lang::ALL {
-                // A key missing in only one of nb/en was reported above.
-                let reported = (lang == Lang::Nb && en.contains(key.as_str()))
-                    || (lang == Lang::En && nb.contains(key.as_str()));
-                if !reported && !self.strings.has(lang, &key) {
-                    problems.push(ContentProblem::MissingString {
-                        key: key.clone(),
+        // Every language holds exactly bokmål's messages, with the same variables: a
+        // translation that drops `$n` or invents `$name` would print wrong text.
+        let reference: BTreeSet<&str> = self.strings.keys(Lang::Nb).collect();
+        for lang in Lang::ALL {
+            let here: BTreeSet<&str> = self.strings.keys(lang).collect();
+            for key in reference.difference(&here) {
+                problems.push(ContentProblem::MissingString {
+                    key: (*key).to_owned(),
+                    lang,
+                });
+            }
+            for key in here.difference(&reference) {
+                problems.push(ContentProblem::MissingString {
+                    key: (*key).to_owned(),
+                    lang: Lang::Nb,
+                });
+            }
+            for key in here.intersection(&reference) {
+                let expected = self.strings.variables(Lang::Nb, key);
+                let found = self.strings.variables(lang, key);
+                if expected != found {
+                    let names = |v: Option<&BTreeSet<String>>| {
+                        v.map(|v| v.iter().map(|n| format!("${n}")).collect::<Vec<_>>())
+                            .unwrap_or_default()
+                            .join(", ")
+                    };
+                    problems.push(ContentProblem::StringVariablesDiffer {
+                        key: (*key).to_owned(),
                         lang,
+                        expected: names(expected),
+                        found: names(found),
                     });
                 }
             }
         }
-        let tags: BTreeSet<&str> = self
-            .methods
-            .iter()
-            .flat_map(|m| m.tags.iter().map(String::as_str))
-            .collect();
-        for tag in tags {
-            let key = format!("tag.{tag}");
-            // Missing nb/en tag names are reported as unknown tags.
-            if self.strings.has(Lang::Nb, &key) && !self.strings.has(Lang::Da, &key) {
+        // The labels an export needs, the phase kinds and the tags methods use.
+        let mut required: BTreeSet<String> = EXPORT_KEYS.iter().map(|&k| k.to_owned()).collect();
+        required.extend(PhaseKind::ALL.iter().map(|k| format!("phase-kind-{k}")));
+        for key in required {
+            if !reference.contains(key.as_str()) {
                 problems.push(ContentProblem::MissingString {
                     key,
-                    lang: Lang::Da,
+                    lang: Lang::Nb,
                 });
             }
         }
@@ -1002,7 +1118,7 @@ pub fn library() -> &'static Library {
         // The compiled-in content is fixed at build time, and the unit tests below parse
         // and validate exactly these files, so a failure here cannot reach a release.
         #[allow(clippy::expect_used)]
-        Library::parse(files::METHOD_FILES, files::TEMPLATE_FILES, STRINGS_FILE)
+        Library::parse(files::METHOD_FILES, files::TEMPLATE_FILES, STRINGS_FILES)
             .expect("compiled-in content parses (checked by content::tests)") // ok: validated by tests
     })
 }
@@ -1147,34 +1263,43 @@ agenda = [{ title = { nb = "Innsjekk", en = "Check-in" }, minutes = 10, method =
 between_work = [{ nb = "Prøv", en = "Try" }]
 "#;
 
-    /// A strings file with every required key in nb, en and da, plus `extra` lines
-    /// appended to each language table (`extra(lang)`).
-    fn strings_with(extra: impl Fn(Lang) -> String) -> String {
-        let mut out = String::new();
-        for lang in Lang::ALL {
-            out.push_str(&format!("[{lang}]\n\"tag.x\" = \"x-{lang}\"\n"));
-            for key in EXPORT_KEYS {
-                out.push_str(&format!("{key:?} = \"{key}-{lang}\"\n"));
-            }
-            for kind in PhaseKind::ALL {
-                out.push_str(&format!("\"phase-kind.{kind}\" = \"{kind}\"\n"));
-            }
-            out.push_str(&extra(lang));
-            out.push('\n');
-        }
-        out
+    /// Strings files (nb, en, da) with every required message, plus `extra(lang)`
+    /// lines appended to each language's file.
+    fn strings_with(extra: impl Fn(Lang) -> String) -> Vec<(String, String)> {
+        Lang::ALL
+            .into_iter()
+            .map(|lang| {
+                let mut out = format!("tag-x = x-{lang}\n");
+                for key in EXPORT_KEYS {
+                    out.push_str(&format!("{key} = {key}-{lang}\n"));
+                }
+                for kind in PhaseKind::ALL {
+                    out.push_str(&format!("phase-kind-{kind} = {kind}\n"));
+                }
+                out.push_str(&extra(lang));
+                out.push('\n');
+                (format!("{lang}.ftl"), out)
+            })
+            .collect()
     }
 
-    fn strings() -> String {
+    fn strings() -> Vec<(String, String)> {
         strings_with(|_| String::new())
+    }
+
+    fn refs(files: &[(String, String)]) -> Vec<(&str, &str)> {
+        files
+            .iter()
+            .map(|(f, s)| (f.as_str(), s.as_str()))
+            .collect()
     }
 
     fn problems(
         methods: &[(&str, &str)],
         templates: &[(&str, &str)],
-        strings: &str,
+        strings: &[(String, String)],
     ) -> Vec<ContentProblem> {
-        let lib = Library::parse(methods, templates, strings).expect("fixture parses");
+        let lib = Library::parse(methods, templates, &refs(strings)).expect("fixture parses");
         lib.validate().err().unwrap_or_default()
     }
 
@@ -1459,10 +1584,10 @@ guide = { nb = "Veiledning", en = "Guide" }
     }
 
     #[test]
-    fn a_ui_string_missing_in_english_is_found() {
+    fn a_ui_string_missing_in_english_and_danish_is_found() {
         let strings = strings_with(|lang| {
             if lang == Lang::Nb {
-                "\"app.title\" = \"Samspill\"".to_owned()
+                "app-title = Samspill".to_owned()
             } else {
                 String::new()
             }
@@ -1470,43 +1595,85 @@ guide = { nb = "Veiledning", en = "Guide" }
         let found = problems(&[("a.toml", METHOD_A)], &[("t.toml", TEMPLATE_T)], &strings);
         assert_eq!(
             found,
-            [ContentProblem::MissingString {
-                key: "app.title".into(),
-                lang: Lang::En
-            }]
+            [
+                ContentProblem::MissingString {
+                    key: "app-title".into(),
+                    lang: Lang::En
+                },
+                ContentProblem::MissingString {
+                    key: "app-title".into(),
+                    lang: Lang::Da
+                }
+            ]
         );
     }
 
     #[test]
     fn an_export_label_missing_in_danish_is_found() {
-        let strings = strings().replace("\"export.phase\" = \"export.phase-da\"\n", "");
+        let mut strings = strings();
+        for (file, source) in &mut strings {
+            if file == "da.ftl" {
+                *source = source.replace("export-phase = export-phase-da\n", "");
+            }
+        }
         let found = problems(&[("a.toml", METHOD_A)], &[("t.toml", TEMPLATE_T)], &strings);
         assert_eq!(
             found,
             [ContentProblem::MissingString {
-                key: "export.phase".into(),
+                key: "export-phase".into(),
                 lang: Lang::Da
             }]
         );
     }
 
     #[test]
-    fn an_extra_export_label_must_also_exist_in_danish() {
-        let strings = strings_with(|lang| {
-            if lang == Lang::Da {
-                String::new()
-            } else {
-                "\"export.extra\" = \"x\"".to_owned()
+    fn a_danish_string_must_exist_and_use_the_same_variables() {
+        let strings = strings_with(|lang| match lang {
+            Lang::Da => "extra = { $count } ting".to_owned(),
+            Lang::En => "extra = { $n } things\nsecond = Two".to_owned(),
+            Lang::Nb => {
+                "extra = { $n ->\n    [one] én ting\n   *[other] { $n } ting\n}\nsecond = To"
+                    .to_owned()
             }
         });
         let found = problems(&[("a.toml", METHOD_A)], &[("t.toml", TEMPLATE_T)], &strings);
         assert_eq!(
             found,
-            [ContentProblem::MissingString {
-                key: "export.extra".into(),
-                lang: Lang::Da
-            }]
+            [
+                ContentProblem::MissingString {
+                    key: "second".into(),
+                    lang: Lang::Da
+                },
+                ContentProblem::StringVariablesDiffer {
+                    key: "extra".into(),
+                    lang: Lang::Da,
+                    expected: "$n".into(),
+                    found: "$count".into(),
+                }
+            ]
         );
+    }
+
+    #[test]
+    fn plural_forms_follow_each_languages_rules() {
+        let files = [
+            (
+                "nb.ftl",
+                "n = { $n ->\n    [one] { $n } metode\n   *[other] { $n } metoder\n}\n",
+            ),
+            (
+                "en.ftl",
+                "n = { $n ->\n    [one] { $n } method\n   *[other] { $n } methods\n}\n",
+            ),
+        ];
+        let strings = Strings::parse(&files).expect("parses");
+        let n = |lang, n: usize| strings.format(lang, "n", &[("n", n.into())]);
+        assert_eq!(n(Lang::Nb, 1), "1 metode");
+        assert_eq!(n(Lang::Nb, 0), "0 metoder");
+        assert_eq!(n(Lang::Nb, 49), "49 metoder");
+        assert_eq!(n(Lang::En, 1), "1 method");
+        // Danish has no file here: it falls back to English.
+        assert_eq!(n(Lang::Da, 2), "2 methods");
     }
 
     #[test]
@@ -1522,7 +1689,8 @@ guide = { nb = "Veiledning", en = "Guide" }
     #[test]
     fn a_parse_error_names_the_file() {
         let broken = METHOD_A.replace("duration_minutes = 10", "duration_minutes = \"ten\"");
-        let err = Library::parse(&[("a.toml", &broken)], &[], &strings()).expect_err("fails");
+        let err =
+            Library::parse(&[("a.toml", &broken)], &[], &refs(&strings())).expect_err("fails");
         let message = err.to_string();
         assert!(message.contains("a.toml"), "{message}");
         assert!(message.contains("duration_minutes"), "{message}");
@@ -1534,30 +1702,35 @@ guide = { nb = "Veiledning", en = "Guide" }
             "purpose = \"Because.\"",
             "purpose = \"Because.\"\npurpse = \"x\"",
         );
-        let err = Library::parse(&[("a.toml", &broken)], &[], &strings()).expect_err("fails");
+        let err =
+            Library::parse(&[("a.toml", &broken)], &[], &refs(&strings())).expect_err("fails");
         assert!(err.to_string().contains("purpse"), "{err}");
     }
 
     #[test]
     fn an_id_that_differs_from_the_file_name_is_a_parse_error() {
-        let err = Library::parse(&[("b.toml", METHOD_A)], &[], &strings()).expect_err("fails");
+        let err =
+            Library::parse(&[("b.toml", METHOD_A)], &[], &refs(&strings())).expect_err("fails");
         assert!(matches!(err, ContentError::IdMismatch { .. }), "{err}");
     }
 
     #[test]
-    fn nested_string_tables_flatten_to_dotted_keys() {
-        let strings = Strings::parse(
-            "s.toml",
-            "[nb]\nexport.phase = \"Fase\"\n[en]\n\"export.phase\" = \"Phase\"\n",
-        )
-        .expect("parses");
-        assert_eq!(strings.get(Lang::Nb, "export.phase"), "Fase");
-        assert_eq!(strings.get(Lang::En, "export.phase"), "Phase");
+    fn broken_fluent_is_a_parse_error_naming_the_file_and_line() {
+        let err = Strings::parse(&[("ui/nb.ftl", "ok = Ja\nbroken = { $n\n")]).expect_err("fails");
+        let message = err.to_string();
+        assert!(message.contains("ui/nb.ftl"), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+    }
+
+    #[test]
+    fn a_message_defined_twice_is_a_parse_error() {
+        let err = Strings::parse(&[("nb.ftl", "a = En\na = To\n")]).expect_err("fails");
+        assert!(err.to_string().contains("twice"), "{err}");
     }
 
     #[test]
     fn an_unknown_language_in_strings_is_a_parse_error() {
-        let err = Strings::parse("s.toml", "[sv]\n\"a\" = \"b\"\n").expect_err("fails");
+        let err = Strings::parse(&[("sv.ftl", "a = b\n")]).expect_err("fails");
         assert!(err.to_string().contains("sv"), "{err}");
     }
 
@@ -1578,15 +1751,10 @@ guide = { nb = "Veiledning", en = "Guide" }
     #[test]
     fn strings_fall_back_to_english_then_bokmal_then_the_key() {
         let lib = library();
-        assert_eq!(lib.strings.get(Lang::Da, "export.phase"), "Fase");
-        assert_eq!(lib.strings.get(Lang::En, "export.phase"), "Phase");
-        // General UI keys exist in nb and en only; Danish falls back to English.
-        assert_eq!(
-            lib.strings.get(Lang::Da, "common.cancel"),
-            lib.strings.get(Lang::En, "common.cancel")
-        );
-        assert!(!lib.strings.has(Lang::Da, "common.cancel"));
-        assert_eq!(lib.strings.get(Lang::Nb, "no.such.key"), "no.such.key");
+        assert_eq!(lib.strings.get(Lang::Da, "export-phase"), "Fase");
+        assert_eq!(lib.strings.get(Lang::En, "export-phase"), "Phase");
+        assert_eq!(lib.strings.get(Lang::Da, "common-cancel"), "Annuller");
+        assert_eq!(lib.strings.get(Lang::Nb, "no-such-key"), "no-such-key");
     }
 
     #[test]

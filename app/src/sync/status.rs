@@ -35,23 +35,29 @@ pub enum SyncStatus {
 impl SyncStatus {
     /// One line for the person, in `lang`.
     pub fn text(&self, lang: Lang) -> String {
-        let s = |key: &str| library().strings.get(lang, key).to_owned();
+        let strings = &library().strings;
+        let s = |key: &str| strings.get(lang, key).to_owned();
+        let offline = |since: &SystemTime| {
+            strings.format(
+                lang,
+                "sync-offline-since",
+                &[("time", clock_time(*since).into())],
+            )
+        };
         match self {
-            Self::Local => s("sync.local"),
-            Self::Shared => s("sync.idle"),
-            Self::Connecting => s("sync.connecting"),
-            Self::Synced => s("sync.synced"),
+            Self::Local => s("sync-local"),
+            Self::Shared => s("sync-idle"),
+            Self::Connecting => s("sync-connecting"),
+            Self::Synced => s("sync-synced"),
             Self::Waiting(n) => waiting(lang, *n),
-            Self::Offline { since, waiting: 0 } => {
-                s("sync.offline-since").replace("{time}", &clock_time(*since))
+            Self::Offline { since, waiting: 0 } => offline(since),
+            Self::Offline { since, waiting: n } => {
+                format!("{} · {}", offline(since), waiting(lang, *n))
             }
-            Self::Offline { since, waiting: n } => format!(
-                "{} · {}",
-                s("sync.offline-since").replace("{time}", &clock_time(*since)),
-                waiting(lang, *n)
-            ),
-            Self::Stopped(reason) => s("sync.stopped").replace("{reason}", reason),
-            Self::Removed => s("sync.removed"),
+            Self::Stopped(reason) => {
+                strings.format(lang, "sync-stopped", &[("reason", reason.as_str().into())])
+            }
+            Self::Removed => s("sync-removed"),
         }
     }
 
@@ -64,16 +70,11 @@ impl SyncStatus {
     }
 }
 
+/// "3 endringer venter", "1 endring venter".
 fn waiting(lang: Lang, n: usize) -> String {
-    let key = if n == 1 {
-        "sync.waiting-one"
-    } else {
-        "sync.waiting"
-    };
     library()
         .strings
-        .get(lang, key)
-        .replace("{n}", &n.to_string())
+        .format(lang, "sync-waiting", &[("n", n.into())])
 }
 
 /// `HH:MM` in the local time zone.

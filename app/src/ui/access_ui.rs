@@ -36,9 +36,9 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
             let link = crate::sync::invite(device, &id, role)
                 .map(|i| i.to_string())
                 .map_err(|e| match role {
-                    _ if removed => tr(lang, "sync.removed").to_owned(),
-                    Role::Editor if s.viewer => tr(lang, "access.editor-only").to_owned(),
-                    Role::Viewer if !confirmed => tr(lang, "access.wait-relay").to_owned(),
+                    _ if removed => tr(lang, "sync-removed").to_owned(),
+                    Role::Editor if s.viewer => tr(lang, "access-editor-only").to_owned(),
+                    Role::Viewer if !confirmed => tr(lang, "access-wait-relay").to_owned(),
                     _ => format!("{e:#}"),
                 });
             (role, link)
@@ -63,16 +63,16 @@ pub fn access_ui(
         s.ui.access = Some(read_links(device, lang, s));
     }
     history_ui::refresh(s);
-    ui.heading(t("access.title"));
-    ui.add(egui::Label::new(RichText::new(t("access.intro")).color(muted(ui))).wrap());
+    ui.heading(t("access-title"));
+    ui.add(egui::Label::new(RichText::new(t("access-intro")).color(muted(ui))).wrap());
     ui.add_space(10.0);
     let access = s.ui.access.clone();
     let access_shared = access.as_ref().is_some_and(|a| a.shared && !a.removed);
-    card_ui(ui, t("access.links"), |ui| {
+    card_ui(ui, t("access-links"), |ui| {
         let Some(access) = access else { return };
         if !access.shared {
-            ui.add(egui::Label::new(t("access.not-shared")).wrap());
-            if !s.viewer && ui.button(format!("👥 {}", t("sync.share"))).clicked() {
+            ui.add(egui::Label::new(t("access-not-shared")).wrap());
+            if !s.viewer && ui.button(format!("👥 {}", t("sync-share"))).clicked() {
                 out.send(Command::OpenDialog(Dialog::Share {
                     relay: device.profile.default_relay.clone(),
                     token: String::new(),
@@ -82,8 +82,8 @@ pub fn access_ui(
         }
         for (role, link) in &access.links {
             let (label, help) = match role {
-                Role::Editor => (t("access.editor-link"), t("access.editor-help")),
-                Role::Viewer => (t("access.viewer-link"), t("access.viewer-help")),
+                Role::Editor => (t("access-editor-link"), t("access-editor-help")),
+                Role::Viewer => (t("access-viewer-link"), t("access-viewer-help")),
             };
             ui.label(RichText::new(label).strong());
             ui.add(egui::Label::new(RichText::new(help).small().color(muted(ui))).wrap());
@@ -94,9 +94,9 @@ pub fn access_ui(
                         let width = (ui.available_width() - 140.0).max(120.0);
                         ui.add(egui::TextEdit::singleline(&mut shown).desired_width(width))
                             .accessible_name(label);
-                        if ui.button(t("sync.copy")).clicked() {
+                        if ui.button(t("sync-copy")).clicked() {
                             ui.ctx().copy_text(link.clone());
-                            out.send(Command::Notify(t("access.copied").to_owned()));
+                            out.send(Command::Notify(t("access-copied").to_owned()));
                         }
                     });
                 }
@@ -106,7 +106,7 @@ pub fn access_ui(
             }
             ui.add_space(8.0);
         }
-        if ui.button(t("access.refresh")).clicked() {
+        if ui.button(t("access-refresh")).clicked() {
             s.ui.access = None;
         }
     });
@@ -116,7 +116,7 @@ pub fn access_ui(
             .as_ref()
             .map(|h| h.entries.as_slice())
             .unwrap_or(&[]);
-    card_ui(ui, t("access.members"), |ui| {
+    card_ui(ui, t("access-members"), |ui| {
         let me = device.profile.person_id.as_str();
         let may_remove = access_shared && !s.viewer;
         egui::Grid::new("members")
@@ -125,11 +125,11 @@ pub fn access_ui(
             .striped(true)
             .show(ui, |ui| {
                 for h in [
-                    "access.name",
-                    "access.centre",
-                    "access.role",
-                    "access.devices",
-                    "access.last",
+                    "access-name",
+                    "access-centre",
+                    "access-role",
+                    "access-devices",
+                    "access-last",
                 ] {
                     ui.label(RichText::new(t(h)).small().color(muted(ui)));
                 }
@@ -144,7 +144,7 @@ pub fn access_ui(
                         p.role.as_str()
                     });
                     ui.label(if p.devices.is_empty() {
-                        t("access.no-device").to_owned()
+                        t("access-no-device").to_owned()
                     } else {
                         p.devices.len().to_string()
                     });
@@ -153,17 +153,17 @@ pub fn access_ui(
                         .filter(|e| e.by == p.id)
                         .map(|e| e.time)
                         .max();
-                    ui.label(last.map_or_else(|| t("access.never").to_owned(), history_ui::when));
+                    ui.label(last.map_or_else(|| t("access-never").to_owned(), history_ui::when));
                     if p.removed.is_some() {
                         ui.label(
-                            RichText::new(t("access.was-removed"))
+                            RichText::new(t("access-was-removed"))
                                 .small()
                                 .color(muted(ui)),
                         );
                     } else if may_remove && p.id != me {
                         if ui
-                            .button(t("access.remove"))
-                            .on_hover_text(t("access.remove-hover"))
+                            .button(t("access-remove"))
+                            .on_hover_text(t("access-remove-hover"))
                             .clicked()
                         {
                             out.send(Command::OpenDialog(Dialog::ConfirmRemove {
@@ -184,7 +184,7 @@ pub fn access_ui(
         ui.add_space(6.0);
         ui.add(
             egui::Label::new(
-                RichText::new(t("access.members-help"))
+                RichText::new(t("access-members-help"))
                     .small()
                     .color(muted(ui)),
             )

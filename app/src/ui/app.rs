@@ -172,7 +172,7 @@ impl SamspillApp {
             if let Err(e) = s.project.save() {
                 let lang = self.state.lang();
                 self.state.notice =
-                    Some(error_notice(format!("{}: {e:#}", tr(lang, "save.failed"))));
+                    Some(error_notice(format!("{}: {e:#}", tr(lang, "save-failed"))));
             }
         }
         self.poll_saves();
@@ -310,7 +310,7 @@ impl SamspillApp {
                     Chosen::Unavailable => {
                         let lang = self.state.lang();
                         self.state.notice =
-                            Some(error_notice(tr(lang, "files.unavailable").to_owned()));
+                            Some(error_notice(tr(lang, "files-unavailable").to_owned()));
                     }
                 },
                 JobDone::ImportChosen(chosen) => match chosen {
@@ -323,7 +323,7 @@ impl SamspillApp {
                     Chosen::Unavailable => {
                         let lang = self.state.lang();
                         self.state.notice =
-                            Some(error_notice(tr(lang, "files.unavailable").to_owned()));
+                            Some(error_notice(tr(lang, "files-unavailable").to_owned()));
                     }
                 },
                 JobDone::Opened(id, result) => {
@@ -386,7 +386,7 @@ impl SamspillApp {
     /// Applies an edit to the open project; `record` puts its inverse on the undo stack.
     fn apply_edit(&mut self, edit: &Edit, record: bool) -> Option<Edit> {
         if self.state.session.as_ref()?.viewer {
-            self.notify(tr(self.state.lang(), "project.viewer-refused"));
+            self.notify(tr(self.state.lang(), "project-viewer-refused"));
             return None;
         }
         let s = self.state.session.as_mut()?;
@@ -423,7 +423,7 @@ impl SamspillApp {
 
     fn undo(&mut self) {
         let Some(inverse) = self.state.undo.pop_undo() else {
-            self.notify(tr(self.state.lang(), "undo.nothing"));
+            self.notify(tr(self.state.lang(), "undo-nothing"));
             return;
         };
         if let Some(redo) = self.apply_edit(&inverse, false) {
@@ -433,7 +433,7 @@ impl SamspillApp {
 
     fn redo(&mut self) {
         let Some(edit) = self.state.undo.pop_redo() else {
-            self.notify(tr(self.state.lang(), "redo.nothing"));
+            self.notify(tr(self.state.lang(), "redo-nothing"));
             return;
         };
         if let Some(undo) = self.apply_edit(&edit, false) {
@@ -461,7 +461,7 @@ impl SamspillApp {
                     .unwrap_or_else(|| PathBuf::from("samspill"));
                 name.set_extension(format.extension());
                 let request = SaveRequest {
-                    title: tr(lang, "files.save-title").to_owned(),
+                    title: tr(lang, "files-save-title").to_owned(),
                     folder,
                     file_name: name.display().to_string(),
                     extension: format.extension().to_owned(),
@@ -476,7 +476,7 @@ impl SamspillApp {
             }
             Command::ChooseImport => {
                 let request = OpenRequest {
-                    title: tr(lang, "import.title").to_owned(),
+                    title: tr(lang, "import-title").to_owned(),
                     folder: default_folder(),
                     extensions: vec!["automerge".to_owned(), "json".to_owned()],
                     kind: "Samspill".to_owned(),
@@ -581,15 +581,15 @@ impl SamspillApp {
                     }
                 });
                 let key = if archived {
-                    "projects.archived-notice"
+                    "projects-archived-notice"
                 } else {
-                    "projects.restored-notice"
+                    "projects-restored-notice"
                 };
                 self.notify(tr(lang, key));
             }
             Command::Import(path) => match crate::cli::import(&self.state.device, &path) {
                 Ok(id) => {
-                    self.notify(tr(lang, "import.done"));
+                    self.notify(tr(lang, "import-done"));
                     self.run(ctx, Command::OpenProject(id));
                 }
                 Err(e) => self.fail(&e),
@@ -624,7 +624,7 @@ impl SamspillApp {
                 match self.state.device.profile.save(&self.state.data_dir) {
                     Ok(()) => {
                         theme::apply(ctx, draft.theme);
-                        self.notify(tr(draft.language, "settings.saved"));
+                        self.notify(tr(draft.language, "settings-saved"));
                     }
                     Err(e) => self.fail(&e.into()),
                 }
@@ -702,14 +702,14 @@ impl SamspillApp {
                 let label = match entry {
                     Some(e) => format!(
                         "{} {} ({} · {})",
-                        tr(lang, "history.after"),
+                        tr(lang, "history-after"),
                         super::history_ui::when(e.time),
                         s.view.person_name(&e.by),
                         super::history_ui::message_in(lang, &e.msg)
                     ),
                     None => format!(
                         "{} {}",
-                        tr(lang, "history.after"),
+                        tr(lang, "history-after"),
                         &hash[..hash.len().min(12)]
                     ),
                 };
@@ -769,7 +769,10 @@ impl SamspillApp {
             },
         };
         let bytes = match format {
-            ExportFormat::Pdf => crate::export::pdf(v, lib, scope),
+            ExportFormat::Pdf => match crate::export::pdf(v, lib, scope) {
+                Ok(bytes) => bytes,
+                Err(e) => return self.fail(&anyhow::Error::new(e)),
+            },
             ExportFormat::Html => crate::export::html_of(v, lib, scope).into_bytes(),
         };
         let written = path
@@ -780,7 +783,7 @@ impl SamspillApp {
         match written {
             Ok(()) => {
                 s.ui.exported = Some((what.key(), path.to_owned()));
-                self.notify(format!("{} {}", tr(lang, "print.written"), path.display()));
+                self.notify(format!("{} {}", tr(lang, "print-written"), path.display()));
             }
             Err(e) => self.fail(
                 &anyhow::Error::new(e).context(format!("could not write {}", path.display())),
@@ -799,20 +802,23 @@ impl SamspillApp {
             }
             SyncReply::Started => {
                 self.state.dialog = None;
-                self.notify(tr(lang, "sync.started"));
+                self.notify(tr(lang, "sync-started"));
             }
             SyncReply::Unavailable => {
                 self.state.dialog = None;
-                self.notify(tr(lang, "sync.unavailable"));
+                self.notify(tr(lang, "sync-unavailable"));
             }
             SyncReply::Removed { name, need_link } => {
                 self.state.dialog = None;
-                let mut text = tr(lang, "access.removed").replace("{name}", &name);
+                let mut text =
+                    super::tr_args(lang, "access-removed", &[("name", name.as_str().into())]);
                 if !need_link.is_empty() {
                     text.push(' ');
-                    text.push_str(
-                        &tr(lang, "access.need-link").replace("{names}", &need_link.join(", ")),
-                    );
+                    text.push_str(&super::tr_args(
+                        lang,
+                        "access-need-link",
+                        &[("names", need_link.join(", ").into())],
+                    ));
                 }
                 if let Some(s) = &mut self.state.session {
                     s.ui.access = None;
@@ -845,7 +851,7 @@ impl SamspillApp {
                 self.state.dialog = None;
                 let repaint = self.state.repaint.clone();
                 self.set_session(Session::new(project, repaint));
-                self.notify(tr(lang, "projects.created"));
+                self.notify(tr(lang, "projects-created"));
             }
             Err(e) => self.fail(&e),
         }

@@ -70,7 +70,7 @@ fn central_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.add_space(80.0);
                 ui.vertical_centered(|ui| {
                     ui.add(egui::Spinner::new().size(32.0));
-                    ui.label(tr(lang, "project.loading"));
+                    ui.label(tr(lang, "project-loading"));
                 });
                 return;
             }
@@ -152,10 +152,10 @@ fn removed_banner_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang) {
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new("⚠").size(18.0));
             ui.vertical(|ui| {
-                ui.label(egui::RichText::new(tr(lang, "sync.removed")).strong());
+                ui.label(egui::RichText::new(tr(lang, "sync-removed")).strong());
                 ui.add(
                     egui::Label::new(
-                        egui::RichText::new(tr(lang, "project.removed-body"))
+                        egui::RichText::new(tr(lang, "project-removed-body"))
                             .small()
                             .color(muted(ui)),
                     )
@@ -174,10 +174,10 @@ fn viewer_banner_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang) {
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new("👁").size(18.0));
             ui.vertical(|ui| {
-                ui.label(egui::RichText::new(tr(lang, "project.viewer-title")).strong());
+                ui.label(egui::RichText::new(tr(lang, "project-viewer-title")).strong());
                 ui.add(
                     egui::Label::new(
-                        egui::RichText::new(tr(lang, "project.viewer-body"))
+                        egui::RichText::new(tr(lang, "project-viewer-body"))
                             .small()
                             .color(muted(ui)),
                     )
@@ -231,10 +231,10 @@ fn running_banner_ui(
                 ui.set_width(ui.available_width());
                 ui.horizontal(|ui| {
                     ui.label(RichText::new("▶").color(accent(ui)));
-                    ui.label(RichText::new(format!("{}: {item}", tr(lang, "run.banner"))).strong());
+                    ui.label(RichText::new(format!("{}: {item}", tr(lang, "run-banner"))).strong());
                     ui.label(RichText::new(format!("({})", g.title)).color(muted(ui)));
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if ui.button(format!("👁 {}", tr(lang, "run.follow"))).clicked() {
+                        if ui.button(format!("👁 {}", tr(lang, "run-follow"))).clicked() {
                             out.send(Command::OpenRun(g.id.clone()));
                         }
                     });
@@ -251,9 +251,9 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     egui::Panel::top("top").frame(frame).show(ui, |ui| {
         ui.horizontal(|ui| {
             let fold = if state.sidebar_folded {
-                "nav.show"
+                "nav-show"
             } else {
-                "nav.hide"
+                "nav-hide"
             };
             // Screen readers (and the UI tests) hear what it does, not "☰".
             if ui
@@ -277,7 +277,7 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             }
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui
-                    .button(format!("⚙ {}", tr(lang, "settings.title")))
+                    .button(format!("⚙ {}", tr(lang, "settings-title")))
                     .on_hover_text("Ctrl+,")
                     .clicked()
                 {
@@ -285,14 +285,14 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 }
                 let redo = ui.add_enabled(
                     state.undo.can_redo(),
-                    egui::Button::new(format!("⟳ {}", tr(lang, "action.redo"))),
+                    egui::Button::new(format!("⟳ {}", tr(lang, "action-redo"))),
                 );
                 if redo.on_hover_text("Ctrl+Shift+Z").clicked() {
                     out.send(Command::Redo);
                 }
                 let undo = ui.add_enabled(
                     state.undo.can_undo(),
-                    egui::Button::new(format!("⟲ {}", tr(lang, "action.undo"))),
+                    egui::Button::new(format!("⟲ {}", tr(lang, "action-undo"))),
                 );
                 if undo.on_hover_text("Ctrl+Z").clicked() {
                     out.send(Command::Undo);
@@ -303,7 +303,7 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     if status == SyncStatus::Local
                         && !s.viewer
                         && ui
-                            .button(format!("👥 {}", tr(lang, "sync.share")))
+                            .button(format!("👥 {}", tr(lang, "sync-share")))
                             .clicked()
                     {
                         let relay = state.device.profile.default_relay.clone();
@@ -314,8 +314,8 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     }
                     if matches!(status, SyncStatus::Offline { .. })
                         && ui
-                            .button(format!("⟳ {}", tr(lang, "sync.reconnect")))
-                            .on_hover_text(tr(lang, "sync.reconnect-hint"))
+                            .button(format!("⟳ {}", tr(lang, "sync-reconnect")))
+                            .on_hover_text(tr(lang, "sync-reconnect-hint"))
                             .clicked()
                     {
                         out.send(Command::ReconnectNow);
@@ -363,7 +363,7 @@ fn status_ui(ui: &mut egui::Ui, lang: samspill_shared::content::Lang, status: &S
     };
     let r = ui.label(RichText::new(text).color(colour));
     let r = match status {
-        SyncStatus::Local => r.on_hover_text(tr(lang, "sync.local-hint")),
+        SyncStatus::Local => r.on_hover_text(tr(lang, "sync-local-hint")),
         _ if full.chars().count() > SHOWN => r.on_hover_text(full),
         _ => r,
     };
@@ -396,17 +396,17 @@ fn section_name(
     sec: Section,
 ) -> String {
     match sec {
-        Section::Overview => tr(lang, "project.overview").to_owned(),
+        Section::Overview => tr(lang, "project-overview").to_owned(),
         Section::Phase(i) => v
             .phases
             .get(i)
             .map(|p| format!("{}. {}", i + 1, p.name))
             .unwrap_or_default(),
-        Section::Gatherings => tr(lang, "gatherings.title").to_owned(),
-        Section::BetweenWork => tr(lang, "work.title").to_owned(),
-        Section::Log => tr(lang, "log.title").to_owned(),
-        Section::History => tr(lang, "history.title").to_owned(),
-        Section::Access => tr(lang, "access.title").to_owned(),
+        Section::Gatherings => tr(lang, "gatherings-title").to_owned(),
+        Section::BetweenWork => tr(lang, "work-title").to_owned(),
+        Section::Log => tr(lang, "log-title").to_owned(),
+        Section::History => tr(lang, "history-title").to_owned(),
+        Section::Access => tr(lang, "access-title").to_owned(),
     }
 }
 
@@ -445,7 +445,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 .show(ui, |ui| {
                     ui.with_layout(Layout::bottom_up(Align::Min), |ui| {
                         if ui
-                            .link(tr(lang, "keys.title"))
+                            .link(tr(lang, "keys-title"))
                             .on_hover_text("F1")
                             .clicked()
                         {
@@ -478,7 +478,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                                 egui::Id::unique("who-am-i"),
                                 egui::Sense::click(),
                             )
-                            .on_hover_text(tr(lang, "welcome.edit"));
+                            .on_hover_text(tr(lang, "welcome-edit"));
                         if who.clicked() {
                             out.send(Command::OpenDialog(Dialog::Welcome {
                                 name: me.name.clone(),
@@ -497,7 +497,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     if nav_item_ui(
                         ui,
                         on_list,
-                        format!("📂  {}", tr(lang, "projects.title")),
+                        format!("📂  {}", tr(lang, "projects-title")),
                         None,
                     )
                     .clicked()
@@ -520,7 +520,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         if nav_item_ui(
                             ui,
                             here(Section::Overview),
-                            tr(lang, "project.overview"),
+                            tr(lang, "project-overview"),
                             None,
                         )
                         .clicked()
@@ -549,7 +549,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         let r = nav_item_ui(
                             ui,
                             here(Section::Gatherings),
-                            tr(lang, "gatherings.title"),
+                            tr(lang, "gatherings-title"),
                             Some(n.to_string()),
                         );
                         peer_dots_ui(ui, &r, &s.ui.peers, Section::Gatherings);
@@ -560,7 +560,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         if nav_item_ui(
                             ui,
                             here(Section::BetweenWork),
-                            tr(lang, "work.title"),
+                            tr(lang, "work-title"),
                             Some(n.to_string()),
                         )
                         .clicked()
@@ -571,7 +571,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         if nav_item_ui(
                             ui,
                             here(Section::Log),
-                            tr(lang, "log.title"),
+                            tr(lang, "log-title"),
                             Some(n.to_string()),
                         )
                         .clicked()
@@ -581,7 +581,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         if nav_item_ui(
                             ui,
                             here(Section::History),
-                            format!("🕘  {}", tr(lang, "history.title")),
+                            format!("🕘  {}", tr(lang, "history-title")),
                             None,
                         )
                         .clicked()
@@ -591,7 +591,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         if nav_item_ui(
                             ui,
                             here(Section::Access),
-                            format!("🔑  {}", tr(lang, "access.title")),
+                            format!("🔑  {}", tr(lang, "access-title")),
                             None,
                         )
                         .clicked()
@@ -606,7 +606,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let r = nav_item_ui(
                         ui,
                         state.screen == Screen::MyTasks,
-                        format!("☑  {}", tr(lang, "mytasks.title")),
+                        format!("☑  {}", tr(lang, "mytasks-title")),
                         (mine > 0).then(|| mine.to_string()),
                     );
                     if r.clicked() {
@@ -615,7 +615,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let r = nav_item_ui(
                         ui,
                         state.screen == Screen::Library,
-                        format!("📖  {}", tr(lang, "library.title")),
+                        format!("📖  {}", tr(lang, "library-title")),
                         None,
                     );
                     if r.on_hover_text("Ctrl+L").clicked() {
@@ -624,7 +624,7 @@ fn side_panel_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let r = nav_item_ui(
                         ui,
                         state.screen == Screen::Settings,
-                        format!("⚙  {}", tr(lang, "settings.title")),
+                        format!("⚙  {}", tr(lang, "settings-title")),
                         None,
                     );
                     if r.clicked() {
@@ -669,10 +669,10 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 title,
                 service,
             } => {
-                ui.heading(t("projects.new"));
+                ui.heading(t("projects-new"));
                 ui.add_space(6.0);
                 let templates = &library().templates;
-                ui.label(t("projects.template"));
+                ui.label(t("projects-template"));
                 ui.vertical(|ui| {
                     for (i, tpl) in templates.iter().enumerate() {
                         let shown = tpl.shown_in(lang);
@@ -680,7 +680,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             tpl.name_for(lang).to_owned()
                         } else {
                             // Named in its own language, and saying which.
-                            let in_lang = super::tr_dyn(lang, &format!("language.{shown}"));
+                            let in_lang = super::tr_dyn(lang, &format!("language-{shown}"));
                             format!("{} ({in_lang})", tpl.name_for(lang))
                         };
                         // Each choice is named by its own label (the heading above
@@ -699,15 +699,15 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             ui.set_min_height(220.0);
                             ui.label(RichText::new(tpl.description.get(shown)).color(muted(ui)));
                             ui.add_space(4.0);
-                            ui.label(RichText::new(t("projects.template-phases")).strong());
+                            ui.label(RichText::new(t("projects-template-phases")).strong());
                             ui.horizontal_wrapped(|ui| {
                                 for (i, p) in tpl.phases.iter().enumerate() {
                                     let (tasks, checks) = (p.tasks.len(), p.checklist.len());
                                     ui.label(format!("{}. {}", i + 1, p.name.get(shown)))
                                         .on_hover_text(format!(
                                             "{tasks} {} · {checks} {}",
-                                            t("project.tasks"),
-                                            t("project.checklist")
+                                            t("project-tasks"),
+                                            t("project-checklist")
                                         ));
                                     if i + 1 < tpl.phases.len() {
                                         ui.label(RichText::new("›").color(muted(ui)));
@@ -718,28 +718,28 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                                 ui.label(format!(
                                     "{} {}",
                                     tpl.gatherings.len(),
-                                    t("projects.template-gatherings")
+                                    t("projects-template-gatherings")
                                 ));
                             }
                         });
                 }
                 ui.add_space(6.0);
-                let l = ui.label(t("project.title-label"));
+                let l = ui.label(t("project-title-label"));
                 let r = ui
                     .add(
                         egui::TextEdit::singleline(title)
                             .desired_width(f32::INFINITY)
-                            .hint_text(t("projects.title-hint")),
+                            .hint_text(t("projects-title-hint")),
                     )
                     .labelled_by(l.id);
                 if r.gained_focus() || ui.memory(|m| m.focused().is_none()) {
                     r.request_focus();
                 }
-                let l = ui.label(t("project.service"));
+                let l = ui.label(t("project-service"));
                 ui.add(
                     egui::TextEdit::singleline(service)
                         .desired_width(f32::INFINITY)
-                        .hint_text(t("projects.service-hint")),
+                        .hint_text(t("projects-service-hint")),
                 )
                 .labelled_by(l.id);
                 ui.add_space(8.0);
@@ -748,7 +748,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let create = ui.add_enabled(
                         ok,
                         egui::Button::new(
-                            RichText::new(t("projects.create")).color(Color32::WHITE),
+                            RichText::new(t("projects-create")).color(Color32::WHITE),
                         )
                         .fill(accent(ui)),
                     );
@@ -764,14 +764,14 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             service: service.clone(),
                         });
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Rename { id, title } => {
-                ui.heading(t("projects.rename"));
-                let l = ui.label(t("project.title-label"));
+                ui.heading(t("projects-rename"));
+                let l = ui.label(t("project-title-label"));
                 let r = ui
                     .add(egui::TextEdit::singleline(title).desired_width(f32::INFINITY))
                     .labelled_by(l.id);
@@ -781,7 +781,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.horizontal(|ui| {
                     let ok = !title.trim().is_empty();
                     if ui
-                        .add_enabled(ok, egui::Button::new(t("common.save")))
+                        .add_enabled(ok, egui::Button::new(t("common-save")))
                         .clicked()
                     {
                         out.send(Command::RenameProject {
@@ -789,28 +789,28 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             title: title.trim().to_owned(),
                         });
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Archive { id, title, archive } => {
                 ui.heading(if *archive {
-                    t("projects.archive")
+                    t("projects-archive")
                 } else {
-                    t("projects.restore")
+                    t("projects-restore")
                 });
                 let q = if *archive {
-                    t("projects.archive-confirm")
+                    t("projects-archive-confirm")
                 } else {
-                    t("projects.restore-confirm")
+                    t("projects-restore-confirm")
                 };
                 ui.label(format!("{q} «{title}»"));
                 ui.horizontal(|ui| {
                     let yes = if *archive {
-                        t("projects.archive")
+                        t("projects-archive")
                     } else {
-                        t("projects.restore")
+                        t("projects-restore")
                     };
                     if ui.button(yes).clicked() {
                         out.send(Command::SetArchived {
@@ -819,47 +819,47 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         });
                         out.send(Command::CloseDialog);
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Import { path } => {
-                ui.heading(t("import.title"));
-                ui.label(RichText::new(t("import.help")).color(muted(ui)));
-                let l = ui.label(t("import.path"));
+                ui.heading(t("import-title"));
+                ui.label(RichText::new(t("import-help")).color(muted(ui)));
+                let l = ui.label(t("import-path"));
                 ui.add(
                     egui::TextEdit::singleline(path)
                         .desired_width(f32::INFINITY)
                         .hint_text("/home/…/prosjekt.automerge"),
                 )
                 .labelled_by(l.id);
-                if ui.button(format!("📂 {}", t("import.choose"))).clicked() {
+                if ui.button(format!("📂 {}", t("import-choose"))).clicked() {
                     out.send(Command::ChooseImport);
                 }
                 ui.add_space(6.0);
                 ui.horizontal(|ui| {
                     let ok = !path.trim().is_empty();
                     if ui
-                        .add_enabled(ok, egui::Button::new(t("import.do")))
+                        .add_enabled(ok, egui::Button::new(t("import-do")))
                         .clicked()
                     {
                         out.send(Command::Import(path.trim().into()));
                         out.send(Command::CloseDialog);
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Join { link, from_outside } => {
-                ui.heading(t("sync.join"));
+                ui.heading(t("sync-join"));
                 if *from_outside {
-                    ui.label(RichText::new(t("sync.join-opened")).strong());
+                    ui.label(RichText::new(t("sync-join-opened")).strong());
                 } else {
-                    ui.label(RichText::new(t("sync.join-help")).color(muted(ui)));
+                    ui.label(RichText::new(t("sync-join-help")).color(muted(ui)));
                 }
-                let l = ui.label(t("sync.link"));
+                let l = ui.label(t("sync-link"));
                 ui.add(
                     egui::TextEdit::singleline(link)
                         .desired_width(f32::INFINITY)
@@ -870,39 +870,39 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 let invite = Invite::parse(link.trim());
                 match &invite {
                     Ok(invite) => {
-                        ui.label(format!("{}: {}", t("sync.join-relay"), invite.relay));
+                        ui.label(format!("{}: {}", t("sync-join-relay"), invite.relay));
                     }
                     Err(_) if !link.trim().is_empty() => {
-                        ui.colored_label(ui.visuals().error_fg_color, t("sync.join-bad-link"));
+                        ui.colored_label(ui.visuals().error_fg_color, t("sync-join-bad-link"));
                     }
                     Err(_) => {}
                 }
                 ui.horizontal(|ui| {
                     let ok = invite.is_ok();
                     if ui
-                        .add_enabled(ok, egui::Button::new(t("sync.join")))
+                        .add_enabled(ok, egui::Button::new(t("sync-join")))
                         .clicked()
                     {
                         out.send(Command::Sync(SyncCommand::Join {
                             link: link.trim().to_owned(),
                         }));
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Share { relay, token } => {
-                ui.heading(t("sync.share"));
-                ui.label(RichText::new(t("sync.share-help")).color(muted(ui)));
-                let l = ui.label(t("settings.relay"));
+                ui.heading(t("sync-share"));
+                ui.label(RichText::new(t("sync-share-help")).color(muted(ui)));
+                let l = ui.label(t("settings-relay"));
                 ui.add(
                     egui::TextEdit::singleline(relay)
                         .desired_width(f32::INFINITY)
                         .hint_text("wss://relay.example.no"),
                 )
                 .labelled_by(l.id);
-                let l = ui.label(t("sync.token"));
+                let l = ui.label(t("sync-token"));
                 ui.add(
                     egui::TextEdit::singleline(token)
                         .password(true)
@@ -913,7 +913,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let ok = !relay.trim().is_empty();
                     let project = state.session.as_ref().map(|s| s.project.id());
                     if ui
-                        .add_enabled(ok && project.is_some(), egui::Button::new(t("sync.share")))
+                        .add_enabled(ok && project.is_some(), egui::Button::new(t("sync-share")))
                         .clicked()
                         && let Some(project) = project
                     {
@@ -924,34 +924,49 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             token,
                         }));
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Invite { link } => {
-                ui.heading(t("sync.invite"));
-                ui.label(RichText::new(t("sync.invite-help")).color(muted(ui)));
+                ui.heading(t("sync-invite"));
+                ui.label(RichText::new(t("sync-invite-help")).color(muted(ui)));
                 ui.add(egui::TextEdit::singleline(link).desired_width(f32::INFINITY))
-                    .accessible_name(t("sync.link"));
+                    .accessible_name(t("sync-link"));
                 ui.horizontal(|ui| {
-                    if ui.button(t("sync.copy")).clicked() {
+                    if ui.button(t("sync-copy")).clicked() {
                         ui.ctx().copy_text(link.clone());
-                        out.send(Command::Notify(t("access.copied").to_owned()));
+                        out.send(Command::Notify(t("access-copied").to_owned()));
                     }
-                    if ui.button(t("common.ok")).clicked() {
+                    if ui.button(t("common-ok")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::ConfirmRemove { person, name } => {
-                ui.heading(t("access.remove-title").replace("{name}", name));
-                ui.add(egui::Label::new(t("access.remove-does").replace("{name}", name)).wrap());
+                ui.heading(super::tr_args(
+                    lang,
+                    "access-remove-title",
+                    &[("name", name.as_str().into())],
+                ));
+                ui.add(
+                    egui::Label::new(super::tr_args(
+                        lang,
+                        "access-remove-does",
+                        &[("name", name.as_str().into())],
+                    ))
+                    .wrap(),
+                );
                 ui.add_space(4.0);
                 ui.add(
                     egui::Label::new(
-                        RichText::new(t("access.remove-does-not").replace("{name}", name))
-                            .color(muted(ui)),
+                        RichText::new(super::tr_args(
+                            lang,
+                            "access-remove-does-not",
+                            &[("name", name.as_str().into())],
+                        ))
+                        .color(muted(ui)),
                     )
                     .wrap(),
                 );
@@ -961,8 +976,12 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     let project = state.session.as_ref().map(|s| s.project.id());
                     if ui
                         .add(egui::Button::new(
-                            RichText::new(t("access.remove-confirm").replace("{name}", name))
-                                .color(red),
+                            RichText::new(super::tr_args(
+                                lang,
+                                "access-remove-confirm",
+                                &[("name", name.as_str().into())],
+                            ))
+                            .color(red),
                         ))
                         .clicked()
                         && let Some(project) = project
@@ -972,13 +991,13 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             person: person.clone(),
                         }));
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Confirm { question, edit } => {
-                ui.heading(t("confirm.title"));
+                ui.heading(t("confirm-title"));
                 ui.label(question.as_str());
                 ui.add_space(6.0);
                 ui.horizontal(|ui| {
@@ -986,7 +1005,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     if ui
                         .add(
                             egui::Button::new(
-                                RichText::new(t("common.delete")).color(Color32::WHITE),
+                                RichText::new(t("common-delete")).color(Color32::WHITE),
                             )
                             .fill(red),
                         )
@@ -995,16 +1014,16 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         out.send(Command::Edit(edit.clone()));
                         out.send(Command::CloseDialog);
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::ConfirmRestore { label, edit } => {
-                ui.heading(t("history.restore"));
-                ui.label(format!("{} {label}?", t("history.restore-confirm")));
+                ui.heading(t("history-restore"));
+                ui.label(format!("{} {label}?", t("history-restore-confirm")));
                 ui.label(
-                    RichText::new(t("history.restore-help"))
+                    RichText::new(t("history-restore-help"))
                         .small()
                         .color(muted(ui)),
                 );
@@ -1013,7 +1032,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     if ui
                         .add(
                             egui::Button::new(
-                                RichText::new(t("history.restore-do")).color(Color32::WHITE),
+                                RichText::new(t("history-restore-do")).color(Color32::WHITE),
                             )
                             .fill(accent(ui)),
                         )
@@ -1022,7 +1041,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         out.send(Command::Edit(edit.clone()));
                         out.send(Command::CloseDialog);
                     }
-                    if ui.button(t("common.cancel")).clicked() {
+                    if ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
@@ -1035,27 +1054,27 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             } => {
                 let first = *first;
                 ui.heading(t(if first {
-                    "welcome.title"
+                    "welcome-title"
                 } else {
-                    "welcome.edit"
+                    "welcome-edit"
                 }));
-                ui.add(egui::Label::new(RichText::new(t("welcome.body")).color(muted(ui))).wrap());
+                ui.add(egui::Label::new(RichText::new(t("welcome-body")).color(muted(ui))).wrap());
                 ui.add_space(6.0);
-                let l = ui.label(t("settings.name"));
+                let l = ui.label(t("settings-name"));
                 ui.add(
                     egui::TextEdit::singleline(name)
                         .desired_width(f32::INFINITY)
                         .hint_text("Kari Nordmann"),
                 )
                 .labelled_by(l.id);
-                let l = ui.label(t("settings.centre"));
+                let l = ui.label(t("settings-centre"));
                 ui.add(
                     egui::TextEdit::singleline(centre)
                         .desired_width(f32::INFINITY)
                         .hint_text("RVTS Sør"),
                 )
                 .labelled_by(l.id);
-                ui.label(t("settings.colour"));
+                ui.label(t("settings-colour"));
                 ui.horizontal_wrapped(|ui| {
                     for c in super::settings_ui::COLOURS {
                         let (rect, r) =
@@ -1077,7 +1096,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {
                     let ok = !name.trim().is_empty();
-                    let save = if first { "welcome.save" } else { "common.save" };
+                    let save = if first { "welcome-save" } else { "common-save" };
                     if ui.add_enabled(ok, egui::Button::new(t(save))).clicked() {
                         let mut draft = state.settings.clone();
                         draft.name = name.trim().to_owned();
@@ -1085,16 +1104,16 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         draft.colour = colour.clone();
                         out.send(Command::SaveProfile(draft));
                     }
-                    if first && ui.button(t("welcome.skip")).clicked() {
+                    if first && ui.button(t("welcome-skip")).clicked() {
                         out.send(Command::SkipWelcome);
                     }
-                    if !first && ui.button(t("common.cancel")).clicked() {
+                    if !first && ui.button(t("common-cancel")).clicked() {
                         out.send(Command::CloseDialog);
                     }
                 });
             }
             Dialog::Shortcuts => {
-                ui.heading(t("keys.title"));
+                ui.heading(t("keys-title"));
                 egui::Grid::new("keys")
                     .num_columns(2)
                     .spacing([24.0, 6.0])
@@ -1105,7 +1124,7 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                             ui.end_row();
                         }
                     });
-                if ui.button(t("common.ok")).clicked() {
+                if ui.button(t("common-ok")).clicked() {
                     out.send(Command::CloseDialog);
                 }
             }

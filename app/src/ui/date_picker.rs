@@ -21,8 +21,8 @@ pub fn date_picker_ui(
 ) -> Option<String> {
     let button = ui
         .add(egui::Button::new("📅").small())
-        .accessible_name(format!("{} {label}", tr(lang, "date.pick")))
-        .on_hover_text(tr(lang, "date.pick"));
+        .accessible_name(format!("{} {label}", tr(lang, "date-pick")))
+        .on_hover_text(tr(lang, "date-pick"));
     let month_id = egui::Id::unique(("date-picker-month", id_salt));
     if button.clicked() {
         // Open on the stored date's month, or this month.
@@ -40,7 +40,7 @@ pub fn date_picker_ui(
             ui.horizontal(|ui| {
                 if ui
                     .small_button("◀")
-                    .accessible_name(tr(lang, "date.previous"))
+                    .accessible_name(tr(lang, "date-previous"))
                     .clicked()
                 {
                     month = dates::shift_month(shown, -1);
@@ -48,7 +48,7 @@ pub fn date_picker_ui(
                 ui.label(RichText::new(dates::month_title(lang, shown)).strong());
                 if ui
                     .small_button("▶")
-                    .accessible_name(tr(lang, "date.next"))
+                    .accessible_name(tr(lang, "date-next"))
                     .clicked()
                 {
                     month = dates::shift_month(shown, 1);
@@ -88,11 +88,11 @@ pub fn date_picker_ui(
                     }
                 });
             ui.horizontal(|ui| {
-                if ui.small_button(tr(lang, "date.today")).clicked() {
+                if ui.small_button(tr(lang, "date-today")).clicked() {
                     picked = Some(dates::iso(today));
                     ui.close();
                 }
-                if !current.is_empty() && ui.small_button(tr(lang, "date.clear")).clicked() {
+                if !current.is_empty() && ui.small_button(tr(lang, "date-clear")).clicked() {
                     picked = Some(String::new());
                     ui.close();
                 }

@@ -27,8 +27,8 @@ pub fn gatherings_ui(
     live: bool,
 ) {
     let t = |k: &'static str| tr(lang, k);
-    ui.heading(t("gatherings.title"));
-    ui.label(RichText::new(t("gatherings.help")).color(muted(ui)));
+    ui.heading(t("gatherings-title"));
+    ui.label(RichText::new(t("gatherings-help")).color(muted(ui)));
     ui.add_space(8.0);
 
     // Tabs: one per gathering, then "new gathering".
@@ -63,12 +63,12 @@ pub fn gatherings_ui(
             .add(
                 egui::TextEdit::singleline(&mut sui.new_gathering)
                     .id_salt("new-gathering")
-                    .hint_text(t("gatherings.new-hint"))
+                    .hint_text(t("gatherings-new-hint"))
                     .desired_width(180.0),
             )
-            .accessible_name(t("gatherings.new"));
+            .accessible_name(t("gatherings-new"));
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button(format!("+ {}", t("gatherings.add"))).clicked() || enter)
+        if (ui.button(format!("+ {}", t("gatherings-add"))).clicked() || enter)
             && !sui.new_gathering.trim().is_empty()
         {
             out.edit(Edit::AddGathering {
@@ -80,7 +80,7 @@ pub fn gatherings_ui(
     ui.add_space(10.0);
 
     let Some(g) = sui.gathering.as_deref().and_then(|id| v.gathering(id)) else {
-        empty_ui(ui, t("gatherings.empty"));
+        empty_ui(ui, t("gatherings-empty"));
         return;
     };
     let Ok(gid) = g.id.parse::<GatheringId>() else {
@@ -117,14 +117,14 @@ fn gathering_ui(
             &mut out.edits,
             &TextField::GatheringTitle(gid.clone()),
             &g.title,
-            FieldLook::line(t("gatherings.name")).big().width(w),
+            FieldLook::line(t("gatherings-name")).big().width(w),
         );
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if live {
                 let (label, hint) = if g.run.is_running() {
-                    (format!("👁 {}", t("run.follow")), t("run.follow-hint"))
+                    (format!("👁 {}", t("run-follow")), t("run-follow-hint"))
                 } else {
-                    (format!("▶ {}", t("run.run")), t("run.run-hint"))
+                    (format!("▶ {}", t("run-run")), t("run-run-hint"))
                 };
                 let enabled = !g.agenda.is_empty();
                 if ui
@@ -134,14 +134,14 @@ fn gathering_ui(
                             .fill(accent(ui)),
                     )
                     .on_hover_text(hint)
-                    .on_disabled_hover_text(t("run.empty"))
+                    .on_disabled_hover_text(t("run-empty"))
                     .clicked()
                 {
                     out.send(Command::OpenRun(g.id.clone()));
                 }
             }
-            if ui.button(format!("🗑 {}", t("gatherings.delete"))).clicked() {
-                let question = format!("{} «{}»", t("gatherings.delete-confirm"), g.title);
+            if ui.button(format!("🗑 {}", t("gatherings-delete"))).clicked() {
+                let question = format!("{} «{}»", t("gatherings-delete-confirm"), g.title);
                 out.send(Command::OpenDialog(Dialog::Confirm {
                     question,
                     edit: Edit::RemoveGathering {
@@ -153,15 +153,15 @@ fn gathering_ui(
     });
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
-        let l = ui.label(RichText::new(t("gatherings.date")).color(muted(ui)));
+        let l = ui.label(RichText::new(t("gatherings-date")).color(muted(ui)));
         fields
             .field_ui(
                 ui,
                 &mut out.edits,
                 &TextField::GatheringDate(gid.clone()),
                 &g.date,
-                FieldLook::line(t("gatherings.date"))
-                    .hint(t("common.date-hint"))
+                FieldLook::line(t("gatherings-date"))
+                    .hint(t("common-date-hint"))
                     .width(112.0),
             )
             .labelled_by(l.id);
@@ -169,7 +169,7 @@ fn gathering_ui(
             ui,
             lang,
             ("gathering", &g.id),
-            t("gatherings.date"),
+            t("gatherings-date"),
             &g.date,
         ) {
             out.edit(Edit::SetText {
@@ -181,39 +181,39 @@ fn gathering_ui(
             ui.label(RichText::new(crate::dates::long_date(lang, &g.date)).color(muted(ui)));
         }
         ui.add_space(8.0);
-        let l = ui.label(RichText::new(t("gatherings.start")).color(muted(ui)));
+        let l = ui.label(RichText::new(t("gatherings-start")).color(muted(ui)));
         fields
             .field_ui(
                 ui,
                 &mut out.edits,
                 &TextField::GatheringStart(gid.clone()),
                 &g.start,
-                FieldLook::line(t("gatherings.start"))
-                    .hint(t("common.time-hint"))
+                FieldLook::line(t("gatherings-start"))
+                    .hint(t("common-time-hint"))
                     .width(64.0),
             )
             .labelled_by(l.id);
         ui.add_space(8.0);
-        let l = ui.label(RichText::new(t("gatherings.place")).color(muted(ui)));
+        let l = ui.label(RichText::new(t("gatherings-place")).color(muted(ui)));
         fields
             .field_ui(
                 ui,
                 &mut out.edits,
                 &TextField::GatheringPlace(gid.clone()),
                 &g.place,
-                FieldLook::line(t("gatherings.place")).hint(t("gatherings.place-hint")),
+                FieldLook::line(t("gatherings-place")).hint(t("gatherings-place-hint")),
             )
             .labelled_by(l.id);
     });
     for c in &g.conflicts {
         let (label, shown, field) = match c.field.as_str() {
             "date" => (
-                t("gatherings.date"),
+                t("gatherings-date"),
                 g.date.as_str(),
                 TextField::GatheringDate(gid.clone()),
             ),
             _ => (
-                t("gatherings.start"),
+                t("gatherings-start"),
                 g.start.as_str(),
                 TextField::GatheringStart(gid.clone()),
             ),
@@ -226,52 +226,52 @@ fn gathering_ui(
     }
     ui.add_space(10.0);
 
-    card_ui(ui, t("agenda.title"), |ui| {
+    card_ui(ui, t("agenda-title"), |ui| {
         agenda_ui(ui, lang, v, g, gid, sui, fields, out);
     });
 
     ui.columns(2, |cols| {
-        card_ui(&mut cols[0], t("gatherings.log"), |ui| {
+        card_ui(&mut cols[0], t("gatherings-log"), |ui| {
             fields.field_ui(
                 ui,
                 &mut out.edits,
                 &TextField::GatheringLog(gid.clone()),
                 &g.log,
-                FieldLook::area(t("gatherings.log"), 6).hint(t("gatherings.log-hint")),
+                FieldLook::area(t("gatherings-log"), 6).hint(t("gatherings-log-hint")),
             );
         });
-        card_ui(&mut cols[1], t("gatherings.evaluation"), |ui| {
-            let l = ui.label(RichText::new(t("gatherings.worked")).color(muted(ui)));
+        card_ui(&mut cols[1], t("gatherings-evaluation"), |ui| {
+            let l = ui.label(RichText::new(t("gatherings-worked")).color(muted(ui)));
             fields
                 .field_ui(
                     ui,
                     &mut out.edits,
                     &TextField::EvalWorked(gid.clone()),
                     &g.evaluation.worked,
-                    FieldLook::area(t("gatherings.worked"), 2),
+                    FieldLook::area(t("gatherings-worked"), 2),
                 )
                 .labelled_by(l.id);
-            let l = ui.label(RichText::new(t("gatherings.change")).color(muted(ui)));
+            let l = ui.label(RichText::new(t("gatherings-change")).color(muted(ui)));
             fields
                 .field_ui(
                     ui,
                     &mut out.edits,
                     &TextField::EvalChange(gid.clone()),
                     &g.evaluation.change,
-                    FieldLook::area(t("gatherings.change"), 2),
+                    FieldLook::area(t("gatherings-change"), 2),
                 )
                 .labelled_by(l.id);
         });
     });
 
-    card_ui(ui, t("gatherings.between-work"), |ui| {
+    card_ui(ui, t("gatherings-between-work"), |ui| {
         let works: Vec<&BetweenWork> = v
             .between_work
             .iter()
             .filter(|w| w.gathering == g.id)
             .collect();
         if works.is_empty() {
-            ui.label(RichText::new(t("work.none-after")).color(muted(ui)));
+            ui.label(RichText::new(t("work-none-after")).color(muted(ui)));
         }
         for w in works {
             work_row_ui(ui, lang, v, w, fields, out);
@@ -281,12 +281,12 @@ fn gathering_ui(
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_work)
                         .id_salt("new-work-a")
-                        .hint_text(t("work.new-hint"))
+                        .hint_text(t("work-new-hint"))
                         .desired_width(ui.available_width() - 200.0),
                 )
-                .accessible_name(t("work.new"));
+                .accessible_name(t("work-new"));
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button(t("work.add")).clicked() || enter) && !sui.new_work.trim().is_empty() {
+            if (ui.button(t("work-add")).clicked() || enter) && !sui.new_work.trim().is_empty() {
                 out.edit(Edit::AddBetweenWork {
                     title: sui.new_work.trim().to_owned(),
                     after: Some(gid.clone()),
@@ -312,8 +312,8 @@ fn notes_ui(
         &mut out.edits,
         notes,
         text,
-        FieldLook::line(tr(lang, "agenda.notes"))
-            .hint(tr(lang, "agenda.notes-hint"))
+        FieldLook::line(tr(lang, "agenda-notes"))
+            .hint(tr(lang, "agenda-notes-hint"))
             .width(width),
     );
 }
@@ -331,10 +331,10 @@ fn agenda_ui(
 ) {
     let t = |k: &'static str| tr(lang, k);
     if g.start.is_empty() {
-        ui.label(RichText::new(t("agenda.no-start")).small().color(muted(ui)));
+        ui.label(RichText::new(t("agenda-no-start")).small().color(muted(ui)));
     }
     if g.agenda.is_empty() {
-        ui.label(RichText::new(t("agenda.empty")).color(muted(ui)));
+        ui.label(RichText::new(t("agenda-empty")).color(muted(ui)));
     }
     let n = g.agenda.len();
     let ctx = ui.ctx().clone();
@@ -366,7 +366,7 @@ fn agenda_ui(
                 },
             )
             .response
-            .on_hover_text(t("agenda.drag"));
+            .on_hover_text(t("agenda-drag"));
             let here = format!("agenda/{}", a.id);
             let on_now = g.run.current == a.id;
             // A fixed-width slot, so rows stay aligned whichever item is on.
@@ -402,7 +402,7 @@ fn agenda_ui(
                 &mut out.edits,
                 &title,
                 &a.title,
-                FieldLook::line(t("agenda.item-title")).width(title_width),
+                FieldLook::line(t("agenda-item-title")).width(title_width),
             );
             let mut minutes = a.minutes;
             let dv = ui
@@ -411,7 +411,7 @@ fn agenda_ui(
                         .range(0..=600)
                         .suffix(" min"),
                 )
-                .accessible_name(t("agenda.minutes"));
+                .accessible_name(t("agenda-minutes"));
             if dv.changed() {
                 out.edit(Edit::SetAgendaMinutes {
                     item: aid.clone(),
@@ -423,7 +423,7 @@ fn agenda_ui(
                 lang,
                 v,
                 ("responsible", &a.id),
-                t("agenda.responsible"),
+                t("agenda-responsible"),
                 &a.responsible,
                 |p| {
                     out.edit(Edit::SetAgendaResponsible {
@@ -457,7 +457,7 @@ fn agenda_ui(
             }
             if ui
                 .add_enabled(i > 0, egui::Button::new("⏶").small())
-                .on_hover_text(format!("{} (Alt+⏶)", t("agenda.up")))
+                .on_hover_text(format!("{} (Alt+⏶)", t("agenda-up")))
                 .clicked()
             {
                 out.edit(Edit::MoveAgendaItem {
@@ -468,7 +468,7 @@ fn agenda_ui(
             }
             if ui
                 .add_enabled(i + 1 < n, egui::Button::new("⏷").small())
-                .on_hover_text(format!("{} (Alt+⏷)", t("agenda.down")))
+                .on_hover_text(format!("{} (Alt+⏷)", t("agenda-down")))
                 .clicked()
             {
                 out.edit(Edit::MoveAgendaItem {
@@ -479,7 +479,7 @@ fn agenda_ui(
             }
             if ui
                 .small_button("🗑")
-                .on_hover_text(t("common.delete"))
+                .on_hover_text(t("common-delete"))
                 .clicked()
             {
                 out.edit(Edit::RemoveAgendaItem { item: aid.clone() });
@@ -496,8 +496,8 @@ fn agenda_ui(
         for c in &a.conflicts {
             let minutes = a.minutes.to_string();
             let (label, shown) = match c.field.as_str() {
-                "minutes" => (t("agenda.minutes"), minutes.as_str()),
-                _ => (t("agenda.responsible"), a.responsible.as_str()),
+                "minutes" => (t("agenda-minutes"), minutes.as_str()),
+                _ => (t("agenda-responsible"), a.responsible.as_str()),
             };
             let name = |s: &str| v.person_name(s).to_owned();
             if let Some(value) =
@@ -542,13 +542,13 @@ fn agenda_ui(
     ui.separator();
     ui.horizontal(|ui| {
         let total = g.total_minutes;
-        let mut text = format!("{}: {}", t("agenda.total"), duration(lang, total));
+        let mut text = format!("{}: {}", t("agenda-total"), duration(lang, total));
         if let Some(end) = &g.end {
-            text.push_str(&format!("  ·  {} {}", t("agenda.ends"), end));
+            text.push_str(&format!("  ·  {} {}", t("agenda-ends"), end));
         } else if let Some(start) = parse_time(&g.start) {
             text.push_str(&format!(
                 "  ·  {} {}",
-                t("agenda.ends"),
+                t("agenda-ends"),
                 format_time(start + total)
             ));
         }
@@ -560,12 +560,12 @@ fn agenda_ui(
             .add(
                 egui::TextEdit::singleline(&mut sui.new_agenda)
                     .id_salt("new-agenda")
-                    .hint_text(t("agenda.new-hint"))
+                    .hint_text(t("agenda-new-hint"))
                     .desired_width(260.0),
             )
-            .accessible_name(t("agenda.new"));
+            .accessible_name(t("agenda-new"));
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button(format!("+ {}", t("agenda.add"))).clicked() || enter)
+        if (ui.button(format!("+ {}", t("agenda-add"))).clicked() || enter)
             && !sui.new_agenda.trim().is_empty()
         {
             out.edit(Edit::AddAgendaItem {
@@ -575,9 +575,9 @@ fn agenda_ui(
             });
             sui.new_agenda.clear();
         }
-        ui.label(RichText::new(t("common.or")).color(muted(ui)));
+        ui.label(RichText::new(t("common-or")).color(muted(ui)));
         egui::ComboBox::from_id_salt(("add-method", &g.id))
-            .selected_text(t("agenda.add-method"))
+            .selected_text(t("agenda-add-method"))
             .width(200.0)
             .show_ui(ui, |ui| {
                 for m in &library().methods {
@@ -595,8 +595,8 @@ fn agenda_ui(
                 }
             })
             .response
-            .accessible_name(t("agenda.add-method"));
-        if ui.button(format!("📖 {}", t("agenda.browse"))).clicked() {
+            .accessible_name(t("agenda-add-method"));
+        if ui.button(format!("📖 {}", t("agenda-browse"))).clicked() {
             out.send(Command::PickMethodFor {
                 gathering: g.id.clone(),
                 method: None,
@@ -608,7 +608,7 @@ fn agenda_ui(
 /// "2 t 15 min" / "2 h 15 min".
 pub fn duration(lang: Lang, minutes: u32) -> String {
     let (h, m) = (minutes / 60, minutes % 60);
-    let hours = tr(lang, "agenda.hours-short");
+    let hours = tr(lang, "agenda-hours-short");
     match (h, m) {
         (0, m) => format!("{m} min"),
         (h, 0) => format!("{h} {hours}"),
@@ -647,14 +647,14 @@ fn work_row_ui(
             &mut out.edits,
             &TextField::WorkTitle(id.clone()),
             &w.title,
-            FieldLook::line(t("work.item-title")).width(width),
+            FieldLook::line(t("work-item-title")).width(width),
         );
         person_combo_ui(
             ui,
             lang,
             v,
             ("work-assignee", &w.id),
-            t("project.assignee"),
+            t("project-assignee"),
             &w.assignee,
             |p| {
                 out.edit(Edit::SetWorkAssignee {
@@ -668,11 +668,11 @@ fn work_row_ui(
             &mut out.edits,
             &TextField::WorkDue(id.clone()),
             &w.due,
-            FieldLook::line(t("project.due"))
-                .hint(t("project.due"))
+            FieldLook::line(t("project-due"))
+                .hint(t("project-due"))
                 .width(96.0),
         );
-        if let Some(text) = date_picker_ui(ui, lang, ("work", &w.id), t("project.due"), &w.due) {
+        if let Some(text) = date_picker_ui(ui, lang, ("work", &w.id), t("project-due"), &w.due) {
             out.edit(Edit::SetText {
                 field: TextField::WorkDue(id.clone()),
                 text,
@@ -680,10 +680,10 @@ fn work_row_ui(
         }
         if ui
             .small_button("🗑")
-            .on_hover_text(t("common.delete"))
+            .on_hover_text(t("common-delete"))
             .clicked()
         {
-            let question = format!("{} «{}»", t("work.delete-confirm"), w.title);
+            let question = format!("{} «{}»", t("work-delete-confirm"), w.title);
             out.send(Command::OpenDialog(Dialog::Confirm {
                 question,
                 edit: Edit::RemoveBetweenWork { work: id.clone() },
@@ -697,7 +697,7 @@ fn work_row_ui(
             &mut out.edits,
             &TextField::WorkDescription(id.clone()),
             &w.description,
-            FieldLook::line(t("work.description")).hint(t("work.description-hint")),
+            FieldLook::line(t("work-description")).hint(t("work-description-hint")),
         );
     });
 }
@@ -711,15 +711,15 @@ pub fn between_work_ui(
     out: &mut Outbox,
 ) {
     let t = |k: &'static str| tr(lang, k);
-    ui.heading(t("work.title"));
-    ui.label(RichText::new(t("work.help")).color(muted(ui)));
+    ui.heading(t("work-title"));
+    ui.label(RichText::new(t("work-help")).color(muted(ui)));
     ui.add_space(8.0);
     egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.set_max_width(ui.available_width().min(980.0));
             if v.between_work.is_empty() {
-                empty_ui(ui, t("work.empty"));
+                empty_ui(ui, t("work-empty"));
             }
             let mut groups: Vec<(String, Vec<&BetweenWork>)> = Vec::new();
             for g in &v.gatherings {
@@ -729,7 +729,7 @@ pub fn between_work_ui(
                     .filter(|w| w.gathering == g.id)
                     .collect();
                 if !works.is_empty() {
-                    groups.push((format!("{} {}", t("work.after"), g.title), works));
+                    groups.push((format!("{} {}", t("work-after"), g.title), works));
                 }
             }
             let loose: Vec<&BetweenWork> = v
@@ -738,7 +738,7 @@ pub fn between_work_ui(
                 .filter(|w| v.gathering(&w.gathering).is_none())
                 .collect();
             if !loose.is_empty() {
-                groups.push((t("work.unattached").to_owned(), loose));
+                groups.push((t("work-unattached").to_owned(), loose));
             }
             for (title, works) in groups {
                 card_ui(ui, &title, |ui| {
@@ -747,18 +747,18 @@ pub fn between_work_ui(
                     }
                 });
             }
-            card_ui(ui, t("work.new"), |ui| {
+            card_ui(ui, t("work-new"), |ui| {
                 ui.horizontal(|ui| {
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut sui.new_work)
                                 .id_salt("new-work-b")
-                                .hint_text(t("work.new-hint"))
+                                .hint_text(t("work-new-hint"))
                                 .desired_width(ui.available_width() - 200.0),
                         )
-                        .accessible_name(t("work.new"));
+                        .accessible_name(t("work-new"));
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if (ui.button(t("work.add")).clicked() || enter)
+                    if (ui.button(t("work-add")).clicked() || enter)
                         && !sui.new_work.trim().is_empty()
                     {
                         out.edit(Edit::AddBetweenWork {

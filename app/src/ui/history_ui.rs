@@ -2,7 +2,7 @@
 //! project as it was; restoring an earlier version; named checkpoints.
 
 use egui::{Align, Layout, RichText};
-use samspill_shared::content::{Lang, library};
+use samspill_shared::content::{Arg, Lang, library};
 use samspill_shared::model::Project;
 use samspill_shared::model::history::{self, HistoryEntry};
 
@@ -11,7 +11,7 @@ use super::project_ui::card_ui;
 use super::projects_ui::empty_ui;
 use super::state::{Command, Dialog, HistoryCache, Outbox, Session, Viewing};
 use super::theme::{self, accent, muted};
-use super::tr;
+use super::{tr, tr_args};
 
 /// Changes further apart than this start a new session of work.
 pub const SESSION_GAP_S: i64 = 30 * 60;
@@ -40,13 +40,13 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.set_max_width(ui.available_width().min(980.0));
-            ui.heading(t("history.title"));
-            ui.label(RichText::new(t("history.help")).color(muted(ui)));
+            ui.heading(t("history-title"));
+            ui.label(RichText::new(t("history-help")).color(muted(ui)));
             ui.add_space(8.0);
 
-            card_ui(ui, t("history.checkpoints"), |ui| {
+            card_ui(ui, t("history-checkpoints"), |ui| {
                 ui.label(
-                    RichText::new(t("history.checkpoints-help"))
+                    RichText::new(t("history-checkpoints-help"))
                         .small()
                         .color(muted(ui)),
                 );
@@ -65,8 +65,8 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
                             .color(muted(ui)),
                         );
                         if ui
-                            .button(t("history.view"))
-                            .on_hover_text(t("history.view-checkpoint"))
+                            .button(t("history-view"))
+                            .on_hover_text(t("history-view-checkpoint"))
                             .clicked()
                         {
                             out.send(Command::ViewCheckpoint(cp.id.clone()));
@@ -78,13 +78,13 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
                         .add(
                             egui::TextEdit::singleline(new_checkpoint)
                                 .id_salt("new-checkpoint")
-                                .hint_text(t("history.checkpoint-hint"))
+                                .hint_text(t("history-checkpoint-hint"))
                                 .desired_width(320.0),
                         )
-                        .accessible_name(t("history.checkpoint-name"));
+                        .accessible_name(t("history-checkpoint-name"));
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if (ui
-                        .button(format!("⚑ {}", t("history.add-checkpoint")))
+                        .button(format!("⚑ {}", t("history-add-checkpoint")))
                         .clicked()
                         || enter)
                         && !new_checkpoint.trim().is_empty()
@@ -99,7 +99,7 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
 
             let sessions = history::sessions(&cache.entries, SESSION_GAP_S);
             if sessions.is_empty() {
-                empty_ui(ui, t("history.empty"));
+                empty_ui(ui, t("history-empty"));
             }
             let total = sessions.len();
             for (i, session) in sessions.iter().rev().take(SESSIONS_SHOWN).enumerate() {
@@ -107,10 +107,10 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
             }
             if total > SESSIONS_SHOWN {
                 ui.label(
-                    RichText::new(format!(
-                        "… {} {}",
-                        total - SESSIONS_SHOWN,
-                        t("history.older")
+                    RichText::new(tr_args(
+                        lang,
+                        "history-older",
+                        &[("n", (total - SESSIONS_SHOWN).into())],
                     ))
                     .color(muted(ui)),
                 );
@@ -162,20 +162,20 @@ fn session_ui(
                         .color(muted(ui)),
                 );
                 let msg = if e.msg.is_empty() {
-                    t("history.no-message").to_owned()
+                    t("history-no-message").to_owned()
                 } else {
                     message_in(lang, &e.msg)
                 };
                 let text = if *n > 1 { format!("{msg}  ×{n}") } else { msg };
                 let r = ui
                     .add(egui::Label::new(text).sense(egui::Sense::click()))
-                    .on_hover_text(format!("{} · {}", t("history.view-hint"), e.short()));
+                    .on_hover_text(format!("{} · {}", t("history-view-hint"), e.short()));
                 if r.clicked() {
                     out.send(Command::ViewAt(e.hash.clone()));
                 }
                 if newest && j == 0 {
-                    ui.label(RichText::new(t("history.now")).small().color(accent(ui)));
-                } else if ui.small_button(t("history.view")).clicked() {
+                    ui.label(RichText::new(t("history-now")).small().color(accent(ui)));
+                } else if ui.small_button(t("history-view")).clicked() {
                     out.send(Command::ViewAt(e.hash.clone()));
                 }
             });
@@ -184,32 +184,52 @@ fn session_ui(
 }
 
 /// A change's message (written in English by the model, see `shared::model`) in the
-/// reader's language: the `change.*` strings are the English templates (with `{}` for
-/// what varies) and their translations. A message no template matches is shown as is.
+/// reader's language. The `change-*` messages are the English templates and their
+/// translations, with a variable (`$v1`, `$v2`) for what varies: the English text is
+/// matched to find the values, which then fill in the reader's language. A message no
+/// template matches is shown as it is.
 pub fn message_in(lang: Lang, msg: &str) -> String {
+    /// Marks where a value goes in a template (a private-use character no message has).
+    const MARK: char = '\u{e000}';
     let strings = &library().strings;
-    for key in strings.keys(Lang::En).filter(|k| k.starts_with("change.")) {
-        let template = strings.get(Lang::En, key);
-        if let Some(parts) = match_template(template, msg) {
-            let mut out = String::new();
-            let mut parts = parts.into_iter();
-            let mut first = true;
-            for literal in strings.get(lang, key).split("{}") {
-                if !first {
-                    out.push_str(parts.next().unwrap_or_default());
-                }
-                first = false;
-                out.push_str(literal);
-            }
-            return out;
-        }
+    for key in strings.keys(Lang::En).filter(|k| k.starts_with("change-")) {
+        let vars: Vec<&str> = strings
+            .variables(Lang::En, key)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let marked: Vec<(&str, Arg<'_>)> = vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (*v, Arg::from(format!("{MARK}{i}{MARK}"))))
+            .collect();
+        let english = strings.format(Lang::En, key, &marked);
+        // "lit MARK i MARK lit MARK j MARK lit": literals at even places, indices between.
+        let pieces: Vec<&str> = english.split(MARK).collect();
+        let literals: Vec<&str> = pieces.iter().step_by(2).copied().collect();
+        let order: Vec<usize> = pieces
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter_map(|i| i.parse().ok())
+            .collect();
+        let Some(parts) = match_template(&literals, msg) else {
+            continue;
+        };
+        let args: Vec<(&str, Arg<'_>)> = order
+            .iter()
+            .zip(parts)
+            .filter_map(|(&i, part)| Some((*vars.get(i)?, Arg::from(part))))
+            .collect();
+        return strings.format(lang, key, &args);
     }
     msg.to_owned()
 }
 
-/// What the `{}`s of `template` stand for in `msg`, if `msg` is made from it.
-fn match_template<'a>(template: &str, msg: &'a str) -> Option<Vec<&'a str>> {
-    let literals: Vec<&str> = template.split("{}").collect();
+/// What goes between `literals` (a template cut where its values go) in `msg`, if `msg`
+/// is made from that template.
+fn match_template<'a>(literals: &[&str], msg: &'a str) -> Option<Vec<&'a str>> {
     let (first, rest) = literals.split_first()?;
     let mut tail = msg.strip_prefix(first)?;
     let mut parts = Vec::new();
@@ -252,7 +272,7 @@ pub fn who_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, person: &str) {
         }
         None => {
             theme::avatar_ui(ui, "?", "#9a9a9a", 24.0);
-            ui.label(RichText::new(tr(lang, "history.unknown")).color(muted(ui)));
+            ui.label(RichText::new(tr(lang, "history-unknown")).color(muted(ui)));
         }
     }
 }
@@ -269,14 +289,14 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
             ui.vertical(|ui| {
                 ui.add(
                     egui::Label::new(
-                        RichText::new(format!("{} {}", t("history.as-it-was"), viewing.label))
+                        RichText::new(format!("{} {}", t("history-as-it-was"), viewing.label))
                             .strong(),
                     )
                     .wrap(),
                 );
                 ui.add(
                     egui::Label::new(
-                        RichText::new(t("history.read-only"))
+                        RichText::new(t("history-read-only"))
                             .small()
                             .color(muted(ui)),
                     )
@@ -284,7 +304,7 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
                 );
                 ui.add_space(4.0);
                 ui.horizontal_wrapped(|ui| {
-                    if ui.button(format!("⟲ {}", t("history.restore"))).clicked() {
+                    if ui.button(format!("⟲ {}", t("history-restore"))).clicked() {
                         out.send(Command::OpenDialog(Dialog::ConfirmRestore {
                             label: viewing.label.clone(),
                             edit: Edit::Restore {
@@ -292,7 +312,7 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
                             },
                         }));
                     }
-                    if ui.button(format!("↩ {}", t("history.back"))).clicked() {
+                    if ui.button(format!("↩ {}", t("history-back"))).clicked() {
                         out.send(Command::ViewNow);
                     }
                 });

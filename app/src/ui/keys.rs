@@ -28,16 +28,16 @@ const HELP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F1);
 
 /// The shortcuts and their description keys, for the help dialog.
 pub const LIST: [(&str, &str); 10] = [
-    ("Ctrl+Z", "keys.undo"),
-    ("Ctrl+Shift+Z", "keys.redo"),
-    ("Ctrl+N", "keys.new"),
-    ("Ctrl+L", "keys.library"),
-    ("Ctrl+,", "keys.settings"),
-    ("Ctrl+B", "keys.sidebar"),
-    ("Alt+⏶ / Alt+⏷", "keys.move"),
-    ("Ctrl+PgUp / PgDn", "keys.sections"),
-    ("Esc", "keys.close"),
-    ("F1", "keys.help"),
+    ("Ctrl+Z", "keys-undo"),
+    ("Ctrl+Shift+Z", "keys-redo"),
+    ("Ctrl+N", "keys-new"),
+    ("Ctrl+L", "keys-library"),
+    ("Ctrl+,", "keys-settings"),
+    ("Ctrl+B", "keys-sidebar"),
+    ("Alt+⏶ / Alt+⏷", "keys-move"),
+    ("Ctrl+PgUp / PgDn", "keys-sections"),
+    ("Esc", "keys-close"),
+    ("F1", "keys-help"),
 ];
 
 pub fn shortcuts(ctx: &egui::Context, state: &mut AppState, out: &mut Outbox) {

@@ -31,39 +31,39 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     let lang = state.lang();
     let t = |k: &'static str| tr(lang, k);
     let lib = &mut state.library;
-    ui.heading(t("library.title"));
-    ui.label(RichText::new(t("library.help")).color(muted(ui)));
+    ui.heading(t("library-title"));
+    ui.label(RichText::new(t("library-help")).color(muted(ui)));
     ui.add_space(8.0);
 
     ui.horizontal(|ui| {
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut lib.query)
-                    .hint_text(t("library.search-hint"))
+                    .hint_text(t("library-search-hint"))
                     .desired_width(260.0),
             )
-            .accessible_name(t("library.search"));
+            .accessible_name(t("library-search"));
         if ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::F)) {
             r.request_focus();
         }
         let phase_text = lib.phase.map_or_else(
-            || t("library.all-phases").to_owned(),
-            |k| tr_dyn(lang, &format!("phase-kind.{}", k.id())),
+            || t("library-all-phases").to_owned(),
+            |k| tr_dyn(lang, &format!("phase-kind-{}", k.id())),
         );
         egui::ComboBox::from_id_salt("phase-filter")
             .selected_text(phase_text)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut lib.phase, None, t("library.all-phases"));
+                ui.selectable_value(&mut lib.phase, None, t("library-all-phases"));
                 for k in PhaseKind::ALL {
                     ui.selectable_value(
                         &mut lib.phase,
                         Some(k),
-                        tr_dyn(lang, &format!("phase-kind.{}", k.id())),
+                        tr_dyn(lang, &format!("phase-kind-{}", k.id())),
                     );
                 }
             })
             .response
-            .accessible_name(t("library.all-phases"));
+            .accessible_name(t("library-all-phases"));
         let mut tags: Vec<&str> = library()
             .methods
             .iter()
@@ -72,25 +72,25 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         tags.sort_unstable();
         tags.dedup();
         let tag_text = lib.tag.as_ref().map_or_else(
-            || t("library.all-tags").to_owned(),
-            |x| tr_dyn(lang, &format!("tag.{x}")),
+            || t("library-all-tags").to_owned(),
+            |x| tr_dyn(lang, &format!("tag-{x}")),
         );
         egui::ComboBox::from_id_salt("tag-filter")
             .selected_text(tag_text)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut lib.tag, None, t("library.all-tags"));
+                ui.selectable_value(&mut lib.tag, None, t("library-all-tags"));
                 for tag in tags {
                     ui.selectable_value(
                         &mut lib.tag,
                         Some(tag.to_owned()),
-                        tr_dyn(lang, &format!("tag.{tag}")),
+                        tr_dyn(lang, &format!("tag-{tag}")),
                     );
                 }
             })
             .response
-            .accessible_name(t("library.all-tags"));
+            .accessible_name(t("library-all-tags"));
         if (!lib.query.is_empty() || lib.phase.is_some() || lib.tag.is_some())
-            && ui.button(t("library.clear")).clicked()
+            && ui.button(t("library-clear")).clicked()
         {
             lib.query.clear();
             lib.phase = None;
@@ -142,16 +142,20 @@ pub fn library_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     {
         ui.scope_builder(egui::UiBuilder::new().max_rect(list_rect), |ui| {
             ui.label(
-                RichText::new(format!("{} {}", found.len(), t("library.count")))
-                    .small()
-                    .color(muted(ui)),
+                RichText::new(super::tr_args(
+                    lang,
+                    "library-count",
+                    &[("n", found.len().into())],
+                ))
+                .small()
+                .color(muted(ui)),
             );
             egui::ScrollArea::vertical()
                 .id_salt("methods")
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
                     if found.is_empty() {
-                        ui.label(RichText::new(t("library.none")).color(muted(ui)));
+                        ui.label(RichText::new(t("library-none")).color(muted(ui)));
                     }
                     for m in &found {
                         let selected = lib.selected.as_deref() == Some(m.id.as_str());
@@ -201,19 +205,19 @@ fn method_ui(ui: &mut egui::Ui, lang: Lang, m: &Method) {
             None => format!("{}+", m.group_size_min),
         };
         chip_ui(ui, &format!("⏱ {} min", m.duration_minutes));
-        chip_ui(ui, &format!("👥 {group} {}", t("library.people")));
+        chip_ui(ui, &format!("👥 {group} {}", t("library-people")));
         for k in &m.phases {
-            chip_ui(ui, &tr_dyn(lang, &format!("phase-kind.{}", k.id())));
+            chip_ui(ui, &tr_dyn(lang, &format!("phase-kind-{}", k.id())));
         }
         for tag in &m.tags {
-            chip_ui(ui, &format!("# {}", tr_dyn(lang, &format!("tag.{tag}"))));
+            chip_ui(ui, &format!("# {}", tr_dyn(lang, &format!("tag-{tag}"))));
         }
     });
     ui.add_space(8.0);
-    card_ui(ui, t("library.purpose"), |ui| {
+    card_ui(ui, t("library-purpose"), |ui| {
         ui.label(&text.purpose);
     });
-    card_ui(ui, t("library.steps"), |ui| {
+    card_ui(ui, t("library-steps"), |ui| {
         for (i, step) in text.steps.iter().enumerate() {
             ui.horizontal_top(|ui| {
                 ui.label(
@@ -227,7 +231,7 @@ fn method_ui(ui: &mut egui::Ui, lang: Lang, m: &Method) {
         }
     });
     if !text.materials.is_empty() {
-        card_ui(ui, t("library.materials"), |ui| {
+        card_ui(ui, t("library-materials"), |ui| {
             for x in &text.materials {
                 ui.label(format!("•  {x}"));
             }
@@ -269,7 +273,7 @@ fn add_to_agenda_ui(
 ) {
     let t = |k: &'static str| tr(lang, k);
     if gatherings.is_empty() {
-        ui.label(RichText::new(t("library.open-project")).color(muted(ui)));
+        ui.label(RichText::new(t("library-open-project")).color(muted(ui)));
         return;
     }
     if target
@@ -281,7 +285,7 @@ fn add_to_agenda_ui(
     // Wraps, and the gathering's name is cut to fit: a long name must not widen the
     // method's column past the window.
     ui.horizontal_wrapped(|ui| {
-        ui.label(t("library.add-to"));
+        ui.label(t("library-add-to"));
         let shown = gatherings
             .iter()
             .find(|(g, _)| Some(g) == target.as_ref())
@@ -297,9 +301,9 @@ fn add_to_agenda_ui(
                 }
             })
             .response
-            .accessible_name(t("library.add-to"));
+            .accessible_name(t("library-add-to"));
         let add = egui::Button::new(
-            RichText::new(format!("+ {}", t("library.add"))).color(egui::Color32::WHITE),
+            RichText::new(format!("+ {}", t("library-add"))).color(egui::Color32::WHITE),
         )
         .fill(accent(ui));
         if ui.add(add).clicked()

@@ -10,7 +10,7 @@
 //! - `*_ui.rs`: drawing only. Panels read state and push [`state::Command`]s and
 //!   [`edit::Edit`]s into an [`state::Outbox`], which the app drains once per frame.
 //!
-//! Every string comes from `content/ui/strings.toml` in the profile's language.
+//! Every string comes from `content/ui/<lang>.ftl` (Fluent) in the profile's language.
 
 mod access_ui;
 pub mod app;
@@ -36,7 +36,7 @@ pub mod theme;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use samspill_shared::content::{Lang, library};
+use samspill_shared::content::{Arg, Lang, library};
 
 pub use app::SamspillApp;
 
@@ -45,6 +45,11 @@ use crate::device::{Device, default_data_dir};
 /// A UI string in `lang` (English, then the key itself, when missing).
 pub fn tr(lang: Lang, key: &'static str) -> &'static str {
     library().strings.get(lang, key)
+}
+
+/// A UI string with its variables filled in (names, counts that choose plural forms).
+pub fn tr_args(lang: Lang, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+    library().strings.format(lang, key, args)
 }
 
 /// A UI string whose key is built at run time (phase kinds, tags, statuses).

@@ -46,7 +46,7 @@ pub fn marks(lang: Lang, v: &Project, presence: Vec<Presence>) -> Vec<PeerMark> 
                     section,
                 },
                 None => PeerMark {
-                    name: tr(lang, "presence.unknown").to_owned(),
+                    name: tr(lang, "presence-unknown").to_owned(),
                     colour: UNKNOWN_COLOUR.to_owned(),
                     known: false,
                     place: p.editing,

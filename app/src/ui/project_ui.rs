@@ -63,9 +63,9 @@ pub fn print_ui(
     let t = |k: &'static str| tr(lang, k);
     let key = what.key();
     let (title, name) = match what {
-        ExportWhat::Plan => (t("print.plan"), format!("{}-plan", slug(&v.meta.title))),
+        ExportWhat::Plan => (t("print-plan"), format!("{}-plan", slug(&v.meta.title))),
         ExportWhat::Gathering(id) => (
-            t("print.agenda"),
+            t("print-agenda"),
             format!(
                 "{}-{}",
                 slug(&v.meta.title),
@@ -83,8 +83,8 @@ pub fn print_ui(
         // "Lagre som …": the desktop's own dialog, starting where the path points.
         ui.horizontal_wrapped(|ui| {
             for (format, label) in [
-                (ExportFormat::Pdf, t("print.save-pdf")),
-                (ExportFormat::Html, t("print.save-html")),
+                (ExportFormat::Pdf, t("print-save-pdf")),
+                (ExportFormat::Html, t("print-save-html")),
             ] {
                 if ui.button(format!("💾 {label}")).clicked() {
                     out.send(Command::SaveAs {
@@ -97,16 +97,16 @@ pub fn print_ui(
         });
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            let l = ui.label(RichText::new(t("print.path")).color(muted(ui)));
+            let l = ui.label(RichText::new(t("print-path")).color(muted(ui)));
             ui.add(
                 egui::TextEdit::singleline(path)
                     .desired_width((ui.available_width() - 190.0).max(200.0))
-                    .hint_text(t("print.path-hint")),
+                    .hint_text(t("print-path-hint")),
             )
             .labelled_by(l.id);
             for (format, label) in [
-                (ExportFormat::Pdf, t("print.pdf")),
-                (ExportFormat::Html, t("print.html")),
+                (ExportFormat::Pdf, t("print-pdf")),
+                (ExportFormat::Html, t("print-html")),
             ] {
                 if ui.button(format!("🖶 {label}")).clicked() && !path.trim().is_empty() {
                     let mut file = PathBuf::from(expand_home(path.trim()));
@@ -119,11 +119,11 @@ pub fn print_ui(
                 }
             }
         });
-        ui.label(RichText::new(t("print.help")).small().color(muted(ui)));
+        ui.label(RichText::new(t("print-help")).small().color(muted(ui)));
         // Said on the card it was printed from only.
         if let Some((_, done)) = sui.exported.as_ref().filter(|(k, _)| *k == key) {
             ui.label(
-                RichText::new(format!("✔ {} {}", t("print.written"), done.display()))
+                RichText::new(format!("✔ {} {}", t("print-written"), done.display()))
                     .color(accent(ui)),
             );
         }
@@ -193,7 +193,7 @@ pub fn due_ui(ui: &mut egui::Ui, lang: Lang, task: &samspill_shared::model::Task
     );
     if late {
         ui.label(
-            RichText::new(format!("⚠ {}", tr(lang, "project.overdue")))
+            RichText::new(format!("⚠ {}", tr(lang, "project-overdue")))
                 .small()
                 .color(colour),
         );
@@ -203,7 +203,7 @@ pub fn due_ui(ui: &mut egui::Ui, lang: Lang, task: &samspill_shared::model::Task
 /// A person's role in words: a known role in the UI's language, else as written.
 pub fn role_name(lang: Lang, role: &str) -> String {
     if samspill_shared::model::PERSON_ROLES.contains(&role) {
-        tr_dyn(lang, &format!("role.{role}"))
+        tr_dyn(lang, &format!("role-{role}"))
     } else {
         role.to_owned()
     }
@@ -218,10 +218,10 @@ fn add_person_ui(ui: &mut egui::Ui, lang: Lang, sui: &mut SessionUi, out: &mut O
         ui.add(
             egui::TextEdit::singleline(&mut sui.new_person)
                 .id_salt("new-person")
-                .hint_text(t("people.name-hint"))
+                .hint_text(t("people-name-hint"))
                 .desired_width(220.0),
         )
-        .accessible_name(t("people.name"));
+        .accessible_name(t("people-name"));
         if sui.new_person_role.is_empty() {
             sui.new_person_role = "leder".to_owned();
         }
@@ -237,8 +237,8 @@ fn add_person_ui(ui: &mut egui::Ui, lang: Lang, sui: &mut SessionUi, out: &mut O
                 }
             })
             .response
-            .accessible_name(t("people.role"));
-        if ui.button(format!("+ {}", t("people.add"))).clicked()
+            .accessible_name(t("people-role"));
+        if ui.button(format!("+ {}", t("people-add"))).clicked()
             && !sui.new_person.trim().is_empty()
         {
             out.edit(Edit::AddPerson {
@@ -289,7 +289,7 @@ fn overview_ui(
             &mut out.edits,
             &TextField::Title,
             &v.meta.title,
-            FieldLook::line(t("project.title-label"))
+            FieldLook::line(t("project-title-label"))
                 .big()
                 .width(ui.available_width() - 60.0),
         );
@@ -302,33 +302,33 @@ fn overview_ui(
             .spacing([16.0, 8.0])
             .min_col_width(110.0)
             .show(ui, |ui| {
-                let l = ui.label(RichText::new(t("project.goal")).color(muted(ui)));
+                let l = ui.label(RichText::new(t("project-goal")).color(muted(ui)));
                 fields
                     .field_ui(
                         ui,
                         &mut out.edits,
                         &TextField::Goal,
                         &v.meta.goal,
-                        FieldLook::area(t("project.goal"), 2).hint(t("project.goal-hint")),
+                        FieldLook::area(t("project-goal"), 2).hint(t("project-goal-hint")),
                     )
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label(RichText::new(t("project.service")).color(muted(ui)));
+                let l = ui.label(RichText::new(t("project-service")).color(muted(ui)));
                 fields
                     .field_ui(
                         ui,
                         &mut out.edits,
                         &TextField::Service,
                         &v.meta.service,
-                        FieldLook::line(t("project.service")).hint(t("projects.service-hint")),
+                        FieldLook::line(t("project-service")).hint(t("projects-service-hint")),
                     )
                     .labelled_by(l.id);
                 ui.end_row();
-                ui.label(RichText::new(t("project.dates")).color(muted(ui)));
+                ui.label(RichText::new(t("project-dates")).color(muted(ui)));
                 ui.horizontal(|ui| {
                     for (field, value, label) in [
-                        (TextField::StartDate, &v.meta.start_date, t("project.start")),
-                        (TextField::EndDate, &v.meta.end_date, t("project.end")),
+                        (TextField::StartDate, &v.meta.start_date, t("project-start")),
+                        (TextField::EndDate, &v.meta.end_date, t("project-end")),
                     ] {
                         if field == TextField::EndDate {
                             ui.label("–");
@@ -339,7 +339,7 @@ fn overview_ui(
                             &field,
                             value,
                             FieldLook::line(label)
-                                .hint(t("common.date-hint"))
+                                .hint(t("common-date-hint"))
                                 .width(112.0),
                         );
                         if let Some(text) = date_picker_ui(ui, lang, label, label, value) {
@@ -351,7 +351,7 @@ fn overview_ui(
             });
     });
 
-    card_ui(ui, t("project.phases"), |ui| {
+    card_ui(ui, t("project-phases"), |ui| {
         ui.columns(v.phases.len().max(1), |cols| {
             for (i, (col, p)) in cols.iter_mut().zip(&v.phases).enumerate() {
                 // Columns are justified; a wrapped name must not be spread out.
@@ -368,13 +368,13 @@ fn overview_ui(
                         out.send(Command::Section(Section::Phase(i)));
                     }
                     col.label(
-                        RichText::new(tr_dyn(lang, &format!("status.{}", p.status.as_str())))
+                        RichText::new(tr_dyn(lang, &format!("status-{}", p.status.as_str())))
                             .small()
                             .color(status_colour(col, p.status)),
                     );
                     theme::progress_ui(col, d, total, col.available_width().min(180.0));
                     col.label(
-                        RichText::new(format!("{d} / {total} {}", t("project.done-of")))
+                        RichText::new(format!("{d} / {total} {}", t("project-done-of")))
                             .small()
                             .color(muted(col)),
                     );
@@ -383,9 +383,9 @@ fn overview_ui(
         });
     });
 
-    card_ui(ui, t("project.people"), |ui| {
+    card_ui(ui, t("project-people"), |ui| {
         if v.people.is_empty() {
-            ui.label(RichText::new(t("project.people-empty")).color(muted(ui)));
+            ui.label(RichText::new(t("project-people-empty")).color(muted(ui)));
         }
         for p in &v.people {
             ui.horizontal_wrapped(|ui| {
@@ -417,7 +417,7 @@ fn overview_ui(
         })
         .collect();
     if !next.is_empty() {
-        card_ui(ui, t("project.upcoming"), |ui| {
+        card_ui(ui, t("project-upcoming"), |ui| {
             let mut next = next;
             next.sort_by(|a, b| a.1.due.cmp(&b.1.due));
             for (phase, task) in next.into_iter().take(6) {
@@ -480,7 +480,7 @@ fn phase_ui(
         dots_ui(ui, peers, |p| p == here);
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             for status in PhaseStatus::ALL.iter().rev() {
-                let label = tr_dyn(lang, &format!("status.{}", status.as_str()));
+                let label = tr_dyn(lang, &format!("status-{}", status.as_str()));
                 if ui
                     .add(egui::Button::selectable(phase.status == *status, label))
                     .clicked()
@@ -492,14 +492,14 @@ fn phase_ui(
                     });
                 }
             }
-            ui.label(RichText::new(t("project.status")).color(muted(ui)));
+            ui.label(RichText::new(t("project-status")).color(muted(ui)));
         });
     });
     let (d, total) = phase.progress();
     ui.horizontal(|ui| {
         theme::progress_ui(ui, d, total, 220.0);
         ui.label(
-            RichText::new(format!("{d} / {total} {}", t("project.done-of")))
+            RichText::new(format!("{d} / {total} {}", t("project-done-of")))
                 .small()
                 .color(muted(ui)),
         );
@@ -517,7 +517,7 @@ fn phase_ui(
             .inner_margin(egui::Margin::symmetric(16, 12));
         frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(RichText::new(t("project.guide")).strong().color(accent(ui)));
+            ui.label(RichText::new(t("project-guide")).strong().color(accent(ui)));
             ui.label(guide);
             if !more.is_empty() {
                 if sui.read_more {
@@ -526,10 +526,10 @@ fn phase_ui(
                         ui.label(para.trim());
                         ui.add_space(2.0);
                     }
-                    if ui.link(t("project.read-less")).clicked() {
+                    if ui.link(t("project-read-less")).clicked() {
                         sui.read_more = false;
                     }
-                } else if ui.link(t("project.read-more")).clicked() {
+                } else if ui.link(t("project-read-more")).clicked() {
                     sui.read_more = true;
                 }
             }
@@ -537,9 +537,9 @@ fn phase_ui(
         ui.add_space(12.0);
     }
 
-    card_ui(ui, t("project.tasks"), |ui| {
+    card_ui(ui, t("project-tasks"), |ui| {
         if phase.tasks.is_empty() {
-            ui.label(RichText::new(t("project.tasks-empty")).color(muted(ui)));
+            ui.label(RichText::new(t("project-tasks-empty")).color(muted(ui)));
         }
         for task in &phase.tasks {
             let Ok(id) = task.id.parse::<samspill_shared::ids::TaskId>() else {
@@ -566,14 +566,14 @@ fn phase_ui(
                     &mut out.edits,
                     &TextField::TaskTitle(id.clone()),
                     &task.title,
-                    FieldLook::line(t("project.task-title")).width(w),
+                    FieldLook::line(t("project-task-title")).width(w),
                 );
                 person_combo_ui(
                     ui,
                     lang,
                     v,
                     ("assignee", &task.id),
-                    t("project.assignee"),
+                    t("project-assignee"),
                     &task.assignee,
                     |p| {
                         out.edit(Edit::SetTaskAssignee {
@@ -587,12 +587,12 @@ fn phase_ui(
                     &mut out.edits,
                     &TextField::TaskDue(id.clone()),
                     &task.due,
-                    FieldLook::line(t("project.due"))
-                        .hint(t("project.due"))
+                    FieldLook::line(t("project-due"))
+                        .hint(t("project-due"))
                         .width(96.0),
                 );
                 if let Some(text) =
-                    date_picker_ui(ui, lang, ("due", &task.id), t("project.due"), &task.due)
+                    date_picker_ui(ui, lang, ("due", &task.id), t("project-due"), &task.due)
                 {
                     out.edit(Edit::SetText {
                         field: TextField::TaskDue(id.clone()),
@@ -601,7 +601,7 @@ fn phase_ui(
                 }
                 if crate::dates::is_overdue(&task.due, task.done) {
                     ui.label(
-                        RichText::new(format!("⚠ {}", t("project.overdue")))
+                        RichText::new(format!("⚠ {}", t("project-overdue")))
                             .small()
                             .color(ui.visuals().error_fg_color),
                     )
@@ -609,7 +609,7 @@ fn phase_ui(
                 }
                 if ui
                     .small_button("🗑")
-                    .on_hover_text(t("common.delete"))
+                    .on_hover_text(t("common-delete"))
                     .clicked()
                 {
                     out.edit(Edit::RemoveTask { task: id.clone() });
@@ -617,8 +617,8 @@ fn phase_ui(
             });
             for c in &task.conflicts {
                 let (label, shown) = match c.field.as_str() {
-                    "assignee" => (t("project.assignee"), task.assignee.as_str()),
-                    _ => (t("project.due"), task.due.as_str()),
+                    "assignee" => (t("project-assignee"), task.assignee.as_str()),
+                    _ => (t("project-due"), task.due.as_str()),
                 };
                 let name = |s: &str| v.person_name(s).to_owned();
                 if let Some(value) = conflict_ui(ui, lang, label, shown, &c.others, name) {
@@ -639,7 +639,7 @@ fn phase_ui(
                 ui.label(
                     RichText::new(format!(
                         "    {} {} {}",
-                        t("project.done-by"),
+                        t("project-done-by"),
                         v.person_name(&task.done_by),
                         task.done_at.map(date_of_ms).unwrap_or_default()
                     ))
@@ -655,17 +655,17 @@ fn phase_ui(
                     egui::TextEdit::singleline(&mut sui.new_task)
                         // A stable id: the new row above must not take the focus.
                         .id_salt("new-task")
-                        .hint_text(t("project.new-task-hint"))
+                        .hint_text(t("project-new-task-hint"))
                         .desired_width(ui.available_width() - 130.0),
                 )
-                .accessible_name(t("project.new-task"));
+                .accessible_name(t("project-new-task"));
             if sui.focus_new_task {
                 sui.focus_new_task = false;
                 r.request_focus();
             }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui
-                .button(t("project.add-task"))
+                .button(t("project-add-task"))
                 .on_hover_text("Ctrl+N")
                 .clicked()
                 || enter)
@@ -683,9 +683,9 @@ fn phase_ui(
         });
     });
 
-    card_ui(ui, t("project.checklist"), |ui| {
+    card_ui(ui, t("project-checklist"), |ui| {
         ui.label(
-            RichText::new(t("project.checklist-help"))
+            RichText::new(t("project-checklist-help"))
                 .small()
                 .color(muted(ui)),
         );
@@ -711,7 +711,7 @@ fn phase_ui(
                     &mut out.edits,
                     &TextField::CheckText(id.clone()),
                     &item.text,
-                    FieldLook::line(t("project.check-text")).width(w),
+                    FieldLook::line(t("project-check-text")).width(w),
                 );
                 if item.done {
                     let who = v.person_name(&item.done_by);
@@ -725,7 +725,7 @@ fn phase_ui(
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if ui
                         .small_button("🗑")
-                        .on_hover_text(t("common.delete"))
+                        .on_hover_text(t("common-delete"))
                         .clicked()
                     {
                         out.edit(Edit::RemoveCheckItem { item: id.clone() });
@@ -738,12 +738,12 @@ fn phase_ui(
                 .add(
                     egui::TextEdit::singleline(&mut sui.new_check)
                         .id_salt("new-check")
-                        .hint_text(t("project.new-check-hint"))
+                        .hint_text(t("project-new-check-hint"))
                         .desired_width(ui.available_width() - 130.0),
                 )
-                .accessible_name(t("project.new-check"));
+                .accessible_name(t("project-new-check"));
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button(t("project.add-check")).clicked() || enter)
+            if (ui.button(t("project-add-check")).clicked() || enter)
                 && !sui.new_check.trim().is_empty()
             {
                 out.edit(Edit::AddCheckItem {
@@ -755,13 +755,13 @@ fn phase_ui(
         });
     });
 
-    card_ui(ui, t("project.notes"), |ui| {
+    card_ui(ui, t("project-notes"), |ui| {
         fields.field_ui(
             ui,
             &mut out.edits,
             &TextField::PhaseNotes(phase_id.clone()),
             &phase.notes,
-            FieldLook::area(t("project.notes"), 5).hint(t("project.notes-hint")),
+            FieldLook::area(t("project-notes"), 5).hint(t("project-notes-hint")),
         );
     });
 }
@@ -777,7 +777,7 @@ pub fn person_combo_ui(
     mut on_pick: impl FnMut(Option<&str>),
 ) {
     let shown = if value.is_empty() {
-        tr(lang, "project.nobody").to_owned()
+        tr(lang, "project-nobody").to_owned()
     } else {
         v.person_name(value).to_owned()
     };
@@ -787,7 +787,7 @@ pub fn person_combo_ui(
         .truncate()
         .show_ui(ui, |ui| {
             if ui
-                .selectable_label(value.is_empty(), tr(lang, "project.nobody"))
+                .selectable_label(value.is_empty(), tr(lang, "project-nobody"))
                 .clicked()
             {
                 on_pick(None);
@@ -804,18 +804,18 @@ pub fn person_combo_ui(
 
 fn log_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, new_log: &mut String, out: &mut Outbox) {
     let t = |k: &'static str| tr(lang, k);
-    ui.heading(t("log.title"));
-    ui.label(RichText::new(t("log.help")).color(muted(ui)));
+    ui.heading(t("log-title"));
+    ui.label(RichText::new(t("log-help")).color(muted(ui)));
     ui.add_space(8.0);
     card_ui(ui, "", |ui| {
         ui.add(
             egui::TextEdit::multiline(new_log)
                 .desired_rows(3)
                 .desired_width(f32::INFINITY)
-                .hint_text(t("log.hint")),
+                .hint_text(t("log-hint")),
         )
-        .accessible_name(t("log.new"));
-        if ui.button(t("log.add")).clicked() && !new_log.trim().is_empty() {
+        .accessible_name(t("log-new"));
+        if ui.button(t("log-add")).clicked() && !new_log.trim().is_empty() {
             out.edit(Edit::AddLogEntry {
                 text: new_log.trim().to_owned(),
             });
@@ -823,7 +823,7 @@ fn log_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, new_log: &mut String, out:
         }
     });
     if v.log.is_empty() {
-        empty_ui(ui, t("log.empty"));
+        empty_ui(ui, t("log-empty"));
     }
     for entry in v.log.iter().rev() {
         card_ui(ui, "", |ui| {
@@ -833,12 +833,12 @@ fn log_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, new_log: &mut String, out:
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if ui
                         .small_button("🗑")
-                        .on_hover_text(t("common.delete"))
+                        .on_hover_text(t("common-delete"))
                         .clicked()
                         && let Ok(id) = entry.id.parse()
                     {
                         let question =
-                            format!("{} «{}»", t("log.delete-confirm"), short(&entry.text));
+                            format!("{} «{}»", t("log-delete-confirm"), short(&entry.text));
                         out.send(Command::OpenDialog(Dialog::Confirm {
                             question,
                             edit: Edit::RemoveLogEntry { entry: id },
@@ -874,30 +874,30 @@ pub(crate) fn conflict_ui(
     let mut picked = None;
     ui.horizontal_wrapped(|ui| {
         ui.label(
-            RichText::new(format!("⚠ {} — {label}", t("conflict.title")))
+            RichText::new(format!("⚠ {} — {label}", t("conflict-title")))
                 .small()
                 .color(theme::AMBER),
         );
         for other in others {
             let shown_other = if other.is_empty() {
-                t("conflict.empty").to_owned()
+                t("conflict-empty").to_owned()
             } else {
                 show(other)
             };
             if ui
-                .small_button(format!("{} «{shown_other}»", t("conflict.use")))
+                .small_button(format!("{} «{shown_other}»", t("conflict-use")))
                 .clicked()
             {
                 picked = Some(other.clone());
             }
         }
         let shown_now = if shown.is_empty() {
-            t("conflict.empty").to_owned()
+            t("conflict-empty").to_owned()
         } else {
             show(shown)
         };
         if ui
-            .small_button(format!("{} «{shown_now}»", t("conflict.keep")))
+            .small_button(format!("{} «{shown_now}»", t("conflict-keep")))
             .clicked()
         {
             picked = Some(shown.to_owned());

@@ -11,13 +11,13 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     let lang = state.lang();
     let t = |k: &'static str| tr(lang, k);
     ui.horizontal(|ui| {
-        ui.heading(t("projects.title"));
+        ui.heading(t("projects-title"));
         if state.rows_loading {
             ui.add(egui::Spinner::new());
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let new = egui::Button::new(
-                RichText::new(format!("+ {}", t("projects.new"))).color(egui::Color32::WHITE),
+                RichText::new(format!("+ {}", t("projects-new"))).color(egui::Color32::WHITE),
             )
             .fill(accent(ui));
             if ui.add(new).on_hover_text("Ctrl+N").clicked() {
@@ -27,27 +27,27 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     service: String::new(),
                 }));
             }
-            if ui.button(t("sync.join")).clicked() {
+            if ui.button(t("sync-join")).clicked() {
                 out.send(Command::OpenDialog(Dialog::Join {
                     link: String::new(),
                     from_outside: false,
                 }));
             }
-            if ui.button(t("import.title")).clicked() {
+            if ui.button(t("import-title")).clicked() {
                 out.send(Command::OpenDialog(Dialog::Import {
                     path: String::new(),
                 }));
             }
         });
     });
-    ui.label(RichText::new(t("projects.subtitle")).color(muted(ui)));
+    ui.label(RichText::new(t("projects-subtitle")).color(muted(ui)));
     ui.add_space(10.0);
 
     let rows = state.rows.clone();
     let active: Vec<&ProjectRow> = rows.iter().filter(|r| !r.archived).collect();
     let archived: Vec<&ProjectRow> = rows.iter().filter(|r| r.archived).collect();
     if active.is_empty() && !state.rows_loading {
-        empty_ui(ui, t("projects.empty"));
+        empty_ui(ui, t("projects-empty"));
     }
     egui::ScrollArea::both()
         .auto_shrink([false, false])
@@ -57,7 +57,11 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
             }
             if !archived.is_empty() {
                 ui.add_space(10.0);
-                let label = format!("{} ({})", t("projects.show-archived"), archived.len());
+                let label = super::tr_args(
+                    lang,
+                    "projects-show-archived",
+                    &[("n", archived.len().into())],
+                );
                 ui.checkbox(&mut state.show_archived, label);
                 if state.show_archived {
                     for row in &archived {
@@ -104,7 +108,7 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
             ui.vertical(|ui| {
                 ui.label(RichText::new(&row.title).size(17.0).strong());
                 let service = if row.service.is_empty() {
-                    t("projects.no-service")
+                    t("projects-no-service")
                 } else {
                     row.service.as_str()
                 };
@@ -112,16 +116,16 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
             });
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 ui.menu_button("…", |ui| {
-                    if ui.button(t("projects.rename")).clicked() {
+                    if ui.button(t("projects-rename")).clicked() {
                         out.send(Command::OpenDialog(Dialog::Rename {
                             id: row.id,
                             title: row.title.clone(),
                         }));
                     }
                     let (key, archive) = if row.archived {
-                        ("projects.restore", false)
+                        ("projects-restore", false)
                     } else {
-                        ("projects.archive", true)
+                        ("projects-archive", true)
                     };
                     if ui.button(t(key)).clicked() {
                         out.send(Command::OpenDialog(Dialog::Archive {
@@ -132,8 +136,8 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
                     }
                 })
                 .response
-                .on_hover_text(t("projects.more"));
-                if ui.button(t("projects.open")).clicked() {
+                .on_hover_text(t("projects-more"));
+                if ui.button(t("projects-open")).clicked() {
                     out.send(Command::OpenProject(row.id));
                 }
                 let status = row.sync.text(lang);
@@ -166,8 +170,8 @@ fn row_ui(ui: &mut egui::Ui, state: &AppState, row: &ProjectRow, out: &mut Outbo
 pub fn my_tasks_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     let lang = state.lang();
     let t = |k: &'static str| tr(lang, k);
-    ui.heading(t("mytasks.title"));
-    ui.label(RichText::new(t("mytasks.help")).color(muted(ui)));
+    ui.heading(t("mytasks-title"));
+    ui.label(RichText::new(t("mytasks-help")).color(muted(ui)));
     ui.add_space(10.0);
     let mut tasks: Vec<(&ProjectRow, usize, &str, &samspill_shared::model::Task)> = state
         .rows
@@ -180,7 +184,7 @@ pub fn my_tasks_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         })
         .collect();
     if tasks.is_empty() {
-        empty_ui(ui, t("mytasks.empty"));
+        empty_ui(ui, t("mytasks-empty"));
         return;
     }
     // Dated tasks first, soonest first; undated ones after, by project.
@@ -201,7 +205,7 @@ pub fn my_tasks_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                         ui.label(
                             RichText::new(format!("{} · {phase}", row.title)).color(muted(ui)),
                         );
-                        if ui.link(t("mytasks.open")).clicked() {
+                        if ui.link(t("mytasks-open")).clicked() {
                             out.send(Command::OpenPhase(row.id, phase_index));
                         }
                     });

@@ -38,9 +38,9 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
 
     ui.horizontal(|ui| {
         let (mark, key) = if g.run.is_running() {
-            ("▶", "run.title")
+            ("▶", "run-title")
         } else {
-            ("■", "run.view")
+            ("■", "run-view")
         };
         ui.label(
             RichText::new(format!("{mark} {}", t(key)))
@@ -52,11 +52,11 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
             ui.label(RichText::new(format!("{} {}", g.date, g.place)).color(muted(ui)));
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            if ui.button(format!("✖ {}", t("run.close"))).clicked() {
+            if ui.button(format!("✖ {}", t("run-close"))).clicked() {
                 out.send(Command::CloseRun);
             }
             if run.following {
-                ui.label(RichText::new(t("run.following")).color(muted(ui)));
+                ui.label(RichText::new(t("run-following")).color(muted(ui)));
             }
         });
     });
@@ -75,21 +75,21 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
                 None => {
                     ui.add_space(24.0);
                     let key = if g.run.finished_at.is_some() {
-                        "run.finished"
+                        "run-finished"
                     } else {
-                        "run.not-running"
+                        "run-not-running"
                     };
                     ui.label(RichText::new(t(key)).size(26.0).strong());
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
                         if !g.agenda.is_empty()
-                            && ui.button(format!("▶ {}", t("run.start-again"))).clicked()
+                            && ui.button(format!("▶ {}", t("run-start-again"))).clicked()
                         {
                             out.edit(Edit::RunStart {
                                 gathering: gid.clone(),
                             });
                         }
-                        if ui.button(t("run.back")).clicked() {
+                        if ui.button(t("run-back")).clicked() {
                             out.send(Command::CloseRun);
                         }
                     });
@@ -97,18 +97,18 @@ pub fn run_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi, out: 
                 }
             }
             ui.add_space(6.0);
-            card_ui(ui, t("run.log"), |ui| {
+            card_ui(ui, t("run-log"), |ui| {
                 ui.horizontal(|ui| {
                     let r = ui
                         .add(
                             egui::TextEdit::singleline(&mut run.note)
                                 .id_salt("run-note")
-                                .hint_text(t("run.note-hint"))
+                                .hint_text(t("run-note-hint"))
                                 .desired_width(ui.available_width() - 160.0),
                         )
-                        .accessible_name(t("run.note"));
+                        .accessible_name(t("run-note"));
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if (ui.button(t("run.note-add")).clicked() || enter)
+                    if (ui.button(t("run-note-add")).clicked() || enter)
                         && !run.note.trim().is_empty()
                     {
                         out.edit(Edit::RunNote {
@@ -156,12 +156,12 @@ fn current_ui(
     ui.label(
         RichText::new(format!(
             "{} {} / {}{}",
-            t("run.item"),
+            t("run-item"),
             index + 1,
             g.agenda.len(),
             item.starts_at
                 .as_deref()
-                .map(|s| format!("  ·  {} {s}", t("run.planned-at")))
+                .map(|s| format!("  ·  {} {s}", t("run-planned-at")))
                 .unwrap_or_default()
         ))
         .color(muted(ui)),
@@ -184,12 +184,12 @@ fn current_ui(
     let left = planned_s - elapsed_s;
     let (text, colour) = if left >= 0 {
         (
-            format!("{} {}", mmss(left), t("run.left")),
+            format!("{} {}", mmss(left), t("run-left")),
             if left < 120 { theme::AMBER } else { accent(ui) },
         )
     } else {
         (
-            format!("+{} {}", mmss(-left), t("run.over")),
+            format!("+{} {}", mmss(-left), t("run-over")),
             ui.visuals().error_fg_color,
         )
     };
@@ -205,23 +205,23 @@ fn current_ui(
         ui.label(
             RichText::new(format!(
                 "{} {} · {} {}",
-                t("run.planned"),
+                t("run-planned"),
                 duration(lang, u32::try_from(planned_min).unwrap_or(u32::MAX)),
-                t("run.elapsed"),
+                t("run-elapsed"),
                 mmss(elapsed_s)
             ))
             .color(muted(ui)),
         );
         if g.run.is_paused() {
             ui.label(
-                RichText::new(format!("⏸ {}", t("run.paused")))
+                RichText::new(format!("⏸ {}", t("run-paused")))
                     .strong()
                     .color(theme::AMBER),
             );
         }
     });
     if left < 0 {
-        ui.label(RichText::new(t("run.time-up")).color(ui.visuals().error_fg_color));
+        ui.label(RichText::new(t("run-time-up")).color(ui.visuals().error_fg_color));
     }
     // A bar of the time used.
     let frac = if planned_s > 0 {
@@ -244,7 +244,7 @@ fn current_ui(
             ui.label(
                 RichText::new(format!(
                     "{}: {} ({})",
-                    t("run.next-item"),
+                    t("run-next-item"),
                     next.title,
                     duration(lang, next.minutes)
                 ))
@@ -253,7 +253,7 @@ fn current_ui(
         }
         None => {
             ui.label(
-                RichText::new(t("run.last-item"))
+                RichText::new(t("run-last-item"))
                     .size(17.0)
                     .color(muted(ui)),
             );
@@ -275,8 +275,8 @@ fn controls_ui(
     let t = |k: &'static str| tr(lang, k);
     if run.following {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(t("run.following-help")).color(muted(ui)));
-            if ui.button(t("run.take-over")).clicked() {
+            ui.label(RichText::new(t("run-following-help")).color(muted(ui)));
+            if ui.button(t("run-take-over")).clicked() {
                 run.following = false;
             }
         });
@@ -285,9 +285,9 @@ fn controls_ui(
     let last = index + 1 >= g.agenda.len();
     ui.horizontal(|ui| {
         let next_label = if last {
-            format!("✔ {}", t("run.finish"))
+            format!("✔ {}", t("run-finish"))
         } else {
-            format!("{} ⏵", t("run.next"))
+            format!("{} ⏵", t("run-next"))
         };
         let next = ui
             .add(
@@ -295,7 +295,7 @@ fn controls_ui(
                     .fill(accent(ui))
                     .min_size(egui::vec2(180.0, 44.0)),
             )
-            .on_hover_text(t("run.next-keys"));
+            .on_hover_text(t("run-next-keys"));
         let key = !typing
             && ui.input_mut(|i| {
                 i.consume_key(egui::Modifiers::NONE, egui::Key::Space)
@@ -315,9 +315,9 @@ fn controls_ui(
         ui.add_space(8.0);
         let paused = g.run.is_paused();
         let pause_label = if paused {
-            format!("▶ {}", t("run.resume"))
+            format!("▶ {}", t("run-resume"))
         } else {
-            format!("⏸ {}", t("run.pause"))
+            format!("⏸ {}", t("run-pause"))
         };
         if ui
             .add(
@@ -333,7 +333,7 @@ fn controls_ui(
         }
         if ui
             .add(
-                egui::Button::new(RichText::new(format!("■ {}", t("run.stop"))).size(16.0))
+                egui::Button::new(RichText::new(format!("■ {}", t("run-stop"))).size(16.0))
                     .min_size(egui::vec2(120.0, 44.0)),
             )
             .clicked()
@@ -345,7 +345,7 @@ fn controls_ui(
     });
     ui.add_space(6.0);
     ui.horizontal_wrapped(|ui| {
-        for (minutes, label) in [(-5, t("run.less")), (5, t("run.more"))] {
+        for (minutes, label) in [(-5, t("run-less")), (5, t("run-more"))] {
             if ui.button(label).clicked() {
                 out.edit(Edit::RunAdjust {
                     gathering: gid.clone(),
@@ -355,8 +355,8 @@ fn controls_ui(
         }
         ui.add_space(8.0);
         if ui
-            .button(format!("⛶ {}", t("run.projector")))
-            .on_hover_text(t("run.projector-hint"))
+            .button(format!("⛶ {}", t("run-projector")))
+            .on_hover_text(t("run-projector-hint"))
             .clicked()
         {
             run.projector = true;
@@ -374,7 +374,7 @@ pub fn projector_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi)
     ui.horizontal(|ui| {
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             if ui
-                .button(format!("✖ {}", t("run.projector-close")))
+                .button(format!("✖ {}", t("run-projector-close")))
                 .clicked()
                 || leave
             {
@@ -415,15 +415,15 @@ pub fn projector_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi)
         );
         let left = g.run.planned_minutes(item.minutes) * 60 - g.run.item_elapsed_ms(now) / 1000;
         let (text, colour) = if left >= 0 {
-            (format!("{} {}", mmss(left), t("run.left")), muted(ui))
+            (format!("{} {}", mmss(left), t("run-left")), muted(ui))
         } else {
             (
-                format!("+{} {}", mmss(-left), t("run.over")),
+                format!("+{} {}", mmss(-left), t("run-over")),
                 ui.visuals().error_fg_color,
             )
         };
         let paused = if g.run.is_paused() {
-            format!("  ⏸ {}", t("run.paused"))
+            format!("  ⏸ {}", t("run-paused"))
         } else {
             String::new()
         };
@@ -436,7 +436,7 @@ pub fn projector_ui(ui: &mut egui::Ui, lang: Lang, v: &Project, run: &mut RunUi)
         ui.add_space(height * 0.05);
         if let Some(next) = g.agenda.get(i + 1) {
             ui.label(
-                RichText::new(format!("{}: {}", t("run.next-item"), next.title))
+                RichText::new(format!("{}: {}", t("run-next-item"), next.title))
                     .size(big * 0.3)
                     .color(muted(ui)),
             );
@@ -475,16 +475,16 @@ fn actual_ui(ui: &mut egui::Ui, lang: Lang, g: &Gathering, now: i64) {
     if g.run.actual.is_empty() {
         return;
     }
-    card_ui(ui, t("run.actual"), |ui| {
+    card_ui(ui, t("run-actual"), |ui| {
         egui::Grid::new("actual")
             .num_columns(4)
             .spacing([24.0, 6.0])
             .striped(true)
             .show(ui, |ui| {
-                ui.label(RichText::new(t("run.col-item")).strong());
-                ui.label(RichText::new(t("run.planned")).strong());
-                ui.label(RichText::new(t("run.actual-col")).strong());
-                ui.label(RichText::new(t("run.difference")).strong());
+                ui.label(RichText::new(t("run-col-item")).strong());
+                ui.label(RichText::new(t("run-planned")).strong());
+                ui.label(RichText::new(t("run-actual-col")).strong());
+                ui.label(RichText::new(t("run-difference")).strong());
                 ui.end_row();
                 // Only this run's items (an earlier run's times stay in the document).
                 let this_run = g

@@ -18,20 +18,20 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     let lang = state.lang();
     let t = |k: &'static str| tr(lang, k);
     let d = &mut state.settings;
-    ui.heading(t("settings.title"));
-    ui.label(RichText::new(t("settings.help")).color(muted(ui)));
+    ui.heading(t("settings-title"));
+    ui.label(RichText::new(t("settings-help")).color(muted(ui)));
     ui.add_space(8.0);
     ui.set_max_width(ui.available_width().min(640.0));
-    card_ui(ui, t("settings.you"), |ui| {
+    card_ui(ui, t("settings-you"), |ui| {
         egui::Grid::new("you")
             .num_columns(2)
             .spacing([16.0, 8.0])
             .show(ui, |ui| {
-                let l = ui.label(t("settings.name"));
+                let l = ui.label(t("settings-name"));
                 ui.add(egui::TextEdit::singleline(&mut d.name).desired_width(300.0))
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label(t("settings.centre"));
+                let l = ui.label(t("settings-centre"));
                 ui.add(
                     egui::TextEdit::singleline(&mut d.centre)
                         .desired_width(300.0)
@@ -39,7 +39,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 )
                 .labelled_by(l.id);
                 ui.end_row();
-                ui.label(t("settings.colour"));
+                ui.label(t("settings-colour"));
                 ui.horizontal(|ui| {
                     for c in COLOURS {
                         let (rect, r) =
@@ -61,27 +61,28 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 ui.end_row();
             });
     });
-    card_ui(ui, t("settings.appearance"), |ui| {
+    card_ui(ui, t("settings-appearance"), |ui| {
         egui::Grid::new("look")
             .num_columns(2)
             .spacing([16.0, 8.0])
             .show(ui, |ui| {
-                ui.label(t("settings.language"));
+                ui.label(t("settings-language"));
                 ui.horizontal(|ui| {
                     ui.radio_value(&mut d.language, Lang::Nb, "Norsk bokmål");
                     ui.radio_value(&mut d.language, Lang::En, "English");
+                    ui.radio_value(&mut d.language, Lang::Da, "Dansk");
                 });
                 ui.end_row();
-                ui.label(t("settings.theme"));
+                ui.label(t("settings-theme"));
                 ui.horizontal(|ui| {
-                    ui.radio_value(&mut d.theme, Theme::Light, t("settings.light"));
-                    ui.radio_value(&mut d.theme, Theme::Dark, t("settings.dark"));
+                    ui.radio_value(&mut d.theme, Theme::Light, t("settings-light"));
+                    ui.radio_value(&mut d.theme, Theme::Dark, t("settings-dark"));
                 });
                 ui.end_row();
             });
     });
-    card_ui(ui, t("settings.sync"), |ui| {
-        let l = ui.label(t("settings.relay"));
+    card_ui(ui, t("settings-sync"), |ui| {
+        let l = ui.label(t("settings-relay"));
         ui.add(
             egui::TextEdit::singleline(&mut d.default_relay)
                 .desired_width(360.0)
@@ -89,7 +90,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
         )
         .labelled_by(l.id);
         ui.label(
-            RichText::new(t("settings.relay-help"))
+            RichText::new(t("settings-relay-help"))
                 .small()
                 .color(muted(ui)),
         );
@@ -97,12 +98,12 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
     let changed = *d != AppState::draft_from_profile(&state.device);
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(changed, egui::Button::new(t("common.save")))
+            .add_enabled(changed, egui::Button::new(t("common-save")))
             .clicked()
         {
             out.send(Command::SaveProfile(d.clone()));
         }
-        if changed && ui.button(t("common.cancel")).clicked() {
+        if changed && ui.button(t("common-cancel")).clicked() {
             *d = AppState::draft_from_profile(&state.device);
         }
     });
