@@ -393,7 +393,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     out,
                     "{}\t{}\t{}\t{}",
                     e.short(),
-                    format_time_utc(e.time),
+                    samspill_shared::dates::utc_stamp(e.time),
                     one_line(&who),
                     one_line(&e.msg)
                 )?;
@@ -547,7 +547,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .filter(|e| e.by == p.id)
                     .map(|e| e.time)
                     .max()
-                    .map_or_else(|| "never".to_owned(), format_time_utc);
+                    .map_or_else(|| "never".to_owned(), samspill_shared::dates::utc_stamp);
                 let devices = if p.devices.is_empty() {
                     "no device published (needs a new link after a removal)".to_owned()
                 } else {
@@ -957,13 +957,6 @@ fn resolve_item<'a>(
         [] | [_] => bail!("no {what} “{s}” in this project"),
         many => bail!("“{s}” matches {} {what}s; give more of the id", many.len()),
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch.
-fn format_time_utc(secs: i64) -> String {
-    let date = samspill_shared::model::date_of_ms(secs.saturating_mul(1000));
-    let s = secs.rem_euclid(86_400);
-    format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 fn one_line(s: &str) -> String {

@@ -1,6 +1,7 @@
 //! Dates as a person reads them: "torsdag 14. januar 2027" in bokmål, "Thursday 14
 //! January 2027" in English, and what is overdue. Stored dates are always `YYYY-MM-DD`
-//! (see `samspill_shared::model::normalize_date` for what people may type).
+//! (`samspill_shared::dates` parses what people type and shows times in their zone;
+//! this module adds the calendar's names and month grid for the date picker).
 
 use jiff::civil::{Date, Weekday};
 use samspill_shared::content::Lang;

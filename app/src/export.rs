@@ -5,6 +5,7 @@
 //! file with print styles, so "Print" in a browser gives clean pages.
 
 use samspill_shared::content::{Lang, Library};
+use samspill_shared::dates::display_date;
 use samspill_shared::model::{Gathering, Project};
 
 /// One piece of an exported document.
@@ -52,7 +53,11 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
     if !p.meta.start_date.is_empty() || !p.meta.end_date.is_empty() {
         fields.push((
             w.t("dates"),
-            format!("{} – {}", p.meta.start_date, p.meta.end_date),
+            format!(
+                "{} – {}",
+                display_date(&p.meta.start_date),
+                display_date(&p.meta.end_date)
+            ),
         ));
     }
     if !p.people.is_empty() {
@@ -107,7 +112,7 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
                         ));
                     }
                     if !t.due.is_empty() {
-                        detail.push(format!("{}: {}", w.t("due"), t.due));
+                        detail.push(format!("{}: {}", w.t("due"), display_date(&t.due)));
                     }
                     (t.done, t.title.clone(), detail.join(", "))
                 })
@@ -156,7 +161,7 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
                     detail.push(g.title.clone());
                 }
                 if !b.due.is_empty() {
-                    detail.push(format!("{}: {}", w.t("due"), b.due));
+                    detail.push(format!("{}: {}", w.t("due"), display_date(&b.due)));
                 }
                 (b.done, b.title.clone(), detail.join(" · "))
             })
@@ -170,7 +175,7 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
             .iter()
             .map(|e| {
                 vec![
-                    e.date.clone(),
+                    display_date(&e.date),
                     p.person_name(&e.author).to_owned(),
                     e.text.clone(),
                 ]
@@ -187,7 +192,8 @@ fn layout(p: &Project, lib: &Library) -> Vec<Block> {
 fn gathering_blocks(p: &Project, g: &Gathering, w: &Words<'_>) -> Vec<Block> {
     let mut out = vec![Block::Subheading(g.title.clone())];
     let mut fields = Vec::new();
-    let when = [g.date.as_str(), g.start.as_str()]
+    let date = display_date(&g.date);
+    let when = [date.as_str(), g.start.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
         .copied()

@@ -9,7 +9,7 @@
 //! ```text
 //! content/methods/<id>.toml     one working method each (the file name is the id)
 //! content/templates/<id>.toml   one project template each
-//! content/ui/strings.toml       UI strings: [nb], [en], [da] tables of "dotted.keys"
+//! content/ui/<lang>.ftl         UI strings in Fluent: nb.ftl, en.ftl, da.ftl
 //! ```
 //!
 //! # Methods
@@ -17,7 +17,7 @@
 //! ```toml
 //! id = "igp"
 //! phases = ["planlegging", "gjennomforing"]  # the phase kinds the method suits
-//! tags = ["reflection", "dialogue"]          # each needs `tag.<tag>` in the UI strings
+//! tags = ["reflection", "dialogue"]          # each needs `tag-<tag>` in the UI strings
 //! duration_minutes = 30                      # typical length
 //! group_size_min = 3
 //! group_size_max = 40                        # optional: omitted means no upper bound
@@ -44,10 +44,9 @@
 //!
 //! # UI strings
 //!
-//! `[nb]`, `[en]` and `[da]` tables of quoted dotted keys (`"export-phase" = "Fase"`).
-//! Unquoted dotted keys (nested tables) are flattened to the same form. nb and en must
-//! hold the same keys; Danish is required for the export labels ([`EXPORT_KEYS`]), the
-//! phase kinds and the tags, because Danish projects are exported in Danish.
+//! One Fluent file per language (`export-phase = Fase`). Message ids are `area-thing`;
+//! values may take variables (`{ $name }`) and plural selectors on counts. nb, en and da
+//! hold the same messages with the same variables; see [`Strings`].
 //!
 //! # Checking
 //!

@@ -17,6 +17,7 @@
 pub mod changelog;
 pub mod content;
 pub mod crypto;
+pub mod dates;
 pub mod epoch;
 pub mod ids;
 pub mod link;

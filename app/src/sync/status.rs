@@ -41,7 +41,7 @@ impl SyncStatus {
             strings.format(
                 lang,
                 "sync-offline-since",
-                &[("time", clock_time(*since).into())],
+                &[("time", clock_time(lang, *since).into())],
             )
         };
         match self {
@@ -77,13 +77,10 @@ fn waiting(lang: Lang, n: usize) -> String {
         .format(lang, "sync-waiting", &[("n", n.into())])
 }
 
-/// `HH:MM` in the local time zone.
-pub fn clock_time(t: SystemTime) -> String {
+/// `HH:MM` in the reader's time zone (see `samspill_shared::dates`).
+pub fn clock_time(lang: Lang, t: SystemTime) -> String {
     match jiff::Timestamp::try_from(t) {
-        Ok(ts) => ts
-            .to_zoned(jiff::tz::TimeZone::system())
-            .strftime("%H:%M")
-            .to_string(),
+        Ok(ts) => samspill_shared::dates::clock(lang, ts.as_second()),
         Err(_) => "?".to_owned(),
     }
 }

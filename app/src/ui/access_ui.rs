@@ -153,7 +153,10 @@ pub fn access_ui(
                         .filter(|e| e.by == p.id)
                         .map(|e| e.time)
                         .max();
-                    ui.label(last.map_or_else(|| t("access-never").to_owned(), history_ui::when));
+                    ui.label(last.map_or_else(
+                        || t("access-never").to_owned(),
+                        |secs| history_ui::when(lang, secs),
+                    ));
                     if p.removed.is_some() {
                         ui.label(
                             RichText::new(t("access-was-removed"))

@@ -703,7 +703,7 @@ impl SamspillApp {
                     Some(e) => format!(
                         "{} {} ({} · {})",
                         tr(lang, "history-after"),
-                        super::history_ui::when(e.time),
+                        super::history_ui::when(lang, e.time),
                         s.view.person_name(&e.by),
                         super::history_ui::message_in(lang, &e.msg)
                     ),

@@ -54,7 +54,7 @@ pub fn history_ui(ui: &mut egui::Ui, lang: Lang, s: &mut Session, out: &mut Outb
                     ui.horizontal(|ui| {
                         ui.label(RichText::new("⚑").color(accent(ui)));
                         ui.label(RichText::new(&cp.name).strong());
-                        let when = cp.at.map(|ms| when(ms.div_euclid(1000)));
+                        let when = cp.at.map(|ms| when(lang, ms.div_euclid(1000)));
                         ui.label(
                             RichText::new(format!(
                                 "{} · {}",
@@ -136,10 +136,10 @@ fn session_ui(
         ui.horizontal(|ui| {
             who_ui(ui, lang, v, &first.by);
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                let span = if when(first.time) == when(last.time) {
-                    when(last.time)
+                let span = if when(lang, first.time) == when(lang, last.time) {
+                    when(lang, last.time)
                 } else {
-                    format!("{} – {}", when(first.time), clock(last.time))
+                    format!("{} – {}", when(lang, first.time), clock(lang, last.time))
                 };
                 ui.label(RichText::new(span).monospace().color(muted(ui)));
             });
@@ -156,7 +156,7 @@ fn session_ui(
             ui.horizontal(|ui| {
                 ui.add_space(32.0);
                 ui.label(
-                    RichText::new(clock(e.time))
+                    RichText::new(clock(lang, e.time))
                         .monospace()
                         .small()
                         .color(muted(ui)),
@@ -322,54 +322,14 @@ pub fn viewing_banner_ui(ui: &mut egui::Ui, lang: Lang, viewing: &Viewing, out: 
     ui.add_space(10.0);
 }
 
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM`, Norwegian time.
-pub fn when(secs: i64) -> String {
-    let local = local_secs(secs);
-    format!(
-        "{} {}",
-        samspill_shared::model::date_of_ms(local * 1000),
-        hhmm(local)
-    )
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM`, in the reader's time zone.
+pub fn when(lang: Lang, secs: i64) -> String {
+    samspill_shared::dates::when(lang, secs)
 }
 
-/// Just the clock: `HH:MM`, Norwegian time.
-pub fn clock(secs: i64) -> String {
-    hhmm(local_secs(secs))
-}
-
-fn hhmm(local: i64) -> String {
-    let m = local.rem_euclid(86_400) / 60;
-    format!("{:02}:{:02}", m / 60, m % 60)
-}
-
-/// Norwegian time (CET, CEST from the last Sunday of March to the last Sunday of
-/// October at 01:00 UTC), the facilitators' own, without a time-zone database. Close
-/// enough to say when someone worked; the document keeps UTC.
-pub fn local_secs(utc: i64) -> i64 {
-    let year = samspill_shared::model::date_of_ms(utc * 1000)[..4]
-        .parse::<i64>()
-        .unwrap_or(1970);
-    let summer = utc >= last_sunday_1am_utc(year, 3) && utc < last_sunday_1am_utc(year, 10);
-    utc + if summer { 7200 } else { 3600 }
-}
-
-/// 01:00 UTC on the last Sunday of `month` (March or October) in `year`.
-fn last_sunday_1am_utc(year: i64, month: i64) -> i64 {
-    // Days from 1970-01-01 to the 31st of the month (both months have 31 days).
-    let days = days_from_civil(year, month, 31);
-    // 1970-01-01 was a Thursday: weekday 0 = Sunday.
-    let weekday = (days + 4).rem_euclid(7);
-    (days - weekday) * 86_400 + 3600
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Just the clock, `HH:MM`, in the reader's time zone.
+pub fn clock(lang: Lang, secs: i64) -> String {
+    samspill_shared::dates::clock(lang, secs)
 }
 
 #[cfg(test)]
@@ -404,21 +364,5 @@ mod message_tests {
             message_in(Lang::Nb, "Gave the current agenda item +5 minutes"),
             "Ga programpunktet som pågikk, +5 minutter"
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn norwegian_time_is_an_hour_ahead_in_winter_and_two_in_summer() {
-        // 2025-01-15 12:00 UTC
-        assert_eq!(when(1_736_942_400), "2025-01-15 13:00");
-        // 2025-06-15 12:00 UTC
-        assert_eq!(when(1_749_988_800), "2025-06-15 14:00");
-        // Summer time began 2025-03-30 01:00 UTC.
-        assert_eq!(clock(1_743_296_400 - 60), "01:59");
-        assert_eq!(clock(1_743_296_400), "03:00");
     }
 }

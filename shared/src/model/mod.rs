@@ -32,6 +32,8 @@ use crate::ids::{
     AgendaId, Entropy, GatheringId, ItemId, LogId, PersonId, PhaseId, TaskId, WorkId,
 };
 pub use view::*;
+// Dates live in one module (`crate::dates`, jiff); the model checks and stores them.
+pub use crate::dates::{date_of_ms, display_date, normalize_date, normalize_time, parse_date};
 
 /// The document layout this build writes.
 pub const SCHEMA_VERSION: u64 = 3;
@@ -1298,87 +1300,6 @@ pub fn check_date(s: &str) -> Result<&str> {
     }
 }
 
-/// Parses `YYYY-MM-DD` into (year, month, day), checking the day exists.
-pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i32 = s.get(0..4)?.parse().ok()?;
-    let m: u32 = s.get(5..7)?.parse().ok()?;
-    let d: u32 = s.get(8..10)?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (1..=days).contains(&d).then_some((y, m, d))
-}
-
-/// A date as people type it, in the stored form `YYYY-MM-DD`: `2027-01-15`,
-/// `15.01.2027`, `15.1.27` (20YY), `15.1` or `15.1.` (in `this_year`), with `.`, `/`
-/// or `-` between day, month and year. `None` when it is no real date.
-pub fn normalize_date(input: &str, this_year: i32) -> Option<String> {
-    let s = input.trim();
-    if parse_date(s).is_some() {
-        return Some(s.to_owned());
-    }
-    let parts: Vec<&str> = s
-        .trim_end_matches(['.', '/', '-'])
-        .split(['.', '/', '-'])
-        .map(str::trim)
-        .collect();
-    let num = |p: &str| -> Option<u32> {
-        (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
-    let (d, m, y) = match parts.as_slice() {
-        [d, m] if d.len() <= 2 && m.len() <= 2 => (num(d)?, num(m)?, this_year),
-        [d, m, y] if d.len() <= 2 && m.len() <= 2 => {
-            let y = num(y)?;
-            let y = match y {
-                0..=99 if parts[2].len() <= 2 => 2000 + y,
-                1000..=9999 => y,
-                _ => return None,
-            };
-            (num(d)?, num(m)?, i32::try_from(y).ok()?)
-        }
-        _ => return None,
-    };
-    let iso = format!("{y:04}-{m:02}-{d:02}");
-    parse_date(&iso).map(|_| iso)
-}
-
-/// A time as people type it, in the stored form `HH:MM`: `08:30`, `8:30`, `8.30`,
-/// `0830`, `8` (on the hour). `None` when it is no time of day.
-pub fn normalize_time(input: &str) -> Option<String> {
-    let s = input.trim();
-    let (h, m) = match s.split_once([':', '.']) {
-        Some((h, m)) if (1..=2).contains(&h.len()) && m.len() == 2 => (h, m),
-        Some(_) => return None,
-        None if (1..=2).contains(&s.len()) => (s, "00"),
-        None if s.len() == 4 => s.split_at(2),
-        None => return None,
-    };
-    if !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
-}
-
-/// A stored `YYYY-MM-DD` as Norwegians write it: `15.01.2027` (anything else as is).
-pub fn display_date(iso: &str) -> String {
-    match parse_date(iso) {
-        Some((y, m, d)) => format!("{d:02}.{m:02}.{y:04}"),
-        None => iso.to_owned(),
-    }
-}
-
 /// Accepts `HH:MM` (00:00–23:59) or an empty string.
 pub fn check_time(s: &str) -> Result<&str> {
     let s = s.trim();
@@ -1413,21 +1334,6 @@ pub(crate) fn check_colour(s: &str) -> Result<()> {
     } else {
         Err(ModelError::InvalidColour(s.chars().take(20).collect()))
     }
-}
-
-/// The UTC calendar date of a timestamp, `YYYY-MM-DD`.
-pub fn date_of_ms(ms: i64) -> String {
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Lowercase hex of `bytes`.
