@@ -1,6 +1,7 @@
 //! The content library: methods, project templates and UI strings.
 //!
-//! Content is data, kept as TOML under `content/` at the workspace root and compiled into
+//! Content is data, kept as TOML (methods, templates) and Fluent (UI strings) under
+//! `content/` at the workspace root and compiled into
 //! every binary (`build.rs` lists the files; [`library`] parses them once). Nothing here
 //! reads files at run time.
 //!
@@ -50,7 +51,8 @@
 //!
 //! # Checking
 //!
-//! [`Library::parse`] fails on malformed TOML or unknown fields, naming the file.
+//! [`Library::parse`] fails on malformed TOML or Fluent, unknown fields, a message defined
+//! twice or a second strings file for one language, naming the file.
 //! [`Library::validate`] finds everything that parses but is wrong: duplicate ids,
 //! missing translations, dangling method references, unknown tags, missing UI strings.
 //! A unit test validates the compiled-in library, so broken content fails `cargo test`.
@@ -289,7 +291,7 @@ pub struct Method {
     pub id: String,
     /// The phase kinds the method suits.
     pub phases: Vec<PhaseKind>,
-    /// Tag ids; `tag.<tag>` in the UI strings names each.
+    /// Tag ids; `tag-<tag>` in the UI strings names each.
     pub tags: Vec<String>,
     /// Typical length.
     pub duration_minutes: u32,
@@ -586,8 +588,10 @@ impl Strings {
             let resource = fluent_bundle::FluentResource::try_new(source.to_owned()).map_err(
                 |(_, errors)| {
                     let first = errors.first().map_or_else(String::new, |e| {
-                        let line = source[..e.pos.start.min(source.len())].lines().count();
-                        format!("line {}: {}", line.max(1), e.kind)
+                        let before = source.get(..e.pos.start).unwrap_or(source);
+                        // The parser may stop after the line it complains of: count to its last text.
+                        let line = before.trim_end().matches('\n').count() + 1;
+                        format!("line {line}: {}", e.kind)
                     });
                     invalid(format!("not valid Fluent ({first})"))
                 },

@@ -13,13 +13,18 @@
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
+use std::sync::OnceLock;
 
 use crate::content::Lang;
 
 /// Parses `YYYY-MM-DD` into (year, month, day), checking the day exists.
 pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !s.is_ascii() {
+    let digits = b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits {
         return None;
     }
     let y: i16 = s.get(0..4)?.parse().ok()?;
@@ -110,13 +115,19 @@ pub fn utc_stamp(secs: i64) -> String {
 /// The time zone a reader of `lang` lives in: Europe/Copenhagen for Danish,
 /// Europe/Oslo otherwise (the facilitators' own, English UI or not).
 pub fn zone(lang: Lang) -> TimeZone {
-    let name = match lang {
-        Lang::Da => "Europe/Copenhagen",
-        Lang::Nb | Lang::En => "Europe/Oslo",
-    };
-    // The database is compiled in (jiff's bundled tzdb), so this finds the zone; UTC is
-    // only a last resort that keeps the time readable.
-    TimeZone::get(name).unwrap_or(TimeZone::UTC)
+    static ZONES: OnceLock<(TimeZone, TimeZone)> = OnceLock::new();
+    let (oslo, copenhagen) = ZONES.get_or_init(|| {
+        // The copy of the database compiled into the binary (jiff's `tzdb-bundle-always`),
+        // never the system's files: the same rules on every machine. UTC is only a last
+        // resort that keeps the time readable.
+        let db = jiff::tz::TimeZoneDatabase::bundled();
+        let get = |name: &str| db.get(name).unwrap_or(TimeZone::UTC);
+        (get("Europe/Oslo"), get("Europe/Copenhagen"))
+    });
+    match lang {
+        Lang::Da => copenhagen.clone(),
+        Lang::Nb | Lang::En => oslo.clone(),
+    }
 }
 
 /// Seconds since the epoch in the reader's zone.
@@ -178,5 +189,7 @@ mod tests {
         assert_eq!(parse_date("2025-13-01"), None);
         assert_eq!(parse_date("2025-1-01"), None);
         assert_eq!(parse_date("２０２５-01-01"), None);
+        assert_eq!(parse_date("2025-+1-01"), None);
+        assert_eq!(parse_date("+999-01-01"), None);
     }
 }

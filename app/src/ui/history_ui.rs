@@ -189,42 +189,73 @@ fn session_ui(
 /// matched to find the values, which then fill in the reader's language. A message no
 /// template matches is shown as it is.
 pub fn message_in(lang: Lang, msg: &str) -> String {
-    /// Marks where a value goes in a template (a private-use character no message has).
-    const MARK: char = '\u{e000}';
     let strings = &library().strings;
-    for key in strings.keys(Lang::En).filter(|k| k.starts_with("change-")) {
-        let vars: Vec<&str> = strings
-            .variables(Lang::En, key)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        let marked: Vec<(&str, Arg<'_>)> = vars
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (*v, Arg::from(format!("{MARK}{i}{MARK}"))))
-            .collect();
-        let english = strings.format(Lang::En, key, &marked);
-        // "lit MARK i MARK lit MARK j MARK lit": literals at even places, indices between.
-        let pieces: Vec<&str> = english.split(MARK).collect();
-        let literals: Vec<&str> = pieces.iter().step_by(2).copied().collect();
-        let order: Vec<usize> = pieces
-            .iter()
-            .skip(1)
-            .step_by(2)
-            .filter_map(|i| i.parse().ok())
-            .collect();
+    for t in change_templates() {
+        let literals: Vec<&str> = t.literals.iter().map(String::as_str).collect();
         let Some(parts) = match_template(&literals, msg) else {
             continue;
         };
-        let args: Vec<(&str, Arg<'_>)> = order
+        let args: Vec<(&str, Arg<'_>)> = t
+            .order
             .iter()
             .zip(parts)
-            .filter_map(|(&i, part)| Some((*vars.get(i)?, Arg::from(part))))
+            .filter_map(|(&i, part)| Some((t.vars.get(i)?.as_str(), Arg::from(part))))
             .collect();
-        return strings.format(lang, key, &args);
+        return strings.format(lang, &t.key, &args);
     }
     msg.to_owned()
+}
+
+/// An English `change-*` message cut where its values go.
+struct ChangeTemplate {
+    key: String,
+    /// Its variables, sorted.
+    vars: Vec<String>,
+    /// The text between the values.
+    literals: Vec<String>,
+    /// Which variable each value is, in the order they appear.
+    order: Vec<usize>,
+}
+
+/// The English `change-*` templates, cut once (the history asks for every line).
+fn change_templates() -> &'static [ChangeTemplate] {
+    /// Marks where a value goes in a template (a private-use character no message has).
+    const MARK: char = '\u{e000}';
+    static TEMPLATES: std::sync::OnceLock<Vec<ChangeTemplate>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let strings = &library().strings;
+        strings
+            .keys(Lang::En)
+            .filter(|k| k.starts_with("change-"))
+            .map(|key| {
+                let vars: Vec<String> = strings
+                    .variables(Lang::En, key)
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                let marked: Vec<(&str, Arg<'_>)> = vars
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.as_str(), Arg::from(format!("{MARK}{i}{MARK}"))))
+                    .collect();
+                let english = strings.format(Lang::En, key, &marked);
+                // "lit MARK i MARK lit …": literals at even places, indices between.
+                let pieces: Vec<&str> = english.split(MARK).collect();
+                ChangeTemplate {
+                    key: key.to_owned(),
+                    literals: pieces.iter().step_by(2).map(|s| (*s).to_owned()).collect(),
+                    order: pieces
+                        .iter()
+                        .skip(1)
+                        .step_by(2)
+                        .filter_map(|i| i.parse().ok())
+                        .collect(),
+                    vars,
+                }
+            })
+            .collect()
+    })
 }
 
 /// What goes between `literals` (a template cut where its values go) in `msg`, if `msg`
