@@ -381,6 +381,11 @@ mod message_tests {
             message_in(Lang::En, "Added task “Kalle inn”"),
             "Added task “Kalle inn”"
         );
+        // A Danish reader gets Danish, with the value where Danish puts it.
+        assert_eq!(
+            message_in(Lang::Da, "Added task “Kalle inn”"),
+            "Tilføjede opgave »Kalle inn«"
+        );
         assert_eq!(message_in(Lang::Nb, "Something new"), "Something new");
         assert_eq!(
             message_in(Lang::Nb, "Assigned a task"),
