@@ -152,6 +152,11 @@ pub enum Command {
         /// What the link lets its holder do
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// A link that names no relay: the joiner finds the project on this network
+        /// while a member runs `samspill sync --lan --watch` (works for a project never
+        /// put on a relay)
+        #[arg(long)]
+        lan: bool,
     },
     /// Who works on a project: one person a line (id, name, centre, role, devices, last
     /// change). People who joined from a viewer's link cannot write, so they are not here
@@ -172,6 +177,11 @@ pub enum Command {
         /// Keep syncing until interrupted (Ctrl-C or SIGTERM)
         #[arg(long)]
         watch: bool,
+        /// Sync on this network too, with no relay and no internet: serve the projects
+        /// here and find the other members' machines (alone: once, with those found
+        /// within 3 seconds; with --watch: beside the relays, until interrupted)
+        #[arg(long)]
+        lan: bool,
     },
 }
 
@@ -530,9 +540,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{invite}")?;
             Ok(())
         }
-        Command::Invite { id, role } => {
+        Command::Invite { id, role, lan } => {
             let id = device.resolve(&id)?;
-            let invite = sync::invite(&device, &id, role.into())?;
+            let invite = sync::invite(&device, &id, role.into(), lan)?;
             writeln!(out, "{invite}")?;
             Ok(())
         }
@@ -619,13 +629,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(out, "{id}")?;
             Ok(())
         }
-        Command::Sync { id, watch } => {
+        Command::Sync { id, watch, lan } => {
             let ids = match id {
                 Some(id) => vec![device.resolve(&id)?],
                 None => vec![],
             };
             if watch {
-                watch_until_signal(&device, ids)
+                watch_until_signal(&device, ids, lan)
+            } else if lan {
+                let n = sync::block_on(sync::sync_lan_once(&device, &ids))??;
+                eprintln!("synced through {n} relay(s) on this network");
+                Ok(())
             } else {
                 let n = sync::block_on(sync::sync_once(&device, &ids))??;
                 if n == 0 {
@@ -704,8 +718,17 @@ pub fn sync_status(project: &DocHandle) -> SyncStatus {
             if let Err(e) = files.capability() {
                 return SyncStatus::Stopped(e.to_string());
             }
+            // What waits for the home relay (or, shared on the LAN only, for the
+            // relay on the network it last synced with).
+            let Some(entry) = file
+                .home()
+                .and_then(|h| file.relay(&sync::RelayRef::Url(h.clone())))
+                .or_else(|| file.relays.first())
+            else {
+                return SyncStatus::Shared;
+            };
             let (changes, entries) =
-                project.with_automerge(|d| samspill_shared::sync::unsent(&file.state, d));
+                project.with_automerge(|d| samspill_shared::sync::unsent(&entry.state, d));
             match changes + entries {
                 0 => SyncStatus::Shared,
                 n => SyncStatus::Waiting(n),
@@ -720,6 +743,7 @@ pub fn sync_status(project: &DocHandle) -> SyncStatus {
 fn watch_until_signal(
     device: &Device,
     ids: Vec<samspill_shared::crypto::DocumentId>,
+    lan: bool,
 ) -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex, mpsc};
@@ -751,6 +775,7 @@ fn watch_until_signal(
             stop,
             None,
             Arc::new(Mutex::new(cmd_rx)),
+            Arc::new(AtomicBool::new(lan)),
         )
         .await
     })?;

@@ -57,7 +57,7 @@ struct Inner {
     version: AtomicU64,
     /// Moves when changes reach the disk (this process's or another's).
     durable: AtomicU64,
-    listeners: Mutex<Vec<(&'static str, Listener)>>,
+    listeners: Mutex<Vec<(String, Listener)>>,
     saver: Mutex<Option<mpsc::Sender<()>>>,
     /// Things the person should be told (damage repaired, a failed save).
     notices: Mutex<Vec<String>>,
@@ -189,7 +189,8 @@ impl DocHandle {
 
     /// Calls `listener` after every change (e.g. to wake the UI). A listener of the
     /// same `name` is replaced.
-    pub fn on_change(&self, name: &'static str, listener: Listener) {
+    pub fn on_change(&self, name: impl Into<String>, listener: Listener) {
+        let name = name.into();
         let mut listeners = lock(&self.inner.listeners);
         listeners.retain(|(n, _)| *n != name);
         listeners.push((name, listener));

@@ -650,7 +650,8 @@ fn removing_someone_asks_first_and_says_what_removal_does_and_does_not_do() {
         .unwrap();
         p.save().unwrap();
         // Shared (as `share` leaves it): the page then offers removal.
-        let file = samspill::sync::SyncFile::new("ws://127.0.0.1:9".parse().unwrap());
+        let relay: samspill::sync::RelayRef = "ws://127.0.0.1:9".parse().unwrap();
+        let file = samspill::sync::SyncFile::with(vec![samspill::sync::RelaySync::new(relay, 0)]);
         samspill::sync::persist::save(p.files(), &file).unwrap();
     }
     let mut h = harness(new_app(dir.path()));

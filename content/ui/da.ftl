@@ -27,6 +27,7 @@ change-evaluated = Evaluerede en samling
 change-run-finished = Afsluttede en samling
 change-migrated = Opgraderede fra skema { $v1 } til { $v2 }
 change-next-item = Gik videre til næste programpunkt
+change-relay = Delte projektet på et relæ
 change-device = Registrerede en enhed
 change-removed-check = Fjernede et punkt fra tjeklisten
 change-removed-task = Fjernede en opgave
@@ -559,3 +560,13 @@ presence-unknown = Ukendt deltager
 
 ## save
 save-failed = Kunne ikke gemme (ændringerne er bevaret og gemmes ved næste forsøg)
+sync-join-lan = Projektet hentes fra en maskine på dette netværk (intet relæ, intet internet). Den, der sendte linket, skal have »Synkroniser på dette netværk« slået til.
+sync-lan = Synkroniser på dette netværk
+sync-lan-hover = Deler projekterne direkte med de andre på samme netværk, uden relæ og uden internet. Alt er krypteret som ellers.
+sync-lan-live = { $count ->
+    [one] på netværket med én maskine
+   *[other] på netværket med { $count } maskiner
+}
+access-lan-link = Link til dette netværk
+access-lan-help = Virker uden relæ og uden internet: den, du sender det til, finder projektet på det netværk, I er på, mens du har »Synkroniser på dette netværk« slået til. Giver fuld adgang som redaktør.
+access-lan-make = Lav et link til dette netværk

@@ -27,6 +27,7 @@ change-evaluated = Evaluated a gathering
 change-run-finished = Finished running a gathering
 change-migrated = Migrated from schema { $v1 } to { $v2 }
 change-next-item = Moved to the next agenda item
+change-relay = Shared through a relay
 change-device = Published a device
 change-removed-check = Removed a checklist item
 change-removed-task = Removed a task
@@ -559,3 +560,13 @@ presence-unknown = Unknown participant
 
 ## save
 save-failed = Could not save (the changes are kept and saved on the next try)
+sync-join-lan = The project is fetched from a machine on this network (no relay, no internet). Whoever sent the link needs “Sync on this network” turned on.
+sync-lan = Sync on this network
+sync-lan-hover = Shares the projects directly with the others on the same network, with no relay and no internet. Everything is encrypted as always.
+sync-lan-live = { $count ->
+    [one] on the network with one machine
+   *[other] on the network with { $count } machines
+}
+access-lan-link = Link for this network
+access-lan-help = Works with no relay and no internet: whoever you send it to finds the project on the network you share, while you have “Sync on this network” on. Gives full editor access.
+access-lan-make = Make a link for this network

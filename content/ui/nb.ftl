@@ -27,6 +27,7 @@ change-evaluated = Evaluerte en samling
 change-run-finished = Fullførte en samling
 change-migrated = Oppgraderte fra skjema { $v1 } til { $v2 }
 change-next-item = Gikk videre til neste programpunkt
+change-relay = Delte prosjektet på et relé
 change-device = Registrerte en enhet
 change-removed-check = Fjernet et punkt fra sjekklisten
 change-removed-task = Fjernet en oppgave
@@ -559,3 +560,13 @@ presence-unknown = Ukjent deltaker
 
 ## save
 save-failed = Kunne ikke lagre (endringene er beholdt og lagres ved neste forsøk)
+sync-join-lan = Prosjektet hentes fra en maskin på dette nettverket (ingen relé, ingen internett). Den som sendte lenken må ha «Synkroniser på dette nettverket» på.
+sync-lan = Synkroniser på dette nettverket
+sync-lan-hover = Deler prosjektene direkte med de andre på samme nettverk, uten relé og uten internett. Alt er kryptert som ellers.
+sync-lan-live = { $count ->
+    [one] på nettverket med én maskin
+   *[other] på nettverket med { $count } maskiner
+}
+access-lan-link = Lenke for dette nettverket
+access-lan-help = Virker uten relé og uten internett: den du sender den til, finner prosjektet på nettverket dere er på, mens du har «Synkroniser på dette nettverket» på. Gir full tilgang som redaktør.
+access-lan-make = Lag lenke for dette nettverket

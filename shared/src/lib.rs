@@ -10,6 +10,7 @@
 //! - [`crypto`]: key derivation from a project secret, blob encryption, subscribe proofs.
 //! - [`epoch`]: removing someone: the `Rotation` record and capabilities wrapped to devices.
 //! - [`link`]: the invite link format.
+//! - [`lan`]: mDNS adverts only a project's members recognise (`sync --lan`).
 //! - [`changelog`]: the byte format of the app's on-disk change log.
 //! - [`protocol`]: the relay's binary websocket frames.
 //! - [`sync`]: the client's sync state machine (events in, effects out).
@@ -20,6 +21,7 @@ pub mod crypto;
 pub mod dates;
 pub mod epoch;
 pub mod ids;
+pub mod lan;
 pub mod link;
 pub mod model;
 pub mod pipe;

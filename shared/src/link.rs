@@ -3,6 +3,7 @@
 //! ```text
 //! samspill://HOST[:PORT]/join#SECRET      relay at wss://HOST[:PORT] (TLS)
 //! samspill+ws://HOST[:PORT]/join#SECRET   relay at ws://HOST[:PORT] (plain, for local relays)
+//! samspill+lan:///join#SECRET             no relay: found on the local network (`sync --lan`)
 //! ```
 //!
 //! `SECRET` is the capability in base64url without padding: an editor's link carries the
@@ -33,6 +34,7 @@ pub const SYNC_PATH: &str = "/v1/sync";
 
 const TLS_LINK_SCHEME: &str = "samspill";
 const PLAIN_LINK_SCHEME: &str = "samspill+ws";
+const LAN_LINK_SCHEME: &str = "samspill+lan";
 const JOIN_PATH: &str = "/join";
 
 /// Why a string is not an invite link or relay URL. Never contains the input.
@@ -40,7 +42,9 @@ const JOIN_PATH: &str = "/join";
 pub enum LinkError {
     #[error("the link is empty")]
     Empty,
-    #[error("not a Samspill invite link: it should start with samspill:// or samspill+ws://")]
+    #[error(
+        "not a Samspill invite link: it should start with samspill://, samspill+ws:// or samspill+lan://"
+    )]
     NotAnInvite,
     #[error("not a relay URL: it should start with ws:// or wss://")]
     NotARelayUrl,
@@ -52,6 +56,8 @@ pub enum LinkError {
     BadPort,
     #[error("a relay URL has no path, query or user name: use ws://HOST:PORT or wss://HOST[:PORT]")]
     UnexpectedPath,
+    #[error("a link for the local network names no host: it reads samspill+lan:///join#…")]
+    UnexpectedHost,
     #[error("an invite link's path is /join")]
     BadInvitePath,
     #[error("the invite link has no secret after '#'; copy the whole link")]
@@ -63,7 +69,7 @@ pub enum LinkError {
 }
 
 /// A relay's base URL: `ws://HOST[:PORT]` or `wss://HOST[:PORT]`.
-#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RelayUrl {
     tls: bool,
@@ -216,7 +222,8 @@ fn parse_authority(authority: &str) -> Result<(String, Option<u16>), LinkError> 
 /// An invitation to a project: where its relay is, and the capability that opens it.
 #[derive(Clone)]
 pub struct Invite {
-    pub relay: RelayUrl,
+    /// `None` for a link for the local network: the project is found by mDNS.
+    pub relay: Option<RelayUrl>,
     pub capability: Capability,
 }
 
@@ -231,7 +238,16 @@ impl Eq for Invite {}
 impl Invite {
     pub fn new(relay: RelayUrl, capability: impl Into<Capability>) -> Self {
         Self {
-            relay,
+            relay: Some(relay),
+            capability: capability.into(),
+        }
+    }
+
+    /// A link that names no relay: whoever holds it finds the project on the local
+    /// network, where a member runs `samspill sync --lan`.
+    pub fn lan(capability: impl Into<Capability>) -> Self {
+        Self {
+            relay: None,
             capability: capability.into(),
         }
     }
@@ -241,11 +257,11 @@ impl Invite {
         self.capability.role()
     }
 
-    /// Whether `text` starts like an invite link (`samspill://` or `samspill+ws://`),
-    /// whatever follows.
+    /// Whether `text` starts like an invite link (`samspill://`, `samspill+ws://` or
+    /// `samspill+lan://`), whatever follows.
     pub fn has_link_scheme(text: &str) -> bool {
         let text = text.trim_start().to_ascii_lowercase();
-        [TLS_LINK_SCHEME, PLAIN_LINK_SCHEME]
+        [TLS_LINK_SCHEME, PLAIN_LINK_SCHEME, LAN_LINK_SCHEME]
             .iter()
             .any(|scheme| text.starts_with(&format!("{scheme}://")))
     }
@@ -259,8 +275,9 @@ impl Invite {
         }
         let (scheme, rest) = link.split_once("://").ok_or(LinkError::NotAnInvite)?;
         let tls = match scheme.to_ascii_lowercase().as_str() {
-            TLS_LINK_SCHEME => true,
-            PLAIN_LINK_SCHEME => false,
+            TLS_LINK_SCHEME => Some(true),
+            PLAIN_LINK_SCHEME => Some(false),
+            LAN_LINK_SCHEME => None,
             _ => return Err(LinkError::NotAnInvite),
         };
         let (before_fragment, fragment) = match rest.split_once('#') {
@@ -271,7 +288,15 @@ impl Invite {
             Some(i) => before_fragment.split_at(i),
             None => (before_fragment, ""),
         };
-        let (host, port) = parse_authority(authority)?;
+        let relay = match tls {
+            Some(tls) => {
+                let (host, port) = parse_authority(authority)?;
+                Some(RelayUrl { tls, host, port })
+            }
+            None if authority.is_empty() => None,
+            // A link for the local network names no host.
+            None => return Err(LinkError::UnexpectedHost),
+        };
         if path != JOIN_PATH {
             return Err(LinkError::BadInvitePath);
         }
@@ -279,10 +304,7 @@ impl Invite {
             None | Some("") => return Err(LinkError::MissingSecret),
             Some(s) => decode_capability(s)?,
         };
-        Ok(Self {
-            relay: RelayUrl { tls, host, port },
-            capability,
-        })
+        Ok(Self { relay, capability })
     }
 }
 
@@ -309,15 +331,14 @@ impl FromStr for Invite {
 /// Prints the whole link, secret included: this is the form meant to be shown and shared.
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.relay.tls {
-            TLS_LINK_SCHEME
-        } else {
-            PLAIN_LINK_SCHEME
+        let (scheme, authority) = match &self.relay {
+            Some(r) if r.tls => (TLS_LINK_SCHEME, r.authority()),
+            Some(r) => (PLAIN_LINK_SCHEME, r.authority()),
+            None => (LAN_LINK_SCHEME, String::new()),
         };
         write!(
             f,
-            "{scheme}://{}{JOIN_PATH}#{}",
-            self.relay.authority(),
+            "{scheme}://{authority}{JOIN_PATH}#{}",
             zeroize::Zeroizing::new(URL_SAFE_NO_PAD.encode(self.capability.to_bytes())).as_str()
         )
     }
@@ -356,8 +377,11 @@ mod tests {
             invite.to_string(),
             format!("samspill://relay.example.org/join#{SECRET_B64}")
         );
-        assert_eq!(invite.relay.sync_url(), "wss://relay.example.org/v1/sync");
-        assert_eq!(invite.relay.port_or_default(), 443);
+        assert_eq!(
+            invite.relay.as_ref().unwrap().sync_url(),
+            "wss://relay.example.org/v1/sync"
+        );
+        assert_eq!(invite.relay.as_ref().unwrap().port_or_default(), 443);
     }
 
     #[test]
@@ -368,7 +392,10 @@ mod tests {
             invite.to_string(),
             format!("samspill+ws://127.0.0.1:8787/join#{SECRET_B64}")
         );
-        assert_eq!(invite.relay.sync_url(), "ws://127.0.0.1:8787/v1/sync");
+        assert_eq!(
+            invite.relay.as_ref().unwrap().sync_url(),
+            "ws://127.0.0.1:8787/v1/sync"
+        );
     }
 
     #[test]
@@ -385,8 +412,27 @@ mod tests {
         }
         let pasted = format!("  samspill://relay.example.org/join#{SECRET_B64}\n");
         assert_eq!(
-            Invite::parse(&pasted).unwrap().relay.host(),
+            Invite::parse(&pasted).unwrap().relay.unwrap().host(),
             "relay.example.org"
+        );
+    }
+
+    #[test]
+    fn a_link_for_the_local_network_names_no_relay() {
+        let invite = Invite::lan(secret());
+        let link = invite.to_string();
+        assert_eq!(link, format!("samspill+lan:///join#{SECRET_B64}"));
+        let back = Invite::parse(&link).unwrap();
+        assert_eq!(back, invite);
+        assert!(back.relay.is_none());
+        assert!(Invite::has_link_scheme(&link));
+        assert_eq!(
+            Invite::parse(&format!("samspill+lan://host/join#{SECRET_B64}")),
+            Err(LinkError::UnexpectedHost)
+        );
+        assert_eq!(
+            Invite::parse("samspill+lan:///join"),
+            Err(LinkError::MissingSecret)
         );
     }
 
@@ -394,8 +440,11 @@ mod tests {
     fn plain_link_points_at_plain_relay() {
         let invite =
             Invite::parse(&format!("samspill+ws://localhost:8787/join#{SECRET_B64}")).unwrap();
-        assert!(!invite.relay.is_tls());
-        assert_eq!(invite.relay.to_string(), "ws://localhost:8787");
+        assert!(!invite.relay.as_ref().unwrap().is_tls());
+        assert_eq!(
+            invite.relay.as_ref().unwrap().to_string(),
+            "ws://localhost:8787"
+        );
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn a_viewer_reads_live_and_cannot_change_anything() {
     assert_eq!(out.status.code(), Some(1));
     assert!(leader.sync_column(&id).contains("read only"));
     assert!(
-        sync_state(&leader, &id)["unacked"]
+        sync_state(&leader, &id)["relays"][0]["unacked"]
             .as_array()
             .unwrap()
             .is_empty()

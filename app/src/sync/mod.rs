@@ -18,6 +18,7 @@
 //! changes are appended to the store before `sync.json` records their sequence numbers.
 
 pub mod conn;
+pub mod lan;
 pub mod persist;
 mod removal;
 mod session;
@@ -38,7 +39,7 @@ use samspill_shared::protocol::ErrorCode;
 use samspill_shared::sync::{DocSync, Output, Phase, Presence, SyncState};
 
 pub use conn::{ConnError, Connection};
-pub use persist::SyncFile;
+pub use persist::{RelayRef, RelaySync, SyncFile};
 pub use removal::{Removal, remove, resolve_person};
 use session::{Interrupt, SessionOutcome, Stop, Tracked, drive, now_ms};
 pub use session::{LEFT_OUT_REASON, REMOVED_REASON};
@@ -54,7 +55,7 @@ const ONCE_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncEvent {
     /// Connected to a relay (hellos exchanged).
-    Connected { relay: RelayUrl },
+    Connected { relay: RelayRef },
     /// A project's status changed (see [`SyncStatus`]).
     Status {
         project: DocumentId,
@@ -62,7 +63,7 @@ pub enum SyncEvent {
     },
     /// The relay cannot be reached (since this time); changes wait on disk.
     Offline {
-        relay: RelayUrl,
+        relay: RelayRef,
         since: SystemTime,
         reason: String,
     },
@@ -99,10 +100,16 @@ type Repaint = Arc<Mutex<Option<Box<dyn Fn() + Send + Sync>>>>;
 
 #[derive(Default)]
 struct Shared {
+    /// Each project's status as shown: its home relay's, or the best of its relays on
+    /// the local network when it has no home relay.
     status: BTreeMap<DocumentId, SyncStatus>,
+    /// Each project's status on each relay it syncs through.
+    per_relay: BTreeMap<(DocumentId, RelayRef), SyncStatus>,
+    /// The relay whose status a project shows (absent: shared on the LAN only).
+    home: BTreeMap<DocumentId, RelayRef>,
     peers: BTreeMap<DocumentId, BTreeMap<String, Presence>>,
     /// Projects of each relay (for `Offline`).
-    by_relay: BTreeMap<String, Vec<DocumentId>>,
+    by_relay: BTreeMap<RelayRef, Vec<DocumentId>>,
     /// Bumped by "Koble til nå": every relay task waiting to reconnect tries at once.
     retries: u64,
 }
@@ -162,6 +169,31 @@ impl Events {
         }
     }
 
+    /// A project's status on one relay; the project's own status follows from it.
+    fn set_relay_status(&self, project: DocumentId, relay: &RelayRef, status: SyncStatus) {
+        let shown = {
+            let mut s = self.shared();
+            s.per_relay.insert((project, relay.clone()), status);
+            shown_status(&s, &project)
+        };
+        if let Some(shown) = shown {
+            self.set_status(project, shown);
+        }
+    }
+
+    /// How many relays on the local network the project is live on now.
+    fn live_on_lan(&self, project: &DocumentId) -> usize {
+        self.shared()
+            .per_relay
+            .iter()
+            .filter(|((p, r), st)| {
+                p == project
+                    && r.is_lan()
+                    && matches!(st, SyncStatus::Synced | SyncStatus::Waiting(_))
+            })
+            .count()
+    }
+
     /// The project's status now, from what the state machine says.
     fn report(&self, t: &mut Tracked) {
         let status = match t.sm.phase() {
@@ -179,12 +211,13 @@ impl Events {
                 }
             }
         };
-        self.set_status(t.id(), status);
+        let relay = t.relay().clone();
+        self.set_relay_status(t.id(), &relay, status);
     }
 
-    /// How many changes of a project wait, as of its last status.
-    fn waiting(&self, project: &DocumentId) -> usize {
-        match self.shared().status.get(project) {
+    /// How many changes of a project wait for a relay, as of its last status there.
+    fn waiting(&self, project: &DocumentId, relay: &RelayRef) -> usize {
+        match self.shared().per_relay.get(&(*project, relay.clone())) {
             Some(SyncStatus::Waiting(n) | SyncStatus::Offline { waiting: n, .. }) => *n,
             _ => 0,
         }
@@ -195,22 +228,23 @@ impl Events {
             let mut s = self.shared();
             match &event {
                 SyncEvent::Offline { relay, since, .. } => {
-                    let ids = s
-                        .by_relay
-                        .get(&relay.to_string())
-                        .cloned()
-                        .unwrap_or_default();
+                    let ids = s.by_relay.get(relay).cloned().unwrap_or_default();
                     drop(s);
                     for id in ids {
-                        let waiting = self.waiting(&id);
-                        self.set_status(
+                        let waiting = self.waiting(&id, relay);
+                        self.set_relay_status(
                             id,
+                            relay,
                             SyncStatus::Offline {
                                 since: *since,
                                 waiting,
                             },
                         );
-                        self.shared().peers.remove(&id);
+                        // Peers are heard through every relay; without this one they
+                        // may still be there through another, and say so within 30 s.
+                        if self.live_on_lan(&id) == 0 {
+                            self.shared().peers.remove(&id);
+                        }
                     }
                 }
                 SyncEvent::PeerJoined { project, presence } => {
@@ -268,14 +302,75 @@ impl Events {
     }
 }
 
-/// Opens a shared project for syncing; `None` when it is not shared. Fails when its
-/// key is missing, damaged or foreign: no key, no sync.
-fn open_tracked(device: &Device, id: &DocumentId) -> anyhow::Result<Option<Tracked>> {
+/// What a project shows: its home relay's status, or (shared on the local network
+/// only) the best of its relays'.
+fn shown_status(s: &Shared, project: &DocumentId) -> Option<SyncStatus> {
+    if let Some(home) = s.home.get(project) {
+        return s.per_relay.get(&(*project, home.clone())).cloned();
+    }
+    let rank = |st: &SyncStatus| match st {
+        SyncStatus::Removed => 7,
+        SyncStatus::Synced => 6,
+        SyncStatus::Waiting(_) => 5,
+        SyncStatus::Connecting => 4,
+        SyncStatus::Offline { .. } => 3,
+        SyncStatus::Stopped(_) => 2,
+        SyncStatus::Local | SyncStatus::Shared => 1,
+    };
+    s.per_relay
+        .iter()
+        .filter(|((p, _), _)| p == project)
+        .map(|(_, st)| st)
+        .max_by_key(|st| rank(st))
+        .cloned()
+}
+
+fn open_tracked(
+    device: &Device,
+    id: &DocumentId,
+    relay: &RelayRef,
+) -> anyhow::Result<Option<Tracked>> {
+    let project = device.open_project(id, Access::Read)?;
+    if !project.files().sync_path().exists() {
+        return Ok(None);
+    }
+    Ok(Some(Tracked::new(project, relay, device)?))
+}
+
+/// Adds the relays other members recorded in the project (`ProjectDoc::relays`) to its
+/// `sync.json`, so a device that joined on the local network reaches them too once
+/// the internet is back. Returns the relays added.
+fn learn_relays(device: &Device, id: &DocumentId) -> anyhow::Result<Vec<RelayUrl>> {
     let project = device.open_project(id, Access::Read)?;
     let Some(file) = persist::load(project.files())? else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    Ok(Some(Tracked::new(project, file, device)?))
+    if file.removed.is_some() {
+        return Ok(Vec::new());
+    }
+    let recorded: Vec<RelayUrl> = project
+        .read(samspill_shared::model::ProjectDoc::relays)
+        .iter()
+        .filter_map(|r| r.parse().ok())
+        .collect();
+    let new: Vec<RelayUrl> = recorded
+        .into_iter()
+        .filter(|r| file.relay(&RelayRef::Url(r.clone())).is_none())
+        .collect();
+    if new.is_empty() {
+        return Ok(new);
+    }
+    let (epoch, _) = project.files().epoch()?;
+    persist::update(project.files(), |f| {
+        for r in &new {
+            if f.relay(&RelayRef::Url(r.clone())).is_none() {
+                let entry = RelaySync::existing(RelayRef::Url(r.clone()), epoch);
+                // A relay learned by a project that had none becomes its home.
+                f.put(entry);
+            }
+        }
+    })?;
+    Ok(new)
 }
 
 fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
@@ -296,15 +391,16 @@ fn refused_message(relay: &RelayUrl, code: ErrorCode, message: &str) -> String {
     }
 }
 
-/// Runs `docs` (all on `relay`) until everything is acknowledged and nothing is missing.
+/// Runs `docs` (all on the relay at `url`) until everything is acknowledged and
+/// nothing is missing.
 async fn once_on(
-    relay: &RelayUrl,
+    url: &RelayUrl,
     token: Option<&str>,
     docs: &mut [Tracked],
     events: &Events,
 ) -> anyhow::Result<()> {
     let work = async {
-        let mut conn = Connection::open(relay, token).await?;
+        let mut conn = Connection::open(url, token).await?;
         let result = drive(&mut conn, docs, events, &Stop::WhenInSync, || None).await;
         match result {
             Ok(_) => {
@@ -313,7 +409,7 @@ async fn once_on(
             }
             Err(SessionOutcome::Refused { code, message }) => {
                 conn.close().await;
-                bail!("{}", refused_message(relay, code, &message))
+                bail!("{}", refused_message(url, code, &message))
             }
             Err(SessionOutcome::Failed(e)) => Err(anyhow::Error::new(e)),
         }
@@ -326,13 +422,15 @@ async fn once_on(
     match result {
         Ok(r) => r,
         Err(_) => bail!(
-            "the relay at {relay} did not acknowledge everything within {} seconds; local changes are kept, run `samspill sync` again",
+            "the relay at {url} did not acknowledge everything within {} seconds; local changes are kept, run `samspill sync` again",
             ONCE_TIMEOUT.as_secs()
         ),
     }
 }
 
-/// Puts a project on a relay and returns its invite link (`samspill share`).
+/// Puts a project on a relay and returns its invite link (`samspill share`). The
+/// relay is recorded in the project, so members who joined on the local network find
+/// it too.
 pub async fn share(
     device: &Device,
     id: &DocumentId,
@@ -344,30 +442,52 @@ pub async fn share(
     if secret.role() != Role::Editor {
         bail!("{READ_ONLY_REASON}; only an editor can put it on a relay");
     }
-    let sync_path = project.files().sync_path();
-    let (file, first_time) = match persist::load(project.files())? {
-        Some(f) if &f.relay != relay => bail!(
-            "this project is already shared on {}; its link works there (a project lives on one relay)",
-            f.relay
-        ),
-        Some(f) => (f, false),
+    let key = RelayRef::Url(relay.clone());
+    let (epoch, _) = project.files().epoch()?;
+    let before = persist::load(project.files())?;
+    let first_time = match &before {
+        Some(f) => match f.home() {
+            Some(home) if home != relay => bail!(
+                "this project is already shared on {home}; its link works there (a project lives on one relay)"
+            ),
+            Some(_) => false,
+            None => {
+                // Shared on the local network only until now: this becomes its home.
+                let mut f = f.clone();
+                f.relays.insert(0, RelaySync::new(key.clone(), epoch));
+                persist::save(project.files(), &f)?;
+                true
+            }
+        },
         None => {
-            let f = SyncFile::new(relay.clone());
-            persist::save(project.files(), &f)?;
-            (f, true)
+            persist::save(
+                project.files(),
+                &SyncFile::with(vec![RelaySync::new(key.clone(), epoch)]),
+            )?;
+            true
         }
     };
-    let mut docs = vec![Tracked::new(project, file, device)?];
+    let mut docs = vec![Tracked::new(project.clone(), &key, device)?];
     if let Err(e) = once_on(relay, token, &mut docs, &Events::discard()).await {
-        // A first share that did not go through leaves the project local, so it can be
-        // shared again, on this relay or another. (Anything the relay did store is
-        // pushed again next time; duplicates are harmless.)
+        // A first share that did not go through leaves the project as it was, so it
+        // can be shared again, on this relay or another. (Anything the relay did store
+        // is pushed again next time; duplicates are harmless.)
         if first_time {
-            std::fs::remove_file(&sync_path).with_context(|| {
-                format!("could not undo the failed share in {}", sync_path.display())
-            })?;
+            let undo = match &before {
+                Some(f) => persist::save(project.files(), f),
+                None => std::fs::remove_file(project.files().sync_path()).map_err(Into::into),
+            };
+            undo.context("could not undo the failed share")?;
         }
         return Err(e);
+    }
+    let recorded = project.with(|d| d.add_relay(&relay.to_string()));
+    if let Err(e) = recorded
+        .map_err(anyhow::Error::new)
+        .and_then(|()| project.save())
+    {
+        // The project is shared; only members on the LAN miss the relay's address.
+        tracing::warn!("the relay could not be recorded in the project: {e:#}");
     }
     Ok(Invite::new(relay.clone(), secret))
 }
@@ -376,16 +496,24 @@ pub async fn share(
 pub const READ_ONLY_REASON: &str =
     "this device has read access only to the project (it joined from a viewer's link)";
 
-/// An invite link for a shared project with the given role (`samspill invite`). A
-/// viewer's link is handed out only once the relay has this project's write key from
-/// one of its editors, so nobody holding it could register a write key first.
-pub fn invite(device: &Device, id: &DocumentId, role: Role) -> anyhow::Result<Invite> {
+/// An invite link for a project with the given role (`samspill invite`). A viewer's
+/// link for a relay is handed out only once the relay has this project's write key
+/// from one of its editors, so nobody holding it could register a write key first.
+/// With `lan`, the link names no relay: the joiner finds the project on the local
+/// network, and a project never shared is shared this way (on the LAN only).
+pub fn invite(device: &Device, id: &DocumentId, role: Role, lan: bool) -> anyhow::Result<Invite> {
     let project = device.open_project(id, Access::Read)?;
     let cap = project.files().capability()?;
-    let Some(file) = persist::load(project.files())? else {
-        bail!(
-            "this project is not shared yet; put it on a relay with `samspill share ID --relay URL` first"
-        );
+    let file = match persist::load(project.files())? {
+        Some(f) => f,
+        None if lan => {
+            let f = SyncFile::with(Vec::new());
+            persist::save(project.files(), &f)?;
+            f
+        }
+        None => bail!(
+            "this project is not shared yet; put it on a relay with `samspill share ID --relay URL` first, or pass --lan for a link for this network"
+        ),
     };
     if let Some(removed) = &file.removed {
         // Its keys are an old epoch's: a link made from them opens nothing.
@@ -401,20 +529,45 @@ pub fn invite(device: &Device, id: &DocumentId, role: Role) -> anyhow::Result<In
     let Some(for_role) = cap.for_role(role) else {
         bail!("{READ_ONLY_REASON}; it can only pass on a viewer's link");
     };
-    if role == Role::Viewer
-        && cap.role() == Role::Editor
-        && !(file.state.write_registered && file.state.snapshot_signed)
-    {
+    if lan {
+        // On the LAN nobody can register a write key without the write key itself.
+        return Ok(Invite::lan(for_role));
+    }
+    let Some(home) = file.home() else {
         bail!(
-            "the relay at {} has not confirmed this project's write key yet; run `samspill sync` once (online) and ask again",
-            file.relay
+            "this project is shared on the local network only; pass --lan, or put it on a relay with `samspill share ID --relay URL`"
+        );
+    };
+    let registered = file
+        .relay(&RelayRef::Url(home.clone()))
+        .is_some_and(|r| r.state.write_registered && r.state.snapshot_signed);
+    if role == Role::Viewer && cap.role() == Role::Editor && !registered {
+        bail!(
+            "the relay at {home} has not confirmed this project's write key yet; run `samspill sync` once (online) and ask again",
         );
     }
-    Ok(Invite::new(file.relay, for_role))
+    Ok(Invite::new(home.clone(), for_role))
+}
+
+/// Syncs one project (already on this device) once through its relays with an
+/// address.
+async fn sync_local(device: &Device, id: &DocumentId) -> anyhow::Result<()> {
+    let Some(file) = persist::load(&device.store.project(id)?)? else {
+        return Ok(());
+    };
+    for r in &file.relays {
+        if let Some(url) = r.relay.url()
+            && let Some(t) = open_tracked(device, id, &r.relay)?
+        {
+            once_on(url, None, &mut [t], &Events::discard()).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Fetches a shared project from an invite link and stores it (`samspill join`).
-/// Returns its id. Joining a project already on this device syncs it.
+/// Returns its id. Joining a project already on this device syncs it. A link for the
+/// local network waits for a member's advert ([`LAN_JOIN_TIMEOUT`]).
 pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = invite.capability.keys();
@@ -424,19 +577,24 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     if let Some(local) = project_in_epoch(device, &id)? {
         let files = device.store.project(&local)?;
         if let Some(file) = persist::load(&files)?
-            && let Some(removed) = file.removed
+            && let Some(removed) = file.removed.clone()
         {
             // Given the new epoch's key by link: back in, from the new document's start.
             files.set_epoch(removed.epoch, &invite.capability)?;
-            persist::save(
-                &files,
-                &SyncFile::for_epoch(file.relay, removed.epoch, Vec::new()),
-            )?;
+            let relays = file
+                .relays
+                .iter()
+                .map(|r| {
+                    if Some(&r.relay) == file.home().map(|h| RelayRef::Url(h.clone())).as_ref() {
+                        RelaySync::existing(r.relay.clone(), removed.epoch)
+                    } else {
+                        RelaySync::new(r.relay.clone(), removed.epoch)
+                    }
+                })
+                .collect();
+            persist::save(&files, &SyncFile::with(relays))?;
         }
-        if let Some(t) = open_tracked(device, &local)? {
-            let relay = t.file.relay.clone();
-            once_on(&relay, None, &mut [t], &Events::discard()).await?;
-        }
+        Box::pin(sync_local(device, &local)).await?;
         return Ok(local);
     }
     if let Ok(files) = device.store.project(&id)
@@ -448,16 +606,72 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
             // project's), or more than it holds (an editor's link for a viewer): use it.
             crate::store::restore_secret(&files, &invite.capability)?;
         }
-        if let Some(t) = open_tracked(device, &id)? {
-            let relay = t.file.relay.clone();
-            once_on(&relay, None, &mut [t], &Events::discard()).await?;
-        }
+        Box::pin(sync_local(device, &id)).await?;
         return Ok(id);
     }
-    let relay = &invite.relay;
+    let (relay, url, lan) = match &invite.relay {
+        Some(url) => (RelayRef::Url(url.clone()), url.clone(), None),
+        None => {
+            let lan = lan::Lan::start(
+                device.store.data_dir(),
+                &[(id, invite.capability.keys())],
+                false,
+            )
+            .await?;
+            let found = wait_for_lan(&lan, LAN_JOIN_TIMEOUT).await.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "found no one with this project on this network within {} seconds; ask whoever sent the link to run `samspill sync --lan --watch` (or \"Synkroniser på dette nettverket\" in the app) on this network",
+                    LAN_JOIN_TIMEOUT.as_secs()
+                )
+            })?;
+            (RelayRef::Lan(found.relay), found.url, Some(lan))
+        }
+    };
+    let (mut doc, mut state, legacy) = Box::pin(fetch(&url, keys)).await?;
+    if let Some(lan) = lan {
+        lan.stop().await;
+    }
+    if doc.get_heads().is_empty() {
+        bail!("the relay at {url} has this project but holds nothing readable in it");
+    }
+    let project_doc = ProjectDoc::open(doc, crate::device::fresh_actor(), device.editor())
+        .context("the shared project is not a Samspill project")?;
+    let project = device.adopt(&invite.capability, project_doc)?;
+    // Everything it fetched was signed: nothing on the relay needs a signed snapshot
+    // from this device (else it makes one at the first chance).
+    state.snapshot_signed |= !legacy;
+    let entry = RelaySync {
+        state,
+        ..RelaySync::existing(relay, 0)
+    };
+    persist::save(project.files(), &SyncFile::with(vec![entry]))?;
+    learn_relays(device, &id)?;
+    Ok(id)
+}
+
+/// How long `join` with a link for the local network looks for a member.
+pub const LAN_JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn wait_for_lan(lan: &lan::Lan, within: Duration) -> Option<lan::Found> {
+    let until = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < until {
+        if let Some(f) = lan.found().into_iter().next() {
+            return Some(f);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Fetches a whole document from a relay: the document, the state that goes with it,
+/// and whether any of it was unsigned (written before entries were signed).
+async fn fetch(
+    relay: &RelayUrl,
+    keys: samspill_shared::crypto::ProjectKeys,
+) -> anyhow::Result<(AutoCommit, SyncState, bool)> {
     let mut sm = DocSync::new(keys, SyncState::default(), session::config());
     let mut doc = AutoCommit::new();
-    let fetch = async {
+    let work = async {
         let mut conn = Connection::open(relay, None).await?;
         let now = now_ms();
         for o in sm.connected(conn.challenge, now) {
@@ -488,27 +702,12 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
         conn.close().await;
         Ok(())
     };
-    match tokio::time::timeout(ONCE_TIMEOUT, fetch).await {
+    match tokio::time::timeout(ONCE_TIMEOUT, work).await {
         Ok(r) => r?,
         Err(_) => bail!("the relay at {relay} did not send the whole project within 60 seconds"),
     }
-    if doc.get_heads().is_empty() {
-        bail!("the relay at {relay} has this project but holds nothing readable in it");
-    }
-    let project_doc = ProjectDoc::open(doc, crate::device::fresh_actor(), device.editor())
-        .context("the shared project is not a Samspill project")?;
-    let project = device.adopt(&invite.capability, project_doc)?;
-    let mut state = sm.state().clone();
-    // Everything it fetched was signed: nothing on the relay needs a signed snapshot
-    // from this device (else it makes one at the first chance).
-    state.snapshot_signed |= !sm.saw_legacy();
-    let file = SyncFile {
-        created: true,
-        state,
-        ..SyncFile::new(relay.clone())
-    };
-    persist::save(project.files(), &file)?;
-    Ok(id)
+    let legacy = sm.saw_legacy();
+    Ok((doc, sm.state().clone(), legacy))
 }
 
 /// The project on this device whose current epoch is the document `doc`, when that is
@@ -543,7 +742,7 @@ pub fn is_removed(device: &Device, id: &DocumentId) -> bool {
         .is_some_and(|f| f.removed.is_some())
 }
 
-/// Every shared project on this device.
+/// Every shared project on this device (on a relay or on the local network).
 pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
     let mut out = Vec::new();
     for id in device.store.list()? {
@@ -556,16 +755,17 @@ pub fn shared_projects(device: &Device) -> anyhow::Result<Vec<DocumentId>> {
 }
 
 /// Pulls what is missing and pushes what is unacknowledged, for `ids` (all shared
-/// projects when empty), and returns once everything is in sync (`samspill sync`).
-/// A project that cannot sync (its key is missing, say) fails the command after the
-/// others have synced.
+/// projects when empty), on every relay with an address, and returns once everything
+/// is in sync (`samspill sync`). A project that cannot sync (its key is missing, say)
+/// fails the command after the others have synced.
 pub async fn sync_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<usize> {
     let (groups, failed) = group_by_relay(device, ids, true)?;
     let mut n = 0;
     let mut removed = Vec::new();
     for (relay, mut docs) in groups {
+        let Some(url) = relay.url() else { continue };
         n += docs.len();
-        once_on(&relay, None, &mut docs, &Events::discard()).await?;
+        once_on(url, None, &mut docs, &Events::discard()).await?;
         removed.extend(docs.iter().filter(|t| t.is_removed()).map(Tracked::id));
     }
     if let Some(id) = removed.first() {
@@ -577,8 +777,83 @@ pub async fn sync_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<us
     Ok(n)
 }
 
-type Groups = Vec<(RelayUrl, Vec<Tracked>)>;
+/// How long `sync --lan` (once) looks for members on the network.
+pub const LAN_LOOK: Duration = Duration::from_secs(3);
 
+/// Syncs `ids` (all shared projects when empty) once through every member found on
+/// the local network within [`LAN_LOOK`] (`samspill sync --lan`). Returns how many
+/// relays each project was synced through; fails when nobody was found.
+pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Result<usize> {
+    let projects = lan_projects(device, ids)?;
+    if projects.is_empty() {
+        bail!(
+            "no shared projects on this device; `samspill invite ID --role editor --lan` shares one on this network"
+        );
+    }
+    let lan = lan::Lan::start(device.store.data_dir(), &projects, true).await?;
+    tokio::time::sleep(LAN_LOOK).await;
+    let mut found: BTreeMap<RelayRef, (RelayUrl, Vec<DocumentId>)> = BTreeMap::new();
+    for f in lan.found() {
+        let e = found
+            .entry(RelayRef::Lan(f.relay))
+            .or_insert_with(|| (f.url.clone(), Vec::new()));
+        e.0 = f.url;
+        if !e.1.contains(&f.project) {
+            e.1.push(f.project);
+        }
+    }
+    let mut n = 0;
+    let mut result = Ok(());
+    for (relay, (url, ids)) in found {
+        let mut docs = Vec::new();
+        for id in &ids {
+            if let Some(t) = open_tracked(device, id, &relay)? {
+                docs.push(t);
+            }
+        }
+        n += docs.len();
+        if let Err(e) = once_on(&url, None, &mut docs, &Events::discard()).await {
+            result = Err(e);
+        }
+    }
+    lan.stop().await;
+    result?;
+    if n == 0 {
+        bail!(
+            "found no one with these projects on this network; the others run `samspill sync --lan --watch` (or \"Synkroniser på dette nettverket\" in the app)"
+        );
+    }
+    Ok(n)
+}
+
+/// The projects (with their current keys) to look for and advertise on the LAN.
+fn lan_projects(
+    device: &Device,
+    ids: &[DocumentId],
+) -> anyhow::Result<Vec<(DocumentId, samspill_shared::crypto::ProjectKeys)>> {
+    let all = if ids.is_empty() {
+        shared_projects(device)?
+    } else {
+        ids.to_vec()
+    };
+    let mut out = Vec::new();
+    for id in all {
+        if is_removed(device, &id) {
+            continue;
+        }
+        let files = device.store.project(&id)?;
+        match files.epoch() {
+            Ok((_, cap)) => out.push((id, cap.keys())),
+            Err(e) => tracing::warn!(project = %id, "not on the local network: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+type Groups = Vec<(RelayRef, Vec<Tracked>)>;
+
+/// The projects' relays with an address, each with its projects (relays on the local
+/// network are found by mDNS instead).
 fn group_by_relay(
     device: &Device,
     ids: &[DocumentId],
@@ -589,30 +864,61 @@ fn group_by_relay(
     } else {
         ids.to_vec()
     };
-    let mut groups: BTreeMap<String, (RelayUrl, Vec<Tracked>)> = BTreeMap::new();
+    let mut groups: BTreeMap<RelayRef, Vec<Tracked>> = BTreeMap::new();
     let mut failed = Vec::new();
     for id in all {
         // Asked for all: a project this device was removed from has nothing to sync.
         if ids.is_empty() && is_removed(device, &id) {
             continue;
         }
-        match open_tracked(device, &id) {
-            Ok(Some(t)) => {
-                let relay = t.file.relay.clone();
-                groups
-                    .entry(relay.to_string())
-                    .or_insert_with(|| (relay, Vec::new()))
-                    .1
-                    .push(t);
+        if let Err(e) = learn_relays(device, &id) {
+            failed.push((id, e));
+            continue;
+        }
+        let file = match device
+            .store
+            .project(&id)
+            .map_err(anyhow::Error::new)
+            .and_then(|f| persist::load(&f))
+        {
+            Ok(f) => f,
+            Err(e) => {
+                failed.push((id, e));
+                continue;
             }
-            Ok(None) if explicit_must_be_shared && !ids.is_empty() => bail!(
-                "project {id} is not shared; `samspill share {id} --relay URL` puts it on a relay"
-            ),
-            Ok(None) => {}
-            Err(e) => failed.push((id, e)),
+        };
+        let Some(file) = file else {
+            if explicit_must_be_shared && !ids.is_empty() {
+                bail!(
+                    "project {id} is not shared; `samspill share {id} --relay URL` puts it on a relay"
+                );
+            }
+            continue;
+        };
+        let relays: Vec<RelayRef> = file
+            .relays
+            .iter()
+            .map(|r| r.relay.clone())
+            .filter(|r| !r.is_lan())
+            .collect();
+        if relays.is_empty() && explicit_must_be_shared && !ids.is_empty() && file.removed.is_none()
+        {
+            bail!(
+                "project {id} is shared on the local network only; `samspill sync --lan` syncs it there"
+            );
+        }
+        for relay in relays {
+            match open_tracked(device, &id, &relay) {
+                Ok(Some(t)) => groups.entry(relay).or_default().push(t),
+                Ok(None) => {}
+                Err(e) => {
+                    failed.push((id, e));
+                    break;
+                }
+            }
         }
     }
-    Ok((groups.into_values().collect(), failed))
+    Ok((groups.into_iter().collect(), failed))
 }
 
 /// Keeps `ids` (all shared projects when empty) in sync until `stop` is set, reconnecting
@@ -620,6 +926,11 @@ fn group_by_relay(
 /// Works on `device`'s open documents (start a [`crate::watch::FileWatch`] beside it to
 /// pick up other processes' writes). A project that cannot sync is reported as
 /// stopped; the others go on.
+///
+/// One task per relay with an address, for the projects on it. While `lan` is set, this
+/// device also serves and advertises its projects on the local network, and one task
+/// per (relay, project) found there syncs through it; relays another member recorded
+/// in a project are picked up as they appear.
 pub async fn watch(
     device: Device,
     ids: Vec<DocumentId>,
@@ -627,6 +938,7 @@ pub async fn watch(
     stop: Arc<AtomicBool>,
     presence: Option<Presence>,
     commands: Arc<Mutex<mpsc::Receiver<(DocumentId, Command)>>>,
+    lan: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
     let (groups, failed) = group_by_relay(&device, &ids, true)?;
     for (id, e) in failed {
@@ -636,30 +948,298 @@ pub async fn watch(
             events.stopped(&[id], &format!("{e:#}"));
         }
     }
-    let mut tasks = tokio::task::JoinSet::new();
+    // Every task hears every command (a project may sync through several relays).
+    let (fan_out, _) = tokio::sync::broadcast::channel::<(DocumentId, Command)>(1024);
+    let mut sup = Supervisor {
+        device,
+        events,
+        presence,
+        fan_out,
+        tasks: tokio::task::JoinSet::new(),
+        running: BTreeMap::new(),
+        lan_addresses: BTreeMap::new(),
+    };
     for (relay, docs) in groups {
+        sup.spawn(&relay, None, docs, None);
+    }
+    let mut lan_on: Option<lan::Lan> = None;
+    let mut lan_stop = Arc::new(AtomicBool::new(false));
+    let mut last_learn = tokio::time::Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        if let Ok(rx) = commands.lock() {
+            for c in rx.try_iter() {
+                // No task listening is fine: nothing to tell.
+                let _ = sup.fan_out.send(c);
+            }
+        }
+        if last_learn.elapsed() > LEARN_EVERY {
+            last_learn = tokio::time::Instant::now();
+            sup.learn(&ids);
+        }
+        let want_lan = lan.load(Ordering::SeqCst);
+        if want_lan && lan_on.is_none() {
+            let projects = lan_projects(&sup.device, &ids)?;
+            match lan::Lan::start(sup.device.store.data_dir(), &projects, true).await {
+                Ok(l) => {
+                    lan_stop = Arc::new(AtomicBool::new(false));
+                    if let Some((relay, url)) = l.own() {
+                        for (id, _) in &projects {
+                            let found = lan::Found {
+                                project: *id,
+                                relay,
+                                url: url.clone(),
+                            };
+                            sup.found(&found, &lan_stop);
+                        }
+                    }
+                    lan_on = Some(l);
+                }
+                Err(e) => {
+                    lan.store(false, Ordering::SeqCst);
+                    sup.events.emit(SyncEvent::Error {
+                        project: None,
+                        message: format!("syncing on this network could not start: {e:#}"),
+                    });
+                }
+            }
+        } else if !want_lan && let Some(l) = lan_on.take() {
+            lan_stop.store(true, Ordering::SeqCst);
+            sup.forget_lan();
+            l.stop().await;
+        }
+        if let Some(l) = &lan_on {
+            for f in l.found() {
+                sup.found(&f, &lan_stop);
+            }
+        }
+        sup.reap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for flag in sup.running.values() {
+        flag.store(true, Ordering::SeqCst);
+    }
+    while let Some(done) = sup.tasks.join_next().await {
+        done.context("a sync task failed")?;
+    }
+    if let Some(l) = lan_on {
+        l.stop().await;
+    }
+    Ok(())
+}
+
+/// How often the engine looks for relays other members recorded in a project.
+const LEARN_EVERY: Duration = Duration::from_secs(2);
+
+/// Where a relay task connects: a fixed address, or wherever mDNS last found a relay
+/// on the local network.
+#[derive(Clone)]
+enum Address {
+    Fixed(RelayUrl),
+    Found(Arc<Mutex<RelayUrl>>),
+}
+
+impl Address {
+    fn current(&self) -> RelayUrl {
+        match self {
+            Self::Fixed(u) => u.clone(),
+            Self::Found(u) => u
+                .lock()
+                .map_or_else(|e| e.into_inner().clone(), |u| u.clone()),
+        }
+    }
+}
+
+/// The relay tasks of a [`watch`]: which (relay, project) pairs run, with their stop
+/// flags.
+struct Supervisor {
+    device: Device,
+    events: Events,
+    presence: Option<Presence>,
+    fan_out: tokio::sync::broadcast::Sender<(DocumentId, Command)>,
+    tasks: tokio::task::JoinSet<()>,
+    /// Each running task's (relay, projects) and stop flag.
+    running: BTreeMap<(RelayRef, Vec<DocumentId>), Arc<AtomicBool>>,
+    lan_addresses: BTreeMap<RelayRef, Arc<Mutex<RelayUrl>>>,
+}
+
+impl Supervisor {
+    fn runs(&self, relay: &RelayRef, id: &DocumentId) -> bool {
+        self.running
+            .keys()
+            .any(|(r, ids)| r == relay && ids.contains(id))
+    }
+
+    fn spawn(
+        &mut self,
+        relay: &RelayRef,
+        address: Option<Address>,
+        docs: Vec<Tracked>,
+        also_stop: Option<&Arc<AtomicBool>>,
+    ) {
+        let address = match (address, relay.url()) {
+            (Some(a), _) => a,
+            (None, Some(url)) => Address::Fixed(url.clone()),
+            (None, None) => return,
+        };
         let ids: Vec<DocumentId> = docs.iter().map(Tracked::id).collect();
-        events
-            .shared()
-            .by_relay
-            .insert(relay.to_string(), ids.clone());
-        let (events, stop, presence, commands) = (
-            events.clone(),
-            stop.clone(),
-            presence.clone(),
-            commands.clone(),
+        {
+            let mut s = self.events.shared();
+            let on = s.by_relay.entry(relay.clone()).or_default();
+            on.extend(ids.iter().copied());
+            on.sort();
+            on.dedup();
+            for t in &docs {
+                let home = t
+                    .handle
+                    .files()
+                    .sync_path()
+                    .exists()
+                    .then(|| persist::load(t.handle.files()).ok().flatten())
+                    .flatten()
+                    .and_then(|f| f.home().cloned());
+                match home {
+                    Some(h) => s.home.insert(t.id(), RelayRef::Url(h)),
+                    None => s.home.remove(&t.id()),
+                };
+            }
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        self.running
+            .insert((relay.clone(), ids.clone()), Arc::clone(&stop));
+        let stops = match also_stop {
+            Some(s) => vec![stop, Arc::clone(s)],
+            None => vec![stop],
+        };
+        let (events, presence, commands) = (
+            self.events.clone(),
+            self.presence.clone(),
+            self.fan_out.subscribe(),
         );
-        tasks.spawn(async move {
-            if let Err(e) = relay_task(relay, docs, events.clone(), stop, presence, commands).await
+        let relay = relay.clone();
+        self.tasks.spawn(async move {
+            let lan = relay.is_lan();
+            if let Err(e) = relay_task(
+                relay,
+                address,
+                docs,
+                events.clone(),
+                stops,
+                presence,
+                commands,
+            )
+            .await
             {
-                events.stopped(&ids, &format!("{e:#}"));
+                if lan {
+                    // A member's laptop that went away is no reason to stop the project.
+                    events.emit(SyncEvent::Error {
+                        project: None,
+                        message: format!("{e:#}"),
+                    });
+                } else {
+                    events.stopped(&ids, &format!("{e:#}"));
+                }
             }
         });
     }
-    while let Some(done) = tasks.join_next().await {
-        done.context("a sync task failed")?;
+
+    /// A project's relay was found on the LAN: sync through it (at its new address,
+    /// when it is one already known).
+    fn found(&mut self, f: &lan::Found, lan_stop: &Arc<AtomicBool>) {
+        let relay = RelayRef::Lan(f.relay);
+        let cell = match self.lan_addresses.get(&relay) {
+            Some(cell) => {
+                if let Ok(mut u) = cell.lock() {
+                    *u = f.url.clone();
+                }
+                Arc::clone(cell)
+            }
+            None => {
+                let cell = Arc::new(Mutex::new(f.url.clone()));
+                self.lan_addresses.insert(relay.clone(), Arc::clone(&cell));
+                cell
+            }
+        };
+        if self.runs(&relay, &f.project) {
+            return;
+        }
+        match open_tracked(&self.device, &f.project, &relay) {
+            Ok(Some(t)) => {
+                tracing::info!(project = %f.project, %relay, url = %f.url, "syncing on the local network");
+                self.spawn(&relay, Some(Address::Found(cell)), vec![t], Some(lan_stop));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(project = %f.project, "cannot sync on the local network: {e:#}")
+            }
+        }
     }
-    Ok(())
+
+    /// Relays recorded in a project by another member: start syncing through them.
+    fn learn(&mut self, ids: &[DocumentId]) {
+        let all = if ids.is_empty() {
+            shared_projects(&self.device).unwrap_or_default()
+        } else {
+            ids.to_vec()
+        };
+        for id in all {
+            if learn_relays(&self.device, &id).is_err() {
+                continue;
+            }
+            // Relays recorded by another member, or added by another process here
+            // (`samspill share` while this engine runs).
+            let Ok(files) = self.device.store.project(&id) else {
+                continue;
+            };
+            let Ok(Some(file)) = persist::load(&files) else {
+                continue;
+            };
+            if file.removed.is_some() {
+                continue;
+            }
+            for entry in file.relays {
+                let relay = entry.relay;
+                if relay.is_lan() || self.runs(&relay, &id) {
+                    continue;
+                }
+                if let Ok(Some(t)) = open_tracked(&self.device, &id, &relay) {
+                    tracing::info!(project = %id, %relay, "syncing through a relay new to this engine");
+                    self.spawn(&relay, None, vec![t], None);
+                }
+            }
+        }
+    }
+
+    /// The LAN was switched off: its tasks are stopping; forget them and their status.
+    fn forget_lan(&mut self) {
+        self.running.retain(|(r, _), _| !r.is_lan());
+        self.lan_addresses.clear();
+        let changed: Vec<DocumentId> = {
+            let mut s = self.events.shared();
+            let ids: Vec<DocumentId> = s
+                .per_relay
+                .keys()
+                .filter(|(_, r)| r.is_lan())
+                .map(|(p, _)| *p)
+                .collect();
+            s.per_relay.retain(|(_, r), _| !r.is_lan());
+            s.by_relay.retain(|r, _| !r.is_lan());
+            ids
+        };
+        for id in changed {
+            let shown = shown_status(&self.events.shared(), &id);
+            self.events
+                .set_status(id, shown.unwrap_or(SyncStatus::Connecting));
+        }
+    }
+
+    /// Drops the bookkeeping of tasks that ended.
+    fn reap(&mut self) {
+        while let Some(done) = self.tasks.try_join_next() {
+            if let Err(e) = done {
+                tracing::warn!("a sync task failed: {e}");
+            }
+        }
+    }
 }
 
 /// What the app asks of a running engine.
@@ -672,13 +1252,18 @@ pub enum Command {
     Editing(Option<String>),
 }
 
+fn any_set(stops: &[Arc<AtomicBool>]) -> bool {
+    stops.iter().any(|s| s.load(Ordering::SeqCst))
+}
+
 async fn relay_task(
-    relay: RelayUrl,
+    relay: RelayRef,
+    address: Address,
     mut docs: Vec<Tracked>,
     events: Events,
-    stop: Arc<AtomicBool>,
+    stops: Vec<Arc<AtomicBool>>,
     presence: Option<Presence>,
-    commands: Arc<Mutex<mpsc::Receiver<(DocumentId, Command)>>>,
+    mut commands: tokio::sync::broadcast::Receiver<(DocumentId, Command)>,
 ) -> anyhow::Result<()> {
     let ids: Vec<DocumentId> = docs.iter().map(Tracked::id).collect();
     let mut me = presence;
@@ -688,13 +1273,15 @@ async fn relay_task(
     let mut backoff = Backoff::default();
     let mut offline_since: Option<SystemTime> = None;
     let mut retries = events.retries();
-    while !stop.load(Ordering::SeqCst) {
+    let stop = StopFlags(stops);
+    while !stop.is_set() {
         // "Koble til nå" since the last wait: start the backoff over.
         if events.retries() != retries {
             retries = events.retries();
             backoff = Backoff::default();
         }
-        let mut conn = match Connection::open(&relay, None).await {
+        let url = address.current();
+        let mut conn = match Connection::open(&url, None).await {
             Ok(c) => c,
             Err(e) => {
                 let since = *offline_since.get_or_insert_with(SystemTime::now);
@@ -719,24 +1306,30 @@ async fn relay_task(
         });
         let started = std::time::Instant::now();
         let interrupt = || {
-            if stop.load(Ordering::SeqCst) {
+            if stop.is_set() {
                 return Some(Interrupt::Stop);
             }
-            let rx = commands.lock().ok()?;
-            let (id, cmd) = rx.try_recv().ok()?;
-            if !ids.contains(&id) {
-                return None;
-            }
-            Some(match cmd {
-                Command::LocalChangesSaved => Interrupt::LocalChange(id),
-                Command::Editing(what) => {
-                    let p = me.as_mut().map(|p| {
-                        p.editing = what;
-                        p.clone()
-                    });
-                    Interrupt::Presence(id, p)
+            loop {
+                let (id, cmd) = match commands.try_recv() {
+                    Ok(c) => c,
+                    // Missed commands were pushes and presence: the next tick covers them.
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+                    Err(_) => return None,
+                };
+                if !ids.contains(&id) {
+                    continue;
                 }
-            })
+                return Some(match cmd {
+                    Command::LocalChangesSaved => Interrupt::LocalChange(id),
+                    Command::Editing(what) => {
+                        let p = me.as_mut().map(|p| {
+                            p.editing = what;
+                            p.clone()
+                        });
+                        Interrupt::Presence(id, p)
+                    }
+                });
+            }
         };
         let result = drive(&mut conn, &mut docs, &events, &Stop::Never, interrupt).await;
         let stopping = matches!(result, Ok(false));
@@ -780,7 +1373,23 @@ async fn relay_task(
             None => sleep_unless_stopped(backoff.next(), &stop, &events, retries).await,
         }
     }
+    if relay.is_lan() {
+        // Switched off: this relay says nothing about the project any more.
+        let mut s = events.shared();
+        for id in &ids {
+            s.per_relay.remove(&(*id, relay.clone()));
+        }
+    }
     Ok(())
+}
+
+/// A relay task stops when any of its flags is set (the engine's, the LAN's, its own).
+struct StopFlags(Vec<Arc<AtomicBool>>);
+
+impl StopFlags {
+    fn is_set(&self) -> bool {
+        any_set(&self.0)
+    }
 }
 
 /// Waits out a backoff while the relay is out of reach, keeping the status true: what
@@ -788,7 +1397,7 @@ async fn relay_task(
 /// endringer venter"), every half second. Ends early on stop or "Koble til nå".
 async fn wait_offline(
     d: Duration,
-    stop: &AtomicBool,
+    stop: &StopFlags,
     docs: &mut [Tracked],
     events: &Events,
     since: SystemTime,
@@ -805,8 +1414,10 @@ async fn wait_offline(
             let (changes, entries) = t
                 .handle
                 .with_automerge(|doc| samspill_shared::sync::unsent(state, doc));
-            events.set_status(
+            let relay = t.relay().clone();
+            events.set_relay_status(
                 t.id(),
+                &relay,
                 SyncStatus::Offline {
                     since,
                     waiting: changes + entries,
@@ -814,7 +1425,7 @@ async fn wait_offline(
             );
         }
         let left = until.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() || stop.load(Ordering::SeqCst) || events.retries() != retries {
+        if left.is_zero() || stop.is_set() || events.retries() != retries {
             return;
         }
         sleep_unless_stopped(left.min(Duration::from_millis(500)), stop, events, retries).await;
@@ -822,12 +1433,9 @@ async fn wait_offline(
 }
 
 /// Sleeps `d`, waking early on stop or when "Koble til nå" moves `events`' retries on.
-async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool, events: &Events, retries: u64) {
+async fn sleep_unless_stopped(d: Duration, stop: &StopFlags, events: &Events, retries: u64) {
     let until = tokio::time::Instant::now() + d;
-    while tokio::time::Instant::now() < until
-        && !stop.load(Ordering::SeqCst)
-        && events.retries() == retries
-    {
+    while tokio::time::Instant::now() < until && !stop.is_set() && events.retries() == retries {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -872,6 +1480,7 @@ pub struct SyncHandle {
     events: Events,
     commands: mpsc::Sender<(DocumentId, Command)>,
     stop: Arc<AtomicBool>,
+    lan: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -894,8 +1503,9 @@ impl SyncHandle {
         let (cmd_tx, cmd_rx) = mpsc::channel();
         let commands = Arc::new(Mutex::new(cmd_rx));
         let stop = Arc::new(AtomicBool::new(false));
+        let lan = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (events, stop) = (events.clone(), stop.clone());
+            let (events, stop, lan) = (events.clone(), stop.clone(), lan.clone());
             std::thread::Builder::new()
                 .name("samspill-sync".to_owned())
                 .spawn(move || {
@@ -907,6 +1517,7 @@ impl SyncHandle {
                         stop.clone(),
                         presence,
                         commands,
+                        lan,
                     );
                     let result = block_on(run).and_then(|r| r);
                     let reason = match result {
@@ -927,8 +1538,25 @@ impl SyncHandle {
             events,
             commands: cmd_tx,
             stop,
+            lan,
             thread,
         }
+    }
+
+    /// "Synkroniser på dette nettverket": serve and find this device's projects on the
+    /// local network (beside their relays), or stop doing so.
+    pub fn set_lan(&self, on: bool) {
+        self.lan.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the engine syncs on the local network.
+    pub fn lan(&self) -> bool {
+        self.lan.load(Ordering::SeqCst)
+    }
+
+    /// How many members' relays on the local network the project is live on.
+    pub fn live_on_lan(&self, project: &DocumentId) -> usize {
+        self.events.live_on_lan(project)
     }
 
     /// "Koble til nå": relays that are out of reach are tried at once, and their

@@ -19,7 +19,7 @@ use samspill_shared::ids::{Entropy as _, PersonId};
 use samspill_shared::model::{Person, ProjectDoc};
 use samspill_shared::protocol::{ErrorCode, ServerFrame};
 
-use super::persist::{self, SyncFile};
+use super::persist::{self, RelayRef, RelaySync};
 use super::session::{REMOVED_REASON, SessionOutcome, Stop, Tracked, drive};
 use super::{Connection, Events, READ_ONLY_REASON, refused_message, sync_once};
 use crate::device::{Access, Device, OsEntropy};
@@ -97,8 +97,12 @@ async fn try_remove(
 
     // Live and in sync on a connection of its own first: the people (and their
     // devices) are read after the catch-up, so nobody published meanwhile is missed.
-    let relay = file.relay.clone();
-    let mut t = Tracked::new(project.clone(), file, device)?;
+    let Some(relay) = file.home().cloned() else {
+        bail!(
+            "this project is shared on the local network only; removing someone needs it on a relay (`samspill share ID --relay URL`), where its old keys can be sealed"
+        );
+    };
+    let mut t = Tracked::new(project.clone(), &RelayRef::Url(relay.clone()), device)?;
     let mut conn = Connection::open(&relay, None).await?;
     let events = Events::discard();
     let result = tokio::time::timeout(
@@ -247,7 +251,10 @@ async fn try_remove(
         .context("could not record the removal in the project on this device")?;
     project.save()?;
     files.set_epoch(next, &new_cap)?;
-    persist::save(files, &SyncFile::for_epoch(relay, next, first_heads))?;
+    persist::save_relay(
+        files,
+        &RelaySync::for_epoch(RelayRef::Url(relay.clone()), next, first_heads),
+    )?;
     conn.close().await;
     tracing::info!(project = %id, epoch = next, devices, "removed a person from the project");
     Ok(Some(Removal {

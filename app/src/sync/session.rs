@@ -13,7 +13,7 @@ use samspill_shared::protocol::ServerFrame;
 use samspill_shared::sync::{DocSync, Notice, Output, Phase, SyncConfig};
 
 use super::conn::{ConnError, Connection};
-use super::persist::{self, Removed, SyncFile};
+use super::persist::{self, RelayRef, RelaySync, Removed};
 use super::{Events, SyncEvent};
 use crate::device::{Device, OsEntropy};
 use crate::handle::DocHandle;
@@ -28,7 +28,10 @@ pub struct Tracked {
     /// The process's one copy of the document, shared with the UI.
     pub handle: DocHandle,
     pub sm: DocSync,
-    pub file: SyncFile,
+    /// This relay's part of `sync.json`.
+    pub entry: RelaySync,
+    /// This device was left out of a removal (read from `sync.json`).
+    removed: Option<Removed>,
     /// The handle's durable counter as last seen: when it moves, changes reached the
     /// disk (from this process or another) and may be pushed.
     seen_durable: u64,
@@ -69,30 +72,50 @@ pub fn now_ms() -> u64 {
 }
 
 impl Tracked {
-    /// Fails when the project's key is missing, damaged or not this project's: no key,
-    /// no sync (never a fallback key); and when this device was removed from it.
-    pub fn new(handle: DocHandle, mut file: SyncFile, device: &Device) -> anyhow::Result<Self> {
-        match &file.removed {
+    /// Syncs the project through `relay`, starting from what `sync.json` holds for it
+    /// (a relay it has not synced with starts afresh). Fails when the project's key is
+    /// missing, damaged or not this project's: no key, no sync (never a fallback key);
+    /// and when this device was removed from it.
+    pub fn new(handle: DocHandle, relay: &RelayRef, device: &Device) -> anyhow::Result<Self> {
+        let file = persist::load(handle.files())?;
+        let removed = file.as_ref().and_then(|f| f.removed.clone());
+        match &removed {
             Some(r) if r.person => anyhow::bail!("{REMOVED_REASON}"),
             Some(_) => anyhow::bail!("{LEFT_OUT_REASON}"),
             None => {}
         }
         let (epoch, cap) = handle.files().epoch()?;
-        if file.epoch < epoch {
-            // A crash between recording the new epoch's key and its state: start the
-            // new document's state afresh (the whole document is pushed once).
-            file = SyncFile::for_epoch(file.relay.clone(), epoch, Vec::new());
-            persist::save(handle.files(), &file)?;
+        let home = file.as_ref().and_then(|f| f.home().cloned());
+        let mut entry = match file.as_ref().and_then(|f| f.relay(relay)) {
+            Some(e) => e.clone(),
+            None => {
+                let e = RelaySync::new(relay.clone(), epoch);
+                persist::save_relay(handle.files(), &e)?;
+                e
+            }
+        };
+        if entry.epoch < epoch {
+            // State for an older epoch's document. On the home relay, where removals
+            // happen, the rotation created the new document (a crash came between
+            // recording its key and its state); elsewhere it is not there yet. Either
+            // way the whole document is pushed once.
+            entry = if relay.url() == home.as_ref() {
+                RelaySync::for_epoch(relay.clone(), epoch, Vec::new())
+            } else {
+                RelaySync::new(relay.clone(), epoch)
+            };
+            persist::save_relay(handle.files(), &entry)?;
         }
-        let mut sm = DocSync::new(cap.keys(), file.state.clone(), config());
-        sm.set_create(!file.created);
+        let mut sm = DocSync::new(cap.keys(), entry.state.clone(), config());
+        sm.set_create(!entry.created);
         // Changes saved since the last cut (by this or another process) go out first.
         sm.local_change(now_ms());
         Ok(Self {
             seen_durable: handle.durable(),
             handle,
             sm,
-            file,
+            entry,
+            removed,
             identity: Arc::clone(&device.identity),
             person: device.profile.person_id.as_str().to_owned(),
             rotation: None,
@@ -111,7 +134,12 @@ impl Tracked {
 
     /// This device was left out of a removal: nothing more to sync.
     pub fn is_removed(&self) -> bool {
-        self.file.removed.is_some()
+        self.removed.is_some()
+    }
+
+    /// The relay this copy of the project syncs through.
+    pub fn relay(&self) -> &RelayRef {
+        &self.entry.relay
     }
 
     /// Done for a one-shot command: settled, or removed.
@@ -164,9 +192,9 @@ impl Tracked {
                 }
             }
         }
-        if !self.file.created && *self.sm.phase() == Phase::Live {
+        if !self.entry.created && *self.sm.phase() == Phase::Live {
             // The relay has the document now: never ask it to create it again.
-            self.file.created = true;
+            self.entry.created = true;
             self.sm.set_create(false);
             dirty_state = true;
         }
@@ -232,20 +260,27 @@ impl Tracked {
             });
             // Moved past as a skipped entry: the project syncs on as it was.
             let _ = self.sm.reject_rotation(now_ms());
-            self.file.state = self.sm.state().clone();
-            persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
+            self.entry.state = self.sm.state().clone();
+            persist::save_relay(self.handle.files(), &self.entry).map_err(SessionError::Local)?;
             return Ok(());
         }
         let cap = match rotation.unwrap_for(&self.identity) {
             Ok(cap) => cap,
             Err(EpochError::NotIncluded) => {
-                self.file.removed = Some(Removed {
+                let removed = Removed {
                     epoch: rotation.epoch,
                     by: rotation.by.clone(),
                     person: rotation.removed.contains(&self.person),
                     to: Some(rotation.to.clone()),
-                });
-                persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
+                };
+                self.entry.state = self.sm.state().clone();
+                let entry = self.entry.clone();
+                persist::update(self.handle.files(), |f| {
+                    f.put(entry);
+                    f.removed = Some(removed.clone());
+                })
+                .map_err(SessionError::Local)?;
+                self.removed = Some(removed);
                 self.handle.set_read_only();
                 tracing::info!(%project, "this device was removed from the project");
                 events.emit(SyncEvent::Removed { project });
@@ -278,10 +313,10 @@ impl Tracked {
         files
             .set_epoch(rotation.epoch, &cap)
             .map_err(|e| SessionError::Local(e.into()))?;
-        self.file = SyncFile::for_epoch(self.file.relay.clone(), rotation.epoch, shipped);
-        persist::save(files, &self.file).map_err(SessionError::Local)?;
+        self.entry = RelaySync::for_epoch(self.entry.relay.clone(), rotation.epoch, shipped);
+        persist::save_relay(files, &self.entry).map_err(SessionError::Local)?;
         let presence = self.sm.presence().cloned();
-        self.sm = DocSync::new(cap.keys(), self.file.state.clone(), config());
+        self.sm = DocSync::new(cap.keys(), self.entry.state.clone(), config());
         self.sm.set_presence(presence);
         let now = now_ms();
         self.sm.local_change(now);
@@ -319,8 +354,8 @@ impl Tracked {
             self.handle.save().map_err(SessionError::Local)?;
         }
         if std::mem::take(state) {
-            self.file.state = self.sm.state().clone();
-            persist::save(self.handle.files(), &self.file).map_err(SessionError::Local)?;
+            self.entry.state = self.sm.state().clone();
+            persist::save_relay(self.handle.files(), &self.entry).map_err(SessionError::Local)?;
         }
         Ok(())
     }
@@ -423,7 +458,7 @@ where
     for t in docs.iter() {
         let wake = std::sync::Arc::clone(&wake);
         t.handle.on_change(
-            "sync-engine",
+            format!("sync-engine {}", t.relay()),
             std::sync::Arc::new(move || wake.notify_one()),
         );
     }

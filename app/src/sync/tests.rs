@@ -90,10 +90,7 @@ fn setup(relay: &RelayUrl) -> Setup {
             language: None,
         })
         .unwrap();
-    let file = SyncFile {
-        created: true,
-        ..SyncFile::new(relay.clone())
-    };
+    let file = SyncFile::with(vec![super::RelaySync::existing(relay.clone().into(), 0)]);
     persist::save(project.files(), &file).unwrap();
     let before_doc = std::fs::read(project.files().snapshot_path()).unwrap();
     let before_sync = std::fs::read(project.files().sync_path()).unwrap();
@@ -116,7 +113,7 @@ async fn sync_fails_with(how: Misbehaviour) -> String {
     let files = s.device.store.project(&s.id).unwrap();
     assert_eq!(std::fs::read(files.snapshot_path()).unwrap(), s.before_doc);
     let file = persist::load(&files).unwrap().unwrap();
-    assert_eq!(file.relay, relay);
+    assert_eq!(file.home(), Some(&relay));
     assert!(!s.before_sync.is_empty());
     assert_eq!(
         s.device
@@ -155,7 +152,7 @@ async fn a_close_in_the_middle_of_catching_up_is_reported() {
 #[tokio::test]
 async fn reconnect_now_ends_a_backoff_wait_at_once() {
     let events = Events::discard();
-    let stop = AtomicBool::new(false);
+    let stop = super::StopFlags(vec![std::sync::Arc::new(AtomicBool::new(false))]);
     let retries = events.retries();
     // An hour's wait, cut short by "Koble til nå" (the deadline only keeps a broken
     // test from hanging).

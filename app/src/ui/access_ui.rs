@@ -26,14 +26,16 @@ pub struct AccessLinks {
 fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
     let id = s.project.id();
     let file = crate::sync::persist::load(s.project.files()).ok().flatten();
-    let confirmed = file
-        .as_ref()
-        .is_some_and(|f| f.state.write_registered && f.state.snapshot_signed);
+    let confirmed = file.as_ref().is_some_and(|f| {
+        f.home()
+            .and_then(|h| f.relay(&crate::sync::RelayRef::Url(h.clone())))
+            .is_some_and(|r| r.state.write_registered && r.state.snapshot_signed)
+    });
     let removed = file.as_ref().is_some_and(|f| f.removed.is_some());
     let links = [Role::Editor, Role::Viewer]
         .into_iter()
         .map(|role| {
-            let link = crate::sync::invite(device, &id, role)
+            let link = crate::sync::invite(device, &id, role, false)
                 .map(|i| i.to_string())
                 .map_err(|e| match role {
                     _ if removed => tr(lang, "sync-removed").to_owned(),

@@ -870,7 +870,10 @@ fn dialog_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 let invite = Invite::parse(link.trim());
                 match &invite {
                     Ok(invite) => {
-                        ui.label(format!("{}: {}", t("sync-join-relay"), invite.relay));
+                        match &invite.relay {
+                            Some(relay) => ui.label(format!("{}: {relay}", t("sync-join-relay"))),
+                            None => ui.label(t("sync-join-lan")),
+                        };
                     }
                     Err(_) if !link.trim().is_empty() => {
                         ui.colored_label(ui.visuals().error_fg_color, t("sync-join-bad-link"));

@@ -134,7 +134,8 @@ impl SyncHook for EngineSync {
                     Ok(sync::persist::load(&f)
                         .ok()
                         .flatten()
-                        .map(|file| samspill_shared::link::Invite::new(file.relay, secret)))
+                        .and_then(|file| file.home().cloned())
+                        .map(|home| samspill_shared::link::Invite::new(home, secret)))
                 });
                 match link {
                     Ok(Some(invite)) => SyncReply::Invite {

@@ -427,6 +427,43 @@ impl ProjectDoc {
         read::project(&self.doc)
     }
 
+    // ----- relays -----
+
+    /// The relays this project has been put on (`relays.<url>`), so members who came
+    /// in another way (a link for the local network) find them. Reads every
+    /// concurrently made `relays` map, so two devices that both added the first relay
+    /// offline lose neither.
+    pub fn relays(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .doc
+            .get_all(ROOT, "relays")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, id)| matches!(v, automerge::Value::Object(ObjType::Map)).then_some(id))
+            .flat_map(|m| self.doc.keys(&m).collect::<Vec<_>>())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Records a relay the project was put on (see [`Self::relays`]); nothing changes
+    /// when it is there already.
+    pub fn add_relay(&mut self, url: &str) -> Result<()> {
+        self.writable()?;
+        if self.relays().iter().any(|r| r == url) {
+            return Ok(());
+        }
+        let relays = match read::map(&self.doc, &ROOT, "relays") {
+            Some(m) => m,
+            None => self.doc.put_object(ROOT, "relays", ObjType::Map)?,
+        };
+        let secs = self.editor.clock.now_ms().div_euclid(1000);
+        self.doc.put(&relays, url, secs)?;
+        self.commit("Shared through a relay");
+        Ok(())
+    }
+
     // ----- meta and people -----
 
     pub fn set_title(&mut self, title: &str) -> Result<()> {

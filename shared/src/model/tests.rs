@@ -1045,3 +1045,26 @@ fn dates_and_times_are_taken_the_way_norwegians_type_them() {
     assert_eq!(display_date("2027-01-15"), "15.01.2027");
     assert_eq!(display_date(""), "");
 }
+
+#[test]
+fn relays_recorded_on_two_devices_at_once_are_both_kept() {
+    let mut a = new_project("four-phase");
+    let mut b = replica(&mut a, 2, "maret");
+    assert!(a.relays().is_empty());
+    // Both add the first relay offline: each makes its own `relays` map.
+    a.add_relay("wss://relay.rvts.no").unwrap();
+    b.add_relay("ws://192.168.1.5:8787").unwrap();
+    let heads = a.automerge_mut().get_heads();
+    a.add_relay("wss://relay.rvts.no").unwrap();
+    assert_eq!(a.automerge_mut().get_heads(), heads, "no empty change");
+    sync(&mut a, &mut b);
+    let both = vec![
+        "ws://192.168.1.5:8787".to_owned(),
+        "wss://relay.rvts.no".to_owned(),
+    ];
+    assert_eq!(a.relays(), both);
+    assert_eq!(b.relays(), both);
+    // What a viewer holds cannot record one.
+    b.set_viewer(true);
+    assert!(b.add_relay("wss://other.example.org").is_err());
+}

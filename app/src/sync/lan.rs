@@ -1,0 +1,323 @@
+//! Syncing on the local network with no relay and no internet (`sync --lan`,
+//! "Synkroniser på dette nettverket").
+//!
+//! A device that syncs on the LAN runs the relay library in this process ([`Lan::start`]
+//! with `host`): it listens on an ephemeral port on every interface, keeps its SQLite
+//! store in `DATA/lan-relay/`, and announces itself by mDNS once per project under an
+//! advert only the project's members recognise ([`samspill_shared::lan`]). Every
+//! device browses for adverts of its own projects and reports what it finds
+//! ([`Found`]); the engine then syncs each project through each relay found, beside
+//! its normal relay. The relay is a relay like any other: entries arrive encrypted and
+//! signed and are verified by every client, so a member's laptop learns no more than a
+//! centre's server does.
+//!
+//! The relay's id (`DATA/lan-relay/relay-id`, made once) is what members key their
+//! sync state for it by (`lan:…` in `sync.json`): its address changes from run to run,
+//! its sequence numbers do not.
+//!
+//! `SAMSPILL_MDNS_PORT` moves mDNS off port 5353 (tests use a port of their own, so
+//! they neither disturb nor are disturbed by the network's other mDNS traffic).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, mpsc};
+
+use anyhow::Context as _;
+use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
+use samspill_relay::{Config, RelayState};
+use samspill_shared::crypto::{DocumentId, ProjectKeys};
+use samspill_shared::ids::Entropy as _;
+use samspill_shared::lan::{Advert, LanKey, LanRelayId, SERVICE_TYPE};
+use samspill_shared::link::RelayUrl;
+
+use crate::device::OsEntropy;
+
+/// A project's relay on the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The project's id on this device.
+    pub project: DocumentId,
+    pub relay: LanRelayId,
+    pub url: RelayUrl,
+}
+
+/// The relay this device serves on the network.
+struct Host {
+    id: LanRelayId,
+    port: u16,
+    state: Arc<RelayState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// mDNS adverts out, adverts of this device's projects in, and (with `host`) this
+/// device's relay. Dropping it stops advertising; call [`Lan::stop`] to also wait for
+/// the relay to finish its commits.
+pub struct Lan {
+    daemon: ServiceDaemon,
+    host: Option<Host>,
+    found: mpsc::Receiver<Found>,
+    registered: Vec<String>,
+}
+
+impl std::fmt::Debug for Lan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lan")
+            .field("relay", &self.host.as_ref().map(|h| h.id))
+            .finish_non_exhaustive()
+    }
+}
+
+fn mdns_daemon() -> anyhow::Result<ServiceDaemon> {
+    let port = std::env::var("SAMSPILL_MDNS_PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|p| *p != 0);
+    let daemon = match port {
+        Some(p) => ServiceDaemon::new_with_port(p),
+        None => ServiceDaemon::new(),
+    };
+    daemon.map_err(|e| anyhow::anyhow!("could not start mDNS on this network: {e}"))
+}
+
+/// This device's LAN relay id, made the first time.
+fn relay_id(dir: &Path) -> anyhow::Result<LanRelayId> {
+    let path = dir.join("relay-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            if let Ok(id) = format!("lan:{}", text.trim()).parse() {
+                return Ok(id);
+            }
+            // A damaged id: a new one. Members then start their state for this relay
+            // afresh, which costs one full exchange and loses nothing.
+            tracing::warn!("{} was damaged; this relay takes a new id", path.display());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+    let mut bytes = [0u8; 16];
+    OsEntropy.fill(&mut bytes);
+    let id = LanRelayId(bytes);
+    let hex = id.to_string();
+    crate::store::atomic_write(&path, hex.trim_start_matches("lan:").as_bytes())?;
+    Ok(id)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Lan {
+    /// Starts browsing for `projects` (each with its current keys), and with `host`
+    /// serves this device's relay (its store in `data_dir/lan-relay`) and advertises
+    /// every project on it.
+    pub async fn start(
+        data_dir: &Path,
+        projects: &[(DocumentId, ProjectKeys)],
+        host: bool,
+    ) -> anyhow::Result<Self> {
+        let daemon = mdns_daemon()?;
+        let host = if host {
+            Some(Self::serve(data_dir).await?)
+        } else {
+            None
+        };
+        let mut lan = Self {
+            daemon,
+            host,
+            found: mpsc::channel().1,
+            registered: Vec::new(),
+        };
+        lan.browse(projects)?;
+        if lan.host.is_some() {
+            for (_, keys) in projects {
+                lan.advertise(keys)?;
+            }
+        }
+        Ok(lan)
+    }
+
+    async fn serve(data_dir: &Path) -> anyhow::Result<Host> {
+        let dir = data_dir.join("lan-relay");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("could not make {}", dir.display()))?;
+        let id = relay_id(&dir)?;
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
+            .await
+            .context("could not listen on the local network")?;
+        let port = listener.local_addr()?.port();
+        let mut config = Config::new(&dir);
+        config.listen = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+        let state = RelayState::open(config)
+            .map_err(|e| anyhow::anyhow!("could not open the local relay's store: {e}"))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(samspill_relay::serve(
+            listener,
+            Arc::clone(&state),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        tracing::info!(port, "serving projects on the local network");
+        Ok(Host {
+            id,
+            port,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// This device's relay, reached over loopback.
+    pub fn own(&self) -> Option<(LanRelayId, RelayUrl)> {
+        let h = self.host.as_ref()?;
+        let url = format!("ws://127.0.0.1:{}", h.port).parse().ok()?;
+        Some((h.id, url))
+    }
+
+    /// Announces this device's relay for one project.
+    fn advertise(&mut self, keys: &ProjectKeys) -> anyhow::Result<()> {
+        let Some(host) = &self.host else {
+            return Ok(());
+        };
+        let mut nonce = [0u8; 16];
+        OsEntropy.fill(&mut nonce);
+        let advert = LanKey::new(keys).advertise(host.id, nonce);
+        let properties: HashMap<String, String> = advert
+            .properties()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        // A host name as random as the advert: the machine's own name is not announced.
+        let instance = hex(&nonce);
+        let host_name = format!("samspill-{}.local.", &instance[..12]);
+        let info = ServiceInfo::new(
+            SERVICE_TYPE,
+            &instance,
+            &host_name,
+            "",
+            host.port,
+            properties,
+        )
+        .map_err(|e| anyhow::anyhow!("could not make the mDNS advert: {e}"))?
+        .enable_addr_auto();
+        let fullname = info.get_fullname().to_owned();
+        self.daemon
+            .register(info)
+            .map_err(|e| anyhow::anyhow!("could not advertise on the local network: {e}"))?;
+        self.registered.push(fullname);
+        Ok(())
+    }
+
+    fn browse(&mut self, projects: &[(DocumentId, ProjectKeys)]) -> anyhow::Result<()> {
+        let events = self.daemon.browse(SERVICE_TYPE).map_err(|e| {
+            anyhow::anyhow!("could not look for projects on the local network: {e}")
+        })?;
+        let keys: Vec<(DocumentId, LanKey)> = projects
+            .iter()
+            .map(|(id, keys)| (*id, LanKey::new(keys)))
+            .collect();
+        let own = self.host.as_ref().map(|h| h.id);
+        let (tx, rx) = mpsc::channel();
+        self.found = rx;
+        std::thread::Builder::new()
+            .name("samspill-mdns".to_owned())
+            .spawn(move || {
+                // Ends when the daemon shuts down (the channel closes).
+                while let Ok(event) = events.recv() {
+                    let ServiceEvent::ServiceResolved(info) = event else {
+                        continue;
+                    };
+                    let Some(advert) = Advert::from_properties(|k| info.get_property_val_str(k))
+                    else {
+                        continue;
+                    };
+                    let Some(url) = reachable(&info.get_addresses_v4(), info.get_port()) else {
+                        continue;
+                    };
+                    for (project, key) in &keys {
+                        match key.recognise(&advert) {
+                            Some(relay) if Some(relay) != own => {
+                                let found = Found {
+                                    project: *project,
+                                    relay,
+                                    url: url.clone(),
+                                };
+                                if tx.send(found).is_err() {
+                                    return;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            })
+            .context("could not start the mDNS listener")?;
+        Ok(())
+    }
+
+    /// What was found since the last call (never blocks). The same relay may be
+    /// reported again, at a new address when it restarted.
+    pub fn found(&self) -> Vec<Found> {
+        self.found.try_iter().collect()
+    }
+
+    /// Stops advertising and browsing, and stops this device's relay once its
+    /// connections have finished their commits.
+    pub async fn stop(mut self) {
+        self.quiet();
+        if let Some(mut host) = self.host.take() {
+            if let Some(stop) = host.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(task) = host.task.take() {
+                // The relay's own shutdown waits for pending commits.
+                let _ = task.await;
+            }
+            drop(host.state);
+        }
+    }
+
+    /// Withdraws the adverts (so peers stop trying this relay soon) and ends browsing.
+    fn quiet(&mut self) {
+        for name in std::mem::take(&mut self.registered) {
+            let _ = self.daemon.unregister(&name);
+        }
+        if let Ok(done) = self.daemon.shutdown() {
+            // Waits briefly for the goodbye packets to leave.
+            let _ = done.recv_timeout(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        if !self.registered.is_empty() {
+            self.quiet();
+        }
+        if let Some(host) = self.host.as_mut()
+            && let Some(stop) = host.stop.take()
+        {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The address to reach an advertised relay at: an IPv4 address that is not loopback
+/// when there is one (the advert lists every interface of its host), else loopback
+/// (the same machine).
+fn reachable(addresses: &std::collections::HashSet<Ipv4Addr>, port: u16) -> Option<RelayUrl> {
+    let mut all: Vec<&Ipv4Addr> = addresses.iter().collect();
+    all.sort();
+    let ip = all
+        .iter()
+        .find(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        .or_else(|| all.first())?;
+    if port == 0 {
+        return None;
+    }
+    format!("ws://{}", SocketAddr::new(IpAddr::V4(**ip), port))
+        .parse()
+        .ok()
+}
