@@ -170,7 +170,13 @@ pub enum Command {
     },
     /// Fetch a shared project from an invite link; prints its id. Give `-` to read the
     /// link from standard input, so the key in it never shows in `ps` or shell history
-    Join { link: String },
+    Join {
+        link: String,
+        /// With a link for this network (samspill+lan://): how many seconds to look for
+        /// a member's machine
+        #[arg(long, default_value_t = 30, value_name = "SECS")]
+        lan_wait: u64,
+    },
     /// Pull what is missing and push what is unacknowledged (all shared projects without ID)
     Sync {
         id: Option<String>,
@@ -615,7 +621,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             Ok(())
         }
-        Command::Join { link } => {
+        Command::Join { link, lan_wait } => {
             let link = if link == "-" {
                 let mut line = String::new();
                 std::io::stdin()
@@ -625,7 +631,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 link
             };
-            let id = sync::block_on(sync::join(&device, &link))??;
+            let id = sync::block_on(sync::join(
+                &device,
+                &link,
+                std::time::Duration::from_secs(lan_wait),
+            ))??;
             writeln!(out, "{id}")?;
             Ok(())
         }

@@ -61,6 +61,12 @@ impl Relay {
         relay
     }
 
+    /// Starts a relay listening on `listen` (for instance `0.0.0.0:0`, to be reached
+    /// from other network namespaces).
+    pub fn start_listening(data: &Path, listen: &str) -> Self {
+        Self::start_on(data, listen)
+    }
+
     fn start_on(data: &Path, listen: &str) -> Self {
         Self::start_on_with(data, listen, &[])
     }

@@ -39,6 +39,8 @@ pub enum ConnError {
     BadFrame { relay: RelayUrl, reason: String },
     #[error("nothing was heard from the relay at {relay} for {} s; the network is down", SILENCE.as_secs())]
     Silent { relay: RelayUrl },
+    #[error("the member's machine on this network named no address to reach it at")]
+    NoAddress,
 }
 
 impl ConnError {

@@ -39,7 +39,9 @@ pub struct Found {
     /// The project's id on this device.
     pub project: DocumentId,
     pub relay: LanRelayId,
-    pub url: RelayUrl,
+    /// Where it may be reached, best first: the advert lists every address of its
+    /// machine, and not all of them need be reachable from here.
+    pub urls: Vec<RelayUrl>,
 }
 
 /// The relay this device serves on the network.
@@ -233,16 +235,17 @@ impl Lan {
                     else {
                         continue;
                     };
-                    let Some(url) = reachable(&info.get_addresses_v4(), info.get_port()) else {
+                    let urls = reachable(&info.get_addresses_v4(), info.get_port());
+                    if urls.is_empty() {
                         continue;
-                    };
+                    }
                     for (project, key) in &keys {
                         match key.recognise(&advert) {
                             Some(relay) if Some(relay) != own => {
                                 let found = Found {
                                     project: *project,
                                     relay,
-                                    url: url.clone(),
+                                    urls: urls.clone(),
                                 };
                                 if tx.send(found).is_err() {
                                     return;
@@ -304,20 +307,22 @@ impl Drop for Lan {
     }
 }
 
-/// The address to reach an advertised relay at: an IPv4 address that is not loopback
-/// when there is one (the advert lists every interface of its host), else loopback
-/// (the same machine).
-fn reachable(addresses: &std::collections::HashSet<Ipv4Addr>, port: u16) -> Option<RelayUrl> {
-    let mut all: Vec<&Ipv4Addr> = addresses.iter().collect();
-    all.sort();
-    let ip = all
-        .iter()
-        .find(|ip| !ip.is_loopback() && !ip.is_unspecified())
-        .or_else(|| all.first())?;
+/// The addresses to try for an advertised relay: its IPv4 addresses, private ones
+/// first (a room's network), then the rest, loopback last (the same machine).
+fn reachable(addresses: &std::collections::HashSet<Ipv4Addr>, port: u16) -> Vec<RelayUrl> {
     if port == 0 {
-        return None;
+        return Vec::new();
     }
-    format!("ws://{}", SocketAddr::new(IpAddr::V4(**ip), port))
-        .parse()
-        .ok()
+    let mut all: Vec<&Ipv4Addr> = addresses
+        .iter()
+        .filter(|ip| !ip.is_unspecified() && !ip.is_multicast() && !ip.is_broadcast())
+        .collect();
+    all.sort_by_key(|ip| (ip.is_loopback(), !ip.is_private(), **ip));
+    all.iter()
+        .filter_map(|ip| {
+            format!("ws://{}", SocketAddr::new(IpAddr::V4(**ip), port))
+                .parse()
+                .ok()
+        })
+        .collect()
 }

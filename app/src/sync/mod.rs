@@ -567,8 +567,9 @@ async fn sync_local(device: &Device, id: &DocumentId) -> anyhow::Result<()> {
 
 /// Fetches a shared project from an invite link and stores it (`samspill join`).
 /// Returns its id. Joining a project already on this device syncs it. A link for the
-/// local network waits for a member's advert ([`LAN_JOIN_TIMEOUT`]).
-pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
+/// local network waits up to `lan_wait` for a member's advert ([`LAN_JOIN_WAIT`] by
+/// default).
+pub async fn join(device: &Device, link: &str, lan_wait: Duration) -> anyhow::Result<DocumentId> {
     let invite = Invite::parse(link).map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = invite.capability.keys();
     let id = keys.doc_id;
@@ -618,13 +619,14 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
                 false,
             )
             .await?;
-            let found = wait_for_lan(&lan, LAN_JOIN_TIMEOUT).await.ok_or_else(|| {
+            let found = wait_for_lan(&lan, lan_wait).await.ok_or_else(|| {
                 anyhow::anyhow!(
                     "found no one with this project on this network within {} seconds; ask whoever sent the link to run `samspill sync --lan --watch` (or \"Synkroniser på dette nettverket\" in the app) on this network",
-                    LAN_JOIN_TIMEOUT.as_secs()
+                    lan_wait.as_secs()
                 )
             })?;
-            (RelayRef::Lan(found.relay), found.url, Some(lan))
+            let url = first_reachable(&found.urls).await?;
+            (RelayRef::Lan(found.relay), url, Some(lan))
         }
     };
     let (mut doc, mut state, legacy) = Box::pin(fetch(&url, keys)).await?;
@@ -649,8 +651,26 @@ pub async fn join(device: &Device, link: &str) -> anyhow::Result<DocumentId> {
     Ok(id)
 }
 
-/// How long `join` with a link for the local network looks for a member.
-pub const LAN_JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `join` with a link for the local network looks for a member by default.
+pub const LAN_JOIN_WAIT: Duration = Duration::from_secs(30);
+
+/// The first of a LAN relay's addresses that answers (its machine may have several).
+async fn first_reachable(urls: &[RelayUrl]) -> anyhow::Result<RelayUrl> {
+    let mut last = None;
+    for url in urls {
+        match Connection::open(url, None).await {
+            Ok(c) => {
+                c.close().await;
+                return Ok(url.clone());
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    match last {
+        Some(e) => Err(e.into()),
+        None => bail!("the member's machine named no address to reach it at"),
+    }
+}
 
 async fn wait_for_lan(lan: &lan::Lan, within: Duration) -> Option<lan::Found> {
     let until = tokio::time::Instant::now() + within;
@@ -792,19 +812,26 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
     }
     let lan = lan::Lan::start(device.store.data_dir(), &projects, true).await?;
     tokio::time::sleep(LAN_LOOK).await;
-    let mut found: BTreeMap<RelayRef, (RelayUrl, Vec<DocumentId>)> = BTreeMap::new();
+    let mut found: BTreeMap<RelayRef, (Vec<RelayUrl>, Vec<DocumentId>)> = BTreeMap::new();
     for f in lan.found() {
         let e = found
             .entry(RelayRef::Lan(f.relay))
-            .or_insert_with(|| (f.url.clone(), Vec::new()));
-        e.0 = f.url;
+            .or_insert_with(|| (f.urls.clone(), Vec::new()));
+        e.0 = f.urls;
         if !e.1.contains(&f.project) {
             e.1.push(f.project);
         }
     }
     let mut n = 0;
     let mut result = Ok(());
-    for (relay, (url, ids)) in found {
+    for (relay, (urls, ids)) in found {
+        let url = match first_reachable(&urls).await {
+            Ok(u) => u,
+            Err(e) => {
+                result = Err(e);
+                continue;
+            }
+        };
         let mut docs = Vec::new();
         for id in &ids {
             if let Some(t) = open_tracked(device, id, &relay)? {
@@ -987,7 +1014,7 @@ pub async fn watch(
                             let found = lan::Found {
                                 project: *id,
                                 relay,
-                                url: url.clone(),
+                                urls: vec![url.clone()],
                             };
                             sup.found(&found, &lan_stop);
                         }
@@ -1035,17 +1062,45 @@ const LEARN_EVERY: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 enum Address {
     Fixed(RelayUrl),
-    Found(Arc<Mutex<RelayUrl>>),
+    /// Every address the relay's advert named, best first.
+    Found(Arc<Mutex<Vec<RelayUrl>>>),
 }
 
 impl Address {
-    fn current(&self) -> RelayUrl {
+    fn candidates(&self) -> Vec<RelayUrl> {
         match self {
-            Self::Fixed(u) => u.clone(),
+            Self::Fixed(u) => vec![u.clone()],
             Self::Found(u) => u
                 .lock()
                 .map_or_else(|e| e.into_inner().clone(), |u| u.clone()),
         }
+    }
+
+    /// Connects to the first candidate that answers; the one that did is tried first
+    /// next time. (A relay is found only with an address, so there is always one.)
+    async fn open(&self) -> Result<Connection, ConnError> {
+        let mut candidates = self.candidates().into_iter();
+        let Some(first) = candidates.next() else {
+            return Err(ConnError::NoAddress);
+        };
+        let mut result = Connection::open(&first, None).await;
+        let mut used = first;
+        for url in candidates {
+            if result.is_ok() {
+                break;
+            }
+            used = url;
+            result = Connection::open(&used, None).await;
+        }
+        if result.is_ok()
+            && let Self::Found(cell) = self
+            && let Ok(mut urls) = cell.lock()
+            && let Some(i) = urls.iter().position(|u| *u == used)
+        {
+            let u = urls.remove(i);
+            urls.insert(0, u);
+        }
+        result
     }
 }
 
@@ -1059,7 +1114,7 @@ struct Supervisor {
     tasks: tokio::task::JoinSet<()>,
     /// Each running task's (relay, projects) and stop flag.
     running: BTreeMap<(RelayRef, Vec<DocumentId>), Arc<AtomicBool>>,
-    lan_addresses: BTreeMap<RelayRef, Arc<Mutex<RelayUrl>>>,
+    lan_addresses: BTreeMap<RelayRef, Arc<Mutex<Vec<RelayUrl>>>>,
 }
 
 impl Supervisor {
@@ -1118,7 +1173,7 @@ impl Supervisor {
         let relay = relay.clone();
         self.tasks.spawn(async move {
             let lan = relay.is_lan();
-            if let Err(e) = relay_task(
+            if let Err(e) = Box::pin(relay_task(
                 relay,
                 address,
                 docs,
@@ -1126,7 +1181,7 @@ impl Supervisor {
                 stops,
                 presence,
                 commands,
-            )
+            ))
             .await
             {
                 if lan {
@@ -1149,12 +1204,12 @@ impl Supervisor {
         let cell = match self.lan_addresses.get(&relay) {
             Some(cell) => {
                 if let Ok(mut u) = cell.lock() {
-                    *u = f.url.clone();
+                    *u = f.urls.clone();
                 }
                 Arc::clone(cell)
             }
             None => {
-                let cell = Arc::new(Mutex::new(f.url.clone()));
+                let cell = Arc::new(Mutex::new(f.urls.clone()));
                 self.lan_addresses.insert(relay.clone(), Arc::clone(&cell));
                 cell
             }
@@ -1164,12 +1219,12 @@ impl Supervisor {
         }
         match open_tracked(&self.device, &f.project, &relay) {
             Ok(Some(t)) => {
-                tracing::info!(project = %f.project, %relay, url = %f.url, "syncing on the local network");
+                tracing::info!(project = %f.project, %relay, "syncing on the local network");
                 self.spawn(&relay, Some(Address::Found(cell)), vec![t], Some(lan_stop));
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(project = %f.project, "cannot sync on the local network: {e:#}")
+                tracing::warn!(project = %f.project, "cannot sync on the local network: {e:#}");
             }
         }
     }
@@ -1280,8 +1335,7 @@ async fn relay_task(
             retries = events.retries();
             backoff = Backoff::default();
         }
-        let url = address.current();
-        let mut conn = match Connection::open(&url, None).await {
+        let mut conn = match address.open().await {
             Ok(c) => c,
             Err(e) => {
                 let since = *offline_since.get_or_insert_with(SystemTime::now);

@@ -109,7 +109,9 @@ impl SyncHook for EngineSync {
             }
             SyncCommand::Join { link } => {
                 self.in_background(move |device| {
-                    match sync::block_on(sync::join(device, &link)).and_then(|r| r) {
+                    match sync::block_on(sync::join(device, &link, sync::LAN_JOIN_WAIT))
+                        .and_then(|r| r)
+                    {
                         Ok(project) => SyncReply::Joined { project },
                         Err(e) => SyncReply::Failed(format!("{e:#}")),
                     }

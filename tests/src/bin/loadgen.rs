@@ -1811,9 +1811,13 @@ async fn shared_pair(
         .await
         .context("cannot share the project on the relay")?;
     let bob = Device::open(bob_dir.path())?;
-    Box::pin(samspill::sync::join(&bob, &invite.to_string()))
-        .await
-        .context("cannot join the project")?;
+    Box::pin(samspill::sync::join(
+        &bob,
+        &invite.to_string(),
+        samspill::sync::LAN_JOIN_WAIT,
+    ))
+    .await
+    .context("cannot join the project")?;
     Ok((alice_dir, bob_dir, id))
 }
 
