@@ -46,6 +46,9 @@ pub struct Found {
 
 /// The relay this device serves on the network.
 struct Host {
+    /// `lan-relay/lock`, held while serving: one relay per store, whatever the
+    /// number of Samspill processes on this machine (its numbering lives in memory).
+    _lock: std::fs::File,
     id: LanRelayId,
     port: u16,
     state: Arc<RelayState>,
@@ -121,7 +124,7 @@ impl Lan {
     ) -> anyhow::Result<Self> {
         let daemon = mdns_daemon()?;
         let host = if host {
-            Some(Self::serve(data_dir).await?)
+            Self::serve(data_dir).await?
         } else {
             None
         };
@@ -140,10 +143,39 @@ impl Lan {
         Ok(lan)
     }
 
-    async fn serve(data_dir: &Path) -> anyhow::Result<Host> {
+    /// Serves this device's relay; `None` when another Samspill process on this
+    /// machine serves it already (this one then finds it by its advert, like any
+    /// member's).
+    async fn serve(data_dir: &Path) -> anyhow::Result<Option<Host>> {
         let dir = data_dir.join("lan-relay");
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("could not make {}", dir.display()))?;
+        let lock_path = dir.join("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("could not open {}", lock_path.display()))?;
+        // An engine being replaced may still be closing its relay: wait a little.
+        let mut tries = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    tracing::info!("another Samspill on this machine serves the network");
+                    return Ok(None);
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e)
+                        .with_context(|| format!("could not lock {}", lock_path.display()));
+                }
+            }
+        }
         let id = relay_id(&dir)?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
             .await
@@ -162,13 +194,14 @@ impl Lan {
             },
         ));
         tracing::info!(port, "serving projects on the local network");
-        Ok(Host {
+        Ok(Some(Host {
+            _lock: lock,
             id,
             port,
             state,
             stop: Some(stop),
             task: Some(task),
-        })
+        }))
     }
 
     /// This device's relay, reached over loopback.

@@ -110,6 +110,10 @@ struct Shared {
     peers: BTreeMap<DocumentId, BTreeMap<String, Presence>>,
     /// Projects of each relay (for `Offline`).
     by_relay: BTreeMap<RelayRef, Vec<DocumentId>>,
+    /// This device's own relay on the LAN (not another machine).
+    own_lan: Option<RelayRef>,
+    /// A project moved to new keys: the LAN adverts and tasks start over with them.
+    lan_restart: bool,
     /// Bumped by "Koble til nå": every relay task waiting to reconnect tries at once.
     retries: u64,
 }
@@ -183,12 +187,13 @@ impl Events {
 
     /// How many relays on the local network the project is live on now.
     fn live_on_lan(&self, project: &DocumentId) -> usize {
-        self.shared()
-            .per_relay
+        let s = self.shared();
+        s.per_relay
             .iter()
             .filter(|((p, r), st)| {
                 p == project
                     && r.is_lan()
+                    && s.own_lan.as_ref() != Some(r)
                     && matches!(st, SyncStatus::Synced | SyncStatus::Waiting(_))
             })
             .count()
@@ -853,6 +858,22 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
     Ok(n)
 }
 
+/// Which projects, in which epoch, the LAN adverts are for.
+fn lan_signature(device: &Device, ids: &[DocumentId]) -> Vec<(DocumentId, u32)> {
+    let all = if ids.is_empty() {
+        shared_projects(device).unwrap_or_default()
+    } else {
+        ids.to_vec()
+    };
+    all.into_iter()
+        .filter(|id| !is_removed(device, id))
+        .filter_map(|id| {
+            let epoch = device.store.project(&id).ok()?.epoch().ok()?.0;
+            Some((id, epoch))
+        })
+        .collect()
+}
+
 /// The projects (with their current keys) to look for and advertise on the LAN.
 fn lan_projects(
     device: &Device,
@@ -991,8 +1012,24 @@ pub async fn watch(
     }
     let mut lan_on: Option<lan::Lan> = None;
     let mut lan_stop = Arc::new(AtomicBool::new(false));
+    // The projects (and their epochs) the LAN adverts were made for.
+    let mut lan_for: Vec<(DocumentId, u32)> = Vec::new();
     let mut last_learn = tokio::time::Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        // A removal moved a project to new keys, or a project was shared on the LAN
+        // since: the old adverts (and the old documents on the LAN) must go, at once.
+        let moved = std::mem::take(&mut sup.events.shared().lan_restart);
+        let changed = last_learn.elapsed() > LEARN_EVERY
+            && lan_on.is_some()
+            && lan_signature(&sup.device, &ids) != lan_for;
+        if (moved || changed)
+            && let Some(l) = lan_on.take()
+        {
+            tracing::info!("the projects on the local network changed; advertising them anew");
+            lan_stop.store(true, Ordering::SeqCst);
+            sup.forget_lan();
+            l.stop().await;
+        }
         if let Ok(rx) = commands.lock() {
             for c in rx.try_iter() {
                 // No task listening is fine: nothing to tell.
@@ -1005,10 +1042,12 @@ pub async fn watch(
         }
         let want_lan = lan.load(Ordering::SeqCst);
         if want_lan && lan_on.is_none() {
+            lan_for = lan_signature(&sup.device, &ids);
             let projects = lan_projects(&sup.device, &ids)?;
             match lan::Lan::start(sup.device.store.data_dir(), &projects, true).await {
                 Ok(l) => {
                     lan_stop = Arc::new(AtomicBool::new(false));
+                    sup.events.shared().own_lan = l.own().map(|(r, _)| RelayRef::Lan(r));
                     if let Some((relay, url)) = l.own() {
                         for (id, _) in &projects {
                             let found = lan::Found {

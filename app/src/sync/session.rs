@@ -321,6 +321,9 @@ impl Tracked {
         let now = now_ms();
         self.sm.local_change(now);
         tracing::info!(%project, epoch = rotation.epoch, "followed a removal to the project's new key");
+        // Nothing more goes to the old document on the LAN, where the removed person
+        // could still read it.
+        events.shared().lan_restart = true;
         let view = self.handle.view();
         events.emit(SyncEvent::Moved {
             project,

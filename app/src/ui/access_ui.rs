@@ -9,6 +9,7 @@ use samspill_shared::crypto::Role;
 use super::history_ui;
 use super::project_ui::card_ui;
 use super::state::{Command, Dialog, Outbox, Session};
+use super::sync_hook::SyncCommand;
 use super::theme::muted;
 use super::tr;
 use crate::device::Device;
@@ -49,7 +50,8 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
     AccessLinks {
         links,
         removed,
-        shared: file.is_some(),
+        // On a relay: a project shared on the LAN only has links for the LAN alone.
+        shared: file.as_ref().is_some_and(|f| f.home().is_some()),
     }
 }
 
@@ -80,9 +82,8 @@ pub fn access_ui(
                     token: String::new(),
                 }));
             }
-            return;
         }
-        for (role, link) in &access.links {
+        for (role, link) in access.links.iter().filter(|_| access.shared) {
             let (label, help) = match role {
                 Role::Editor => (t("access-editor-link"), t("access-editor-help")),
                 Role::Viewer => (t("access-viewer-link"), t("access-viewer-help")),
@@ -105,6 +106,20 @@ pub fn access_ui(
                 Err(why) => {
                     ui.add(egui::Label::new(RichText::new(why).small().color(muted(ui))).wrap());
                 }
+            }
+            ui.add_space(8.0);
+        }
+        if !access.removed && !s.viewer {
+            ui.separator();
+            ui.label(RichText::new(t("access-lan-link")).strong());
+            ui.add(
+                egui::Label::new(RichText::new(t("access-lan-help")).small().color(muted(ui)))
+                    .wrap(),
+            );
+            if ui.button(format!("📡 {}", t("access-lan-make"))).clicked() {
+                out.send(Command::Sync(SyncCommand::LanInvite {
+                    project: s.project.id(),
+                }));
             }
             ui.add_space(8.0);
         }

@@ -599,6 +599,7 @@ impl SamspillApp {
             }
             Command::Undo => self.undo(),
             Command::ReconnectNow => self.state.sync.reconnect_now(),
+            Command::SetLan(on) => self.state.sync.set_lan(on),
             Command::Notify(text) => self.notify(text),
             Command::Redo => self.redo(),
             Command::SkipWelcome => {

@@ -320,6 +320,14 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     {
                         out.send(Command::ReconnectNow);
                     }
+                    let on_lan = state.sync.live_on_lan(&s.project.id());
+                    if on_lan > 0 {
+                        let text =
+                            super::tr_args(lang, "sync-lan-live", &[("count", on_lan.into())]);
+                        ui.label(RichText::new("📡").color(accent(ui)))
+                            .on_hover_text(&text)
+                            .accessible_name(&text);
+                    }
                     status_ui(ui, lang, &status);
                     presence_ui(ui, state);
                 } else {

@@ -23,6 +23,8 @@ pub struct EngineSync {
     replies_tx: mpsc::Sender<SyncReply>,
     replies_rx: mpsc::Receiver<SyncReply>,
     repaint: egui::Context,
+    /// "Synkroniser på dette nettverket", kept across restarts of the engine.
+    lan: bool,
 }
 
 impl EngineSync {
@@ -35,6 +37,7 @@ impl EngineSync {
             replies_tx,
             replies_rx,
             repaint,
+            lan: false,
         };
         this.restart();
         this
@@ -66,6 +69,7 @@ impl EngineSync {
         let handle = SyncHandle::start(self.device.clone(), Some(presence));
         let ctx = self.repaint.clone();
         handle.set_repaint(Box::new(move || ctx.request_repaint()));
+        handle.set_lan(self.lan);
         self.handle = Some(handle);
     }
 
@@ -129,6 +133,25 @@ impl SyncHook for EngineSync {
                     }
                 });
                 SyncReply::Started
+            }
+            SyncCommand::LanInvite { project } => {
+                match sync::invite(
+                    &self.device,
+                    &project,
+                    samspill_shared::crypto::Role::Editor,
+                    true,
+                ) {
+                    Ok(invite) => {
+                        // A project shared here for the first time: the engine takes it on.
+                        if !self.shared.contains(&project) {
+                            self.restart();
+                        }
+                        SyncReply::Invite {
+                            link: invite.to_string(),
+                        }
+                    }
+                    Err(e) => SyncReply::Failed(format!("{e:#}")),
+                }
             }
             SyncCommand::InviteLink { project } => {
                 let link = self.device.store.project(&project).and_then(|f| {
@@ -209,5 +232,20 @@ impl SyncHook for EngineSync {
         if let Some(h) = &self.handle {
             h.reconnect_now();
         }
+    }
+
+    fn lan(&self) -> bool {
+        self.lan
+    }
+
+    fn set_lan(&mut self, on: bool) {
+        self.lan = on;
+        if let Some(h) = &self.handle {
+            h.set_lan(on);
+        }
+    }
+
+    fn live_on_lan(&self, project: &DocumentId) -> usize {
+        self.handle.as_ref().map_or(0, |h| h.live_on_lan(project))
     }
 }

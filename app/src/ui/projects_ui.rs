@@ -27,6 +27,14 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     service: String::new(),
                 }));
             }
+            let mut lan = state.sync.lan();
+            if ui
+                .toggle_value(&mut lan, format!("📡 {}", t("sync-lan")))
+                .on_hover_text(t("sync-lan-hover"))
+                .changed()
+            {
+                out.send(Command::SetLan(lan));
+            }
             if ui.button(t("sync-join")).clicked() {
                 out.send(Command::OpenDialog(Dialog::Join {
                     link: String::new(),

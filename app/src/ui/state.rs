@@ -68,6 +68,8 @@ pub enum Command {
     ToggleSidebar,
     /// "Koble til nå": try the relay at once.
     ReconnectNow,
+    /// "Synkroniser på dette nettverket" on or off.
+    SetLan(bool),
     /// Show a short confirmation at the bottom ("Kopiert").
     Notify(String),
     Section(Section),

@@ -25,6 +25,9 @@ pub enum SyncCommand {
     Join { link: String },
     /// Show the invite link of a shared project again.
     InviteLink { project: DocumentId },
+    /// An editor's link for the local network (`samspill invite ID --role editor
+    /// --lan`); shares a project never put on a relay on the LAN only.
+    LanInvite { project: DocumentId },
     /// Take someone's access away (`samspill remove ID PERSON`): a new epoch.
     Remove {
         project: DocumentId,
@@ -82,6 +85,16 @@ pub trait SyncHook {
     fn set_editing(&mut self, project: &DocumentId, what: Option<String>);
     /// "Koble til nå": try unreachable relays at once rather than after the backoff.
     fn reconnect_now(&mut self) {}
+    /// Whether "Synkroniser på dette nettverket" is on.
+    fn lan(&self) -> bool {
+        false
+    }
+    /// Turns syncing on the local network on or off.
+    fn set_lan(&mut self, _on: bool) {}
+    /// How many other machines on the local network the project is live with.
+    fn live_on_lan(&self, _project: &DocumentId) -> usize {
+        0
+    }
 }
 
 /// No engine (tests of the UI alone): every project is local.
