@@ -73,9 +73,9 @@ echo "== samspill package"
 desktop=$a/usr/share/applications/no.samspill.Samspill.desktop
 [ -f "$desktop" ] || fail "no desktop entry"
 desktop-file-validate "$desktop" || fail "desktop-file-validate"
-grep -q '^MimeType=x-scheme-handler/samspill;x-scheme-handler/samspill+ws;$' "$desktop" || fail "no link handler"
+grep -q '^MimeType=x-scheme-handler/samspill;x-scheme-handler/samspill+ws;x-scheme-handler/samspill+lan;$' "$desktop" || fail "no link handler"
 grep -q '^Exec=samspill %u$' "$desktop" || fail "Exec does not pass the link"
-pass "desktop entry valid, handles samspill:// and samspill+ws://"
+pass "desktop entry valid, handles samspill://, samspill+ws:// and samspill+lan://"
 metainfo=$a/usr/share/metainfo/no.samspill.Samspill.metainfo.xml
 appstreamcli validate --no-net "$metainfo" || fail "appstreamcli validate"
 pass "AppStream metainfo valid"

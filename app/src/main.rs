@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         && !samspill_shared::link::Invite::has_link_scheme(link)
     {
         eprintln!(
-            "error: “{}” is neither a command nor an invite link (samspill://… or samspill+ws://…); see `samspill --help`",
+            "error: “{}” is neither a command nor an invite link (samspill://…, samspill+ws://… or samspill+lan://…); see `samspill --help`",
             link.trim()
         );
         return ExitCode::from(2);

@@ -1,7 +1,7 @@
 ; Samspill's Windows installer (NSIS), built by .github/workflows/release.yml:
 ;   makensis /DVERSION=0.1.0 /DEXE=path\to\samspill.exe /DOUT=path\to\samspill-setup.exe samspill.nsi
 ; Installs for the current user (no administrator rights needed), adds a Start menu
-; entry and registers the samspill:// and samspill+ws:// links so clicking an invite
+; entry and registers the samspill://, samspill+ws:// and samspill+lan:// links so clicking an invite
 ; opens the app's join dialog. Not exercised on the development machine (Linux).
 
 Unicode true
@@ -34,6 +34,7 @@ Section "Samspill"
   CreateShortcut "$SMPROGRAMS\Samspill.lnk" "$INSTDIR\samspill.exe"
   !insertmacro RegisterScheme "samspill"
   !insertmacro RegisterScheme "samspill+ws"
+  !insertmacro RegisterScheme "samspill+lan"
   WriteRegStr HKCU "Software\Microsoft\Windows\CurrentVersion\Uninstall\Samspill" "DisplayName" "Samspill"
   WriteRegStr HKCU "Software\Microsoft\Windows\CurrentVersion\Uninstall\Samspill" "DisplayVersion" "${VERSION}"
   WriteRegStr HKCU "Software\Microsoft\Windows\CurrentVersion\Uninstall\Samspill" "UninstallString" '"$INSTDIR\uninstall.exe"'
@@ -48,5 +49,6 @@ Section "Uninstall"
   Delete "$SMPROGRAMS\Samspill.lnk"
   DeleteRegKey HKCU "Software\Classes\samspill"
   DeleteRegKey HKCU "Software\Classes\samspill+ws"
+  DeleteRegKey HKCU "Software\Classes\samspill+lan"
   DeleteRegKey HKCU "Software\Microsoft\Windows\CurrentVersion\Uninstall\Samspill"
 SectionEnd
