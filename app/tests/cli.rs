@@ -765,3 +765,59 @@ fn a_sami_name_prints_as_written_in_a_tagged_pdf_with_its_font_embedded() {
         assert!(info.contains("595 x 842 pts (A4)"), "{info}");
     }
 }
+
+#[test]
+fn a_project_shared_on_the_local_network_only_says_what_works_there() {
+    let s = Samspill::new();
+    let id =
+        last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Bare her"])).to_owned();
+    // Never put on a relay, it can still get a link: one with no relay in it.
+    let link = last_line(&s.ok(&["invite", &id, "--role", "editor", "--lan"])).to_owned();
+    assert!(link.starts_with("samspill+lan:///join#"), "{link}");
+    let viewer = last_line(&s.ok(&["invite", &id, "--role", "viewer", "--lan"])).to_owned();
+    assert!(viewer.starts_with("samspill+lan:///join#") && viewer != link);
+    let err = s.fails(&["invite", &id, "--role", "viewer"], 1);
+    assert!(
+        err.contains("shared on the local network only; pass --lan"),
+        "{err}"
+    );
+    let err = s.fails(&["sync", &id], 1);
+    assert!(err.contains("`samspill sync --lan`"), "{err}");
+    let err = s.fails(&["remove", &id, "Noen"], 1);
+    assert!(err.contains("needs it on a relay"), "{err}");
+    assert!(s.ok(&["list"]).contains("Shared, nothing waiting"));
+    // The secret is nowhere in what went wrong.
+    let secret = link.split_once('#').unwrap().1;
+    assert!(!err.contains(secret));
+}
+
+#[test]
+fn a_sync_state_from_the_first_version_is_read_and_kept() {
+    let s = Samspill::new();
+    let id = last_line(&s.ok(&["new", "--template", "four-phase", "--title", "Gammel"])).to_owned();
+    let path = s.dir.path().join("projects").join(&id).join("sync.json");
+    std::fs::write(
+        &path,
+        r#"{ "format": 1, "relay": "ws://127.0.0.1:9", "created": true, "last_seq": 7,
+            "snapshot_seq": 0, "snapshot_signed": true, "write_registered": true,
+            "next_push_id": 3, "shipped_heads": [], "unacked": [] }"#,
+    )
+    .unwrap();
+    // Read as it was: shared on that relay, its viewer link allowed.
+    let viewer = last_line(&s.ok(&["invite", &id, "--role", "viewer"])).to_owned();
+    assert!(
+        viewer.starts_with("samspill+ws://127.0.0.1:9/join#"),
+        "{viewer}"
+    );
+    // Reading it rewrites nothing (a sync writes it back as format 2, see
+    // `app/src/sync/persist.rs`).
+    s.ok(&["invite", &id, "--role", "editor", "--lan"]);
+    let state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(state["format"], 1, "nothing needed writing");
+    let err = s.fails(&["share", &id, "--relay", "ws://127.0.0.1:10"], 1);
+    assert!(err.contains("already shared on ws://127.0.0.1:9"), "{err}");
+    // A file from a later version is refused by name, not taken for damage.
+    std::fs::write(&path, r#"{ "format": 9 }"#).unwrap();
+    let err = s.fails(&["invite", &id, "--role", "editor"], 1);
+    assert!(err.contains("another version of Samspill"), "{err}");
+}

@@ -103,9 +103,15 @@ impl Net {
 
     /// The internet comes and goes: both machines' links to it.
     fn internet(&self, up: bool) {
-        for dev in &self.wan {
-            ip(&["link", "set", dev, if up { "up" } else { "down" }]).unwrap();
+        for i in 0..self.wan.len() {
+            self.internet_for(i, up);
         }
+    }
+
+    /// One machine's link to the internet (0: A, 1: B).
+    fn internet_for(&self, machine: usize, up: bool) {
+        let dev = &self.wan[machine];
+        ip(&["link", "set", dev, if up { "up" } else { "down" }]).unwrap();
     }
 }
 
@@ -292,13 +298,22 @@ fn two_machines_sync_on_a_lan_without_internet_and_reach_the_relay_afterwards() 
         &maret,
         &["task", "add", &id, "--phase", "2", "Máret alene"],
     );
-    maret_watch = Watch::start(b, &maret, &logs.path().join("maret-2.log"));
     let all = [
         "Anne på samlingen",
         "Máret på samlingen",
         "Mens Máret var borte",
         "Máret alene",
     ];
+    // Back, she syncs once through whoever is on the network: her task goes to Anne's
+    // machine, and Anne's comes back.
+    let once = run_in(b, &maret, &["sync", "--lan", &id]);
+    assert!(
+        once.status.success(),
+        "{}",
+        String::from_utf8_lossy(&once.stderr)
+    );
+    assert!(has_all(&titles_in(b, &maret, &id), &all));
+    maret_watch = Watch::start(b, &maret, &logs.path().join("maret-2.log"));
     eventually("both machines to hold all four tasks", || {
         has_all(&titles_in(a, &anne, &id), &all) && has_all(&titles_in(b, &maret, &id), &all)
     });
@@ -311,12 +326,26 @@ fn two_machines_sync_on_a_lan_without_internet_and_reach_the_relay_afterwards() 
         "nothing reached the relay while the internet was down"
     );
 
-    // The internet is back: what was made on the LAN reaches the relay (Máret learned
-    // its address from the project), and Cecilie, never on the LAN, gets it all.
-    net.internet(true);
+    // The internet comes back, for Máret first: everything made on the LAN, Anne's
+    // too, reaches the relay through her machine (she learned its address from the
+    // project), and Cecilie, never on the LAN, gets it all.
+    net.internet_for(1, true);
     eventually("Cecilie to get everything made on the LAN", || {
         cecilie.sync(&id) && has_all(&task_titles(&cecilie.show(&id)), &all)
     });
+    net.internet_for(0, true);
+    ok_in(
+        a,
+        &anne,
+        &["task", "add", &id, "--phase", "3", "Anne tilbake på nett"],
+    );
+    eventually(
+        "Cecilie to get Anne's task from after the gathering",
+        || {
+            cecilie.sync(&id)
+                && has_all(&task_titles(&cecilie.show(&id)), &["Anne tilbake på nett"])
+        },
+    );
     // Máret's state is kept per relay: Anne's machine on the LAN, and the relay.
     let state: serde_json::Value = serde_json::from_slice(
         &std::fs::read(

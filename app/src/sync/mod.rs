@@ -858,6 +858,25 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
     Ok(n)
 }
 
+/// The projects shared on the local network only (no relay with an address).
+fn lan_only(device: &Device, ids: &[DocumentId]) -> Vec<DocumentId> {
+    let all = if ids.is_empty() {
+        shared_projects(device).unwrap_or_default()
+    } else {
+        ids.to_vec()
+    };
+    all.into_iter()
+        .filter(|id| {
+            device
+                .store
+                .project(id)
+                .ok()
+                .and_then(|f| persist::load(&f).ok().flatten())
+                .is_some_and(|f| f.removed.is_none() && f.home().is_none())
+        })
+        .collect()
+}
+
 /// Which projects, in which epoch, the LAN adverts are for.
 fn lan_signature(device: &Device, ids: &[DocumentId]) -> Vec<(DocumentId, u32)> {
     let all = if ids.is_empty() {
@@ -995,6 +1014,10 @@ pub async fn watch(
         } else {
             events.stopped(&[id], &format!("{e:#}"));
         }
+    }
+    // Shared on the LAN only: nothing to say until the LAN is on.
+    for id in lan_only(&device, &ids) {
+        events.set_status(id, SyncStatus::Shared);
     }
     // Every task hears every command (a project may sync through several relays).
     let (fan_out, _) = tokio::sync::broadcast::channel::<(DocumentId, Command)>(1024);
@@ -1322,7 +1345,7 @@ impl Supervisor {
         for id in changed {
             let shown = shown_status(&self.events.shared(), &id);
             self.events
-                .set_status(id, shown.unwrap_or(SyncStatus::Connecting));
+                .set_status(id, shown.unwrap_or(SyncStatus::Shared));
         }
     }
 

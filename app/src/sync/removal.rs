@@ -44,6 +44,12 @@ pub struct Removal {
 
 /// Removes `who` (a person id, or a name) from the shared project `id`.
 pub async fn remove(device: &Device, id: &DocumentId, who: &str) -> anyhow::Result<Removal> {
+    if let Some(file) = persist::load(&device.store.project(id)?)?
+        && file.home().is_none()
+        && file.removed.is_none()
+    {
+        bail!("{LAN_ONLY}");
+    }
     for _ in 0..ATTEMPTS {
         // Catch up first: this follows any rotation made meanwhile (and fails, saying
         // so, if it removed this device).
@@ -56,6 +62,9 @@ pub async fn remove(device: &Device, id: &DocumentId, who: &str) -> anyhow::Resu
         "the project moved to new keys {ATTEMPTS} times while removing (others are removing people at the same time); run the removal again"
     )
 }
+
+/// Why a project shared on the local network only cannot have anyone removed.
+const LAN_ONLY: &str = "this project is shared on the local network only; removing someone needs it on a relay (`samspill share ID --relay URL`), where its old keys can be sealed";
 
 /// One attempt; `None` when another removal got to the relay first.
 async fn try_remove(
@@ -98,9 +107,7 @@ async fn try_remove(
     // Live and in sync on a connection of its own first: the people (and their
     // devices) are read after the catch-up, so nobody published meanwhile is missed.
     let Some(relay) = file.home().cloned() else {
-        bail!(
-            "this project is shared on the local network only; removing someone needs it on a relay (`samspill share ID --relay URL`), where its old keys can be sealed"
-        );
+        bail!("{LAN_ONLY}");
     };
     let mut t = Tracked::new(project.clone(), &RelayRef::Url(relay.clone()), device)?;
     let mut conn = Connection::open(&relay, None).await?;
