@@ -4,12 +4,15 @@
 //! and produces the settings the relay runs with. Tests build a [`Config`] directly with
 //! [`Config::new`].
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use samspill_shared::crypto::DocumentId;
 use samspill_shared::protocol::DEFAULT_MAX_FRAME_BYTES;
 
 /// Raw command-line arguments.
@@ -290,6 +293,45 @@ pub struct Config {
     pub database: Option<DatabaseUrl>,
     pub access: Access,
     pub limits: Limits,
+    /// When set, only these documents may be created here (see [`DocumentList`]).
+    pub only_documents: Option<DocumentList>,
+    /// Whether `GET /metrics` answers (a relay on the local network keeps its activity
+    /// to itself).
+    pub serve_metrics: bool,
+}
+
+/// The documents a relay embedded in the app may create: the projects its device shares
+/// on the local network. Anyone on the network can reach that relay; this keeps a
+/// stranger from storing documents of their own in the device's data directory.
+/// Subscribing to a listed document still needs its read key, writing its write key.
+#[derive(Clone, Default)]
+pub struct DocumentList(Arc<RwLock<BTreeSet<DocumentId>>>);
+
+impl DocumentList {
+    pub fn insert(&self, doc: DocumentId) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(doc);
+    }
+
+    pub fn contains(&self, doc: &DocumentId) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(doc)
+    }
+}
+
+impl std::fmt::Debug for DocumentList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        write!(f, "DocumentList({n} documents)")
+    }
 }
 
 impl Config {
@@ -301,6 +343,8 @@ impl Config {
             database: None,
             access: Access::Open,
             limits: Limits::default(),
+            only_documents: None,
+            serve_metrics: true,
         }
     }
 
@@ -341,6 +385,8 @@ impl Config {
                     n => Some(n as usize),
                 },
             },
+            only_documents: None,
+            serve_metrics: true,
         })
     }
 

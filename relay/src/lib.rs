@@ -47,5 +47,5 @@ pub mod tokens;
 mod upgrade;
 mod ws;
 
-pub use config::Config;
+pub use config::{Config, DocumentList};
 pub use server::{RelayState, router, serve};

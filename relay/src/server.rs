@@ -134,13 +134,18 @@ impl RelayState {
     }
 }
 
-/// The relay's routes: `GET /v1/sync` (websocket), `GET /healthz`, `GET /metrics`.
+/// The relay's routes: `GET /v1/sync` (websocket), `GET /healthz`, `GET /metrics` (unless
+/// [`Config::serve_metrics`] is off).
 pub fn router(state: Arc<RelayState>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(SYNC_PATH, get(sync))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(state)
+        .route("/healthz", get(healthz));
+    let router = if state.config.serve_metrics {
+        router.route("/metrics", get(metrics))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 async fn sync(State(state): State<Arc<RelayState>>, mut request: Request) -> Response {

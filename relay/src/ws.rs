@@ -13,7 +13,7 @@
 //! broken websocket ends it (with a close reason). On shutdown the handler stops reading,
 //! waits for the writes it already submitted, sends their acks and closes with 1001.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use axum::body::Bytes;
 use futures_util::SinkExt;
 use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
 use samspill_shared::crypto::{
-    CHALLENGE_LEN, DocumentId, Signature64, verify_authorize, verify_subscribe,
+    CHALLENGE_LEN, DocumentId, Signature64, WriteVerifier, verify_authorize, verify_subscribe,
 };
 use samspill_shared::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, close_code, decode_client, encode_server,
@@ -106,14 +106,24 @@ impl Bucket {
     }
 }
 
+/// The blob of a write-like frame, checked against the document's write key before it is
+/// stored: a session that got write access by passing on an editor's proof (a relay in
+/// the middle, a forged LAN advert) still cannot store, seal or cut anything an editor
+/// did not sign.
+enum Signed<'a> {
+    Entry(&'a [u8]),
+    Snapshot(u64, &'a [u8]),
+}
+
 struct Connection {
     state: Arc<RelayState>,
     conn: Arc<Conn>,
     challenge: [u8; CHALLENGE_LEN],
     presented: Presented,
     subs: BTreeMap<DocumentId, Arc<Subscription>>,
-    /// Subscribed documents this connection proved write access to (`Authorize`).
-    writable: BTreeSet<DocumentId>,
+    /// Subscribed documents this connection proved write access to (`Authorize`), with
+    /// the write key every entry and snapshot it stores must be signed with.
+    writable: BTreeMap<DocumentId, WriteVerifier>,
     pending: FuturesOrdered<Pending>,
     bucket: Bucket,
     subscribe_bucket: Bucket,
@@ -156,7 +166,7 @@ pub(crate) async fn run(
         challenge,
         presented,
         subs: BTreeMap::new(),
-        writable: BTreeSet::new(),
+        writable: BTreeMap::new(),
         pending: FuturesOrdered::new(),
         bucket: Bucket::new(limits.max_pushes_per_sec),
         subscribe_bucket: Bucket::new(limits.max_subscribes_per_sec),
@@ -520,7 +530,7 @@ impl Connection {
                     .error(ErrorCode::UnknownDocument, Some(doc), None, message)
                     .await;
             }
-            let created_by = match self.may_create().await {
+            let created_by = match self.may_create(&doc).await {
                 Ok(created_by) => created_by,
                 Err(Refusal::Unauthorized(message)) => {
                     return self
@@ -594,7 +604,14 @@ impl Connection {
     }
 
     /// Whether this connection may create a document, and under which token name.
-    async fn may_create(&mut self) -> Result<Option<String>, Refusal> {
+    async fn may_create(&mut self, doc: &DocumentId) -> Result<Option<String>, Refusal> {
+        if let Some(only) = &self.state.config().only_documents
+            && !only.contains(doc)
+        {
+            return Err(Refusal::Unauthorized(
+                "this relay runs in a Samspill app on the local network and keeps only the projects that app shares".to_owned(),
+            ));
+        }
         let token = match self.presented {
             Presented::Token(hash) => self
                 .state
@@ -659,7 +676,7 @@ impl Connection {
         write_key: [u8; 32],
         proof: &Signature64,
     ) -> Result<(), Gone> {
-        if self.writable.contains(&doc) {
+        if self.writable.contains_key(&doc) {
             return self
                 .send(Outbound::Frame(frame(&ServerFrame::Authorized { doc })))
                 .await;
@@ -680,14 +697,17 @@ impl Connection {
                 .error(ErrorCode::NotSubscribed, Some(doc), None, message)
                 .await;
         }
-        if !verify_authorize(&doc, &write_key, &self.challenge, proof) {
+        let verifier = WriteVerifier::new(&write_key);
+        let Some(verifier) =
+            verifier.filter(|_| verify_authorize(&doc, &write_key, &self.challenge, proof))
+        else {
             let message =
                 "the write proof does not verify for this document and this connection's challenge"
                     .to_owned();
             return self
                 .error(ErrorCode::BadSignature, Some(doc), None, message)
                 .await;
-        }
+        };
         let stored = match self.state.store().register_write_key(doc, write_key).await {
             Ok(stored) => stored,
             Err(e) => return self.internal(Some(doc), None, &e).await,
@@ -698,32 +718,48 @@ impl Connection {
                 .error(ErrorCode::BadSignature, Some(doc), None, message)
                 .await;
         }
-        self.writable.insert(doc);
+        self.writable.insert(doc, verifier);
         self.send(Outbound::Frame(frame(&ServerFrame::Authorized { doc })))
             .await
     }
 
-    /// Refuses a write-like frame on a document this connection may only read.
+    /// Refuses a write-like frame on a document this connection may only read, or one
+    /// whose blob is not signed with the document's write key (see [`Signed`]).
     async fn may_write(
         &mut self,
         doc: DocumentId,
         id: Option<u64>,
         what: &str,
+        signed: Signed<'_>,
     ) -> Result<bool, Gone> {
-        if self.writable.contains(&doc) {
-            return Ok(true);
+        let Some(verifier) = self.writable.get(&doc) else {
+            let message = format!(
+                "{what} refused: this connection may only read the document (a viewer's link cannot write; an editor's client proves write access with Authorize first)"
+            );
+            self.error(ErrorCode::ReadOnly, Some(doc), id, message)
+                .await?;
+            return Ok(false);
+        };
+        let ok = match signed {
+            Signed::Entry(blob) => verifier.entry(&doc, blob),
+            Signed::Snapshot(covers, blob) => verifier.snapshot(&doc, covers, blob),
+        };
+        if !ok {
+            let message = format!(
+                "{what} refused: not signed with the document's write key (the relay stores only what an editor signed)"
+            );
+            self.error(ErrorCode::BadSignature, Some(doc), id, message)
+                .await?;
+            return Ok(false);
         }
-        let message = format!(
-            "{what} refused: this connection may only read the document (a viewer's link cannot write; an editor's client proves write access with Authorize first)"
-        );
-        self.error(ErrorCode::ReadOnly, Some(doc), id, message)
-            .await?;
-        Ok(false)
+        Ok(true)
     }
 
     async fn push(&mut self, doc: DocumentId, id: u64, blob: Vec<u8>) -> Result<(), Gone> {
         if !self.admit(doc, Some(id), "push").await?
-            || !self.may_write(doc, Some(id), "push").await?
+            || !self
+                .may_write(doc, Some(id), "push", Signed::Entry(&blob))
+                .await?
         {
             return Ok(());
         }
@@ -762,7 +798,9 @@ impl Connection {
 
     async fn snapshot(&mut self, doc: DocumentId, covers: u64, blob: Vec<u8>) -> Result<(), Gone> {
         if !self.admit(doc, None, "snapshot").await?
-            || !self.may_write(doc, None, "snapshot").await?
+            || !self
+                .may_write(doc, None, "snapshot", Signed::Snapshot(covers, &blob))
+                .await?
         {
             return Ok(());
         }
@@ -804,7 +842,9 @@ impl Connection {
         rotation: Vec<u8>,
     ) -> Result<(), Gone> {
         if !self.admit(doc, Some(id), "rotate").await?
-            || !self.may_write(doc, Some(id), "rotate").await?
+            || !self
+                .may_write(doc, Some(id), "rotate", Signed::Entry(&rotation))
+                .await?
         {
             return Ok(());
         }
@@ -821,9 +861,19 @@ impl Connection {
                 .error(ErrorCode::BadFrame, Some(doc), Some(id), message)
                 .await;
         }
-        if !verify_authorize(&to.doc, &to.write_key, &self.challenge, proof) {
+        let successor_key = WriteVerifier::new(&to.write_key)
+            .filter(|_| verify_authorize(&to.doc, &to.write_key, &self.challenge, proof));
+        let Some(successor_key) = successor_key else {
             let message =
                 "the successor's write proof does not verify for it and this connection's challenge"
+                    .to_owned();
+            return self
+                .error(ErrorCode::BadSignature, Some(doc), Some(id), message)
+                .await;
+        };
+        if !successor_key.entry(&to.doc, &to.first) {
+            let message =
+                "the successor's first entry is not signed with the successor's write key"
                     .to_owned();
             return self
                 .error(ErrorCode::BadSignature, Some(doc), Some(id), message)
@@ -845,7 +895,7 @@ impl Connection {
             Ok(seq) => {
                 metrics::counter!(m::DOCUMENTS_CREATED_TOTAL).increment(1);
                 tracing::info!(conn = self.conn.id, "a document was rotated to a successor");
-                self.writable.insert(successor);
+                self.writable.insert(successor, successor_key);
                 self.send(Outbound::Frame(frame(&ServerFrame::Ack { doc, id, seq })))
                     .await?;
                 let moved = frame(&ServerFrame::Moved { doc, to: successor });

@@ -293,7 +293,7 @@ async fn snapshot_for_a_seq_the_relay_does_not_have_gets_bad_snapshot() {
             .send(&ClientFrame::Snapshot {
                 doc: project.doc_id,
                 covers,
-                blob: seal(&project, BlobKind::Snapshot, 1, "future"),
+                blob: seal_snapshot(&project, covers, 1, "future"),
             })
             .await;
         expect_error(alice.recv().await, ErrorCode::BadSnapshot);

@@ -83,7 +83,7 @@ async fn a_viewer_reads_and_its_hand_built_writes_are_refused() {
         .send(&ClientFrame::Snapshot {
             doc: viewer.doc_id,
             covers: 1,
-            blob: seal(&viewer, BlobKind::Snapshot, 8, "forged state"),
+            blob: seal_snapshot(&viewer, 1, 8, "forged state"),
         })
         .await;
     assert_eq!(error(&mut reader).await.0, ErrorCode::ReadOnly);
@@ -197,6 +197,100 @@ async fn writing_needs_a_subscription_and_a_write_proof_first() {
         })
         .await;
     assert_eq!(error(&mut client).await.0, ErrorCode::ReadOnly);
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+}
+
+/// A relay in the middle (or a forged advert on the LAN) can pass an editor's proof on
+/// for its own connection and so get write access; the relay still stores nothing the
+/// editor did not sign: no entry, no snapshot that would cut the log, no rotation that
+/// would seal the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_with_a_passed_on_proof_still_stores_only_what_an_editor_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut relay, url) = spawn_relay(dir.path());
+    let editor = keys(2);
+    let viewer = viewer_keys(2);
+    let mut alice = Client::connect(&url, None).await;
+    alice.subscribe(&editor, 0, true).await;
+    assert_eq!(alice.push(&editor, 1, "plan").await, 1);
+    assert_eq!(alice.push(&editor, 2, "more").await, 2);
+
+    // Mallory holds only the read key; the editor's client, fooled into talking to her,
+    // signs her connection's challenge, and the relay authorizes her.
+    let mut mallory = Client::connect(&url, None).await;
+    subscribe_only(&mut mallory, &viewer, 0, false).await;
+    let passed_on = mallory.authorize_frame(&editor).unwrap();
+    mallory.send(&passed_on).await;
+    while !matches!(mallory.recv().await, ServerFrame::Authorized { .. }) {}
+
+    let mut forger = viewer_keys(2);
+    forger.write = Some(SigningKey::from_bytes(&[98; 32]));
+    forger.write_public = forger.write.as_ref().unwrap().verifying_key();
+    let mut genuine_snapshot = seal_snapshot(&editor, 1, 5, "state@1");
+    let refused: Vec<(&str, ClientFrame)> = vec![
+        (
+            "an unsigned entry",
+            ClientFrame::Push {
+                doc: viewer.doc_id,
+                id: 10,
+                blob: seal(&viewer, BlobKind::Entry, 10, "unsigned"),
+            },
+        ),
+        (
+            "an entry signed with another key",
+            ClientFrame::Push {
+                doc: viewer.doc_id,
+                id: 11,
+                blob: seal(&forger, BlobKind::Entry, 11, "forged"),
+            },
+        ),
+        (
+            "a snapshot covering everything, signed with another key",
+            ClientFrame::Snapshot {
+                doc: viewer.doc_id,
+                covers: 2,
+                blob: seal_snapshot(&forger, 2, 12, "nothing"),
+            },
+        ),
+        (
+            "an editor's snapshot relabelled to cover more",
+            ClientFrame::Snapshot {
+                doc: viewer.doc_id,
+                covers: 2,
+                blob: std::mem::take(&mut genuine_snapshot),
+            },
+        ),
+        (
+            "a rotation that is not the editor's",
+            ClientFrame::Rotate {
+                doc: viewer.doc_id,
+                id: 13,
+                to: keys(3).doc_id,
+                write_key: keys(3).write_public.to_bytes(),
+                proof: sign_authorize(&keys(3), &mallory.challenge).unwrap(),
+                rotation: seal(&forger, BlobKind::Entry, 13, "rotation"),
+                first: seal(&keys(3), BlobKind::Entry, 1, "the whole document"),
+            },
+        ),
+    ];
+    for (what, frame) in refused {
+        mallory.send(&frame).await;
+        let (code, _, message) = error(&mut mallory).await;
+        assert_eq!(code, ErrorCode::BadSignature, "{what}: {message}");
+        assert!(message.contains("signed"), "{what}: {message}");
+    }
+
+    // Nothing was stored, cut or sealed: a newcomer gets the whole log, and the editor
+    // goes on writing.
+    let mut bob = Client::connect(&url, None).await;
+    let (catch_up, head) = bob.subscribe(&viewer, 0, false).await;
+    assert_eq!(head, 2);
+    assert_eq!(
+        entries(&viewer, &catch_up),
+        vec![(1, "plan".to_owned()), (2, "more".to_owned())]
+    );
+    assert_eq!(alice.push(&editor, 3, "still mine").await, 3);
     relay.kill().unwrap();
     relay.wait().unwrap();
 }

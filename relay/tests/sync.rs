@@ -119,7 +119,7 @@ async fn snapshot_drops_covered_entries_and_late_subscriber_gets_snapshot_and_ta
         .send(&ClientFrame::Snapshot {
             doc: project.doc_id,
             covers: 4,
-            blob: seal(&project, BlobKind::Snapshot, 99, "state@4"),
+            blob: seal_snapshot(&project, 4, 99, "state@4"),
         })
         .await;
     assert_eq!(
@@ -151,7 +151,7 @@ async fn snapshot_drops_covered_entries_and_late_subscriber_gets_snapshot_and_ta
     match &catch_up[0] {
         ServerFrame::Snapshot { seq, blob, .. } => {
             assert_eq!(*seq, 4);
-            assert_eq!(open(&project, BlobKind::Snapshot, blob), "state@4");
+            assert_eq!(open_snapshot(&project, *seq, blob), "state@4");
         }
         other => panic!("expected the snapshot first, got {other:?}"),
     }
@@ -172,7 +172,7 @@ async fn snapshot_drops_covered_entries_and_late_subscriber_gets_snapshot_and_ta
         .send(&ClientFrame::Snapshot {
             doc: project.doc_id,
             covers: 2,
-            blob: seal(&project, BlobKind::Snapshot, 98, "state@2"),
+            blob: seal_snapshot(&project, 2, 98, "state@2"),
         })
         .await;
     assert_eq!(

@@ -633,6 +633,24 @@ fn verified<'a>(
     kind: BlobKind,
     blob: &'a [u8],
 ) -> Result<&'a [u8], CryptoError> {
+    signed_by(
+        &keys.write_public,
+        context,
+        &keys.doc_id,
+        covers,
+        kind,
+        blob,
+    )
+}
+
+fn signed_by<'a>(
+    write_public: &VerifyingKey,
+    context: &[u8],
+    doc: &DocumentId,
+    covers: Option<u64>,
+    kind: BlobKind,
+    blob: &'a [u8],
+) -> Result<&'a [u8], CryptoError> {
     match blob.first() {
         None => return Err(CryptoError::TooShort { len: 0 }),
         Some(&SIGNED_FORMAT) => {}
@@ -646,10 +664,58 @@ fn verified<'a>(
         return Err(CryptoError::TooShort { len: blob.len() });
     };
     let sig = ed25519_dalek::Signature::from_bytes(sig);
-    keys.write_public
-        .verify_strict(&signed_message(context, &keys.doc_id, covers, sealed), &sig)
+    write_public
+        .verify_strict(&signed_message(context, doc, covers, sealed), &sig)
         .map_err(|_| CryptoError::BadSignature(kind))?;
     Ok(sealed)
+}
+
+/// What a relay checks before it stores a write: that an entry or snapshot is signed
+/// with the document's write key. The signature covers only public things (the
+/// document id, what a snapshot covers, the sealed bytes), so a relay can check it
+/// without any secret; a session that got write access by passing on someone else's
+/// proof (a relay in the middle) still cannot store anything an editor did not sign.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct WriteVerifier(VerifyingKey);
+
+impl fmt::Debug for WriteVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WriteVerifier")
+    }
+}
+
+impl WriteVerifier {
+    /// `None` when the bytes are not an Ed25519 public key.
+    pub fn new(write_public: &[u8; 32]) -> Option<Self> {
+        VerifyingKey::from_bytes(write_public).ok().map(Self)
+    }
+
+    /// Whether `blob` is an entry of `doc` signed with this key.
+    pub fn entry(&self, doc: &DocumentId, blob: &[u8]) -> bool {
+        signed_by(
+            &self.0,
+            ENTRY_SIGNATURE_CONTEXT,
+            doc,
+            None,
+            BlobKind::Entry,
+            blob,
+        )
+        .is_ok()
+    }
+
+    /// Whether `blob` is a snapshot of `doc` covering the log up to `covers`, signed
+    /// with this key.
+    pub fn snapshot(&self, doc: &DocumentId, covers: u64, blob: &[u8]) -> bool {
+        signed_by(
+            &self.0,
+            SNAPSHOT_SIGNATURE_CONTEXT,
+            doc,
+            Some(covers),
+            BlobKind::Snapshot,
+            blob,
+        )
+        .is_ok()
+    }
 }
 
 /// Whether a blob carries a write-key signature (format 3).
@@ -926,6 +992,35 @@ mod tests {
             encrypt_snapshot(&viewer, 7, [9; NONCE_LEN], b"x"),
             Err(CryptoError::ReadOnly)
         );
+    }
+
+    #[test]
+    fn a_relay_checks_write_signatures_with_the_public_key_alone() {
+        let editor = ProjectSecret::from_bytes([4; 32]).keys();
+        let other = ProjectSecret::from_bytes([5; 32]).keys();
+        let check = WriteVerifier::new(editor.write_public.as_bytes()).unwrap();
+        let doc = editor.doc_id;
+        let entry = encrypt_entry(&editor, [1; NONCE_LEN], b"plan").unwrap();
+        assert!(check.entry(&doc, &entry));
+        // Another document's id, another project's key, no signature, a flipped byte.
+        assert!(!check.entry(&other.doc_id, &entry));
+        assert!(!check.entry(&doc, &encrypt_entry(&other, [1; NONCE_LEN], b"x").unwrap()));
+        assert!(!check.entry(
+            &doc,
+            &encrypt(&editor, BlobKind::Entry, [1; NONCE_LEN], b"x")
+        ));
+        let mut flipped = entry.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(!check.entry(&doc, &flipped));
+        assert!(!check.entry(&doc, &[]));
+        assert!(!check.entry(&doc, &[SIGNED_FORMAT; 10]));
+        // A snapshot is checked for exactly what it covers, and is not an entry.
+        let snap = encrypt_snapshot(&editor, 4, [2; NONCE_LEN], b"state").unwrap();
+        assert!(check.snapshot(&doc, 4, &snap));
+        assert!(!check.snapshot(&doc, 5, &snap));
+        assert!(!check.entry(&doc, &snap));
+        assert!(!check.snapshot(&doc, 4, &entry));
     }
 
     #[test]

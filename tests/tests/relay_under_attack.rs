@@ -295,7 +295,9 @@ fn four_subscribers_that_stop_reading_a_240_mib_log_do_not_grow_the_relay() {
             ServerFrame::Subscribed { .. }
         ));
         writer.authorize(&secret).await;
-        let blob: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+        // Signed like an editor's entry: the relay stores nothing else.
+        let junk: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let blob = samspill_shared::crypto::encrypt_entry(&secret.keys(), [7; 24], &junk).unwrap();
         for id in 1..=ENTRIES {
             writer
                 .send(&ClientFrame::Push {

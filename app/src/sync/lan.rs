@@ -25,13 +25,17 @@ use std::sync::{Arc, mpsc};
 
 use anyhow::Context as _;
 use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
-use samspill_relay::{Config, RelayState};
+use samspill_relay::{Config, DocumentList, RelayState};
 use samspill_shared::crypto::{DocumentId, ProjectKeys};
 use samspill_shared::ids::Entropy as _;
 use samspill_shared::lan::{Advert, LanKey, LanRelayId, SERVICE_TYPE};
 use samspill_shared::link::RelayUrl;
 
 use crate::device::OsEntropy;
+
+/// Connections the relay on the network holds: a room of facilitators needs a few.
+const LAN_MAX_CONNECTIONS: usize = 128;
+const LAN_MAX_CONNECTIONS_PER_IP: usize = 16;
 
 /// A project's relay on the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +48,13 @@ pub struct Found {
     pub urls: Vec<RelayUrl>,
 }
 
-/// The relay this device serves on the network.
+/// The relay this device serves on the network. Its task holds `lan-relay/lock` until
+/// the relay has closed its store: one relay per store, whatever the number of Samspill
+/// processes on this machine (its numbering lives in memory).
 struct Host {
-    /// `lan-relay/lock`, held while serving: one relay per store, whatever the
-    /// number of Samspill processes on this machine (its numbering lives in memory).
-    _lock: std::fs::File,
     id: LanRelayId,
+    /// The documents it may create: the projects this device advertises.
+    documents: DocumentList,
     port: u16,
     state: Arc<RelayState>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -64,6 +69,8 @@ pub struct Lan {
     host: Option<Host>,
     found: mpsc::Receiver<Found>,
     registered: Vec<String>,
+    /// The daemon was told to exit.
+    shut_down: bool,
 }
 
 impl std::fmt::Debug for Lan {
@@ -83,7 +90,14 @@ fn mdns_daemon() -> anyhow::Result<ServiceDaemon> {
         Some(p) => ServiceDaemon::new_with_port(p),
         None => ServiceDaemon::new(),
     };
-    daemon.map_err(|e| anyhow::anyhow!("could not start mDNS on this network: {e}"))
+    let daemon =
+        daemon.map_err(|e| anyhow::anyhow!("could not start mDNS on this network: {e}"))?;
+    // Only IPv4 is used: announcing the machine's IPv6 addresses too would tell the
+    // network more than it needs.
+    if let Err(e) = daemon.disable_interface(mdns_sd::IfKind::IPv6) {
+        tracing::debug!(error = %e, "could not leave IPv6 out of mDNS");
+    }
+    Ok(daemon)
 }
 
 /// This device's LAN relay id, made the first time.
@@ -113,6 +127,16 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether no Samspill process serves this data directory's relay now (its lock is
+/// free).
+pub fn can_host(data_dir: &Path) -> bool {
+    let Ok(lock) = std::fs::File::open(data_dir.join("lan-relay").join("lock")) else {
+        return true;
+    };
+    // Taken and at once let go (dropping the file releases it).
+    lock.try_lock().is_ok()
+}
+
 impl Lan {
     /// Starts browsing for `projects` (each with its current keys), and with `host`
     /// serves this device's relay (its store in `data_dir/lan-relay`) and advertises
@@ -124,7 +148,13 @@ impl Lan {
     ) -> anyhow::Result<Self> {
         let daemon = mdns_daemon()?;
         let host = if host {
-            Self::serve(data_dir).await?
+            match Self::serve(data_dir).await {
+                Ok(host) => host,
+                Err(e) => {
+                    let _ = daemon.shutdown();
+                    return Err(e);
+                }
+            }
         } else {
             None
         };
@@ -133,6 +163,7 @@ impl Lan {
             host,
             found: mpsc::channel().1,
             registered: Vec::new(),
+            shut_down: false,
         };
         lan.browse(projects)?;
         if lan.host.is_some() {
@@ -181,22 +212,32 @@ impl Lan {
             .await
             .context("could not listen on the local network")?;
         let port = listener.local_addr()?.port();
+        let documents = DocumentList::default();
         let mut config = Config::new(&dir);
         config.listen = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+        // Anyone on the network can reach it: it keeps only this device's projects,
+        // tells nobody its activity, and holds fewer connections than a centre's relay.
+        config.only_documents = Some(documents.clone());
+        config.serve_metrics = false;
+        config.limits.max_connections = LAN_MAX_CONNECTIONS;
+        config.limits.max_connections_per_ip = Some(LAN_MAX_CONNECTIONS_PER_IP);
         let state = RelayState::open(config)
             .map_err(|e| anyhow::anyhow!("could not open the local relay's store: {e}"))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(samspill_relay::serve(
-            listener,
-            Arc::clone(&state),
-            async move {
+        let served = Arc::clone(&state);
+        let task = tokio::spawn(async move {
+            let result = samspill_relay::serve(listener, served, async move {
                 let _ = stopped.await;
-            },
-        ));
+            })
+            .await;
+            // The store is closed: another process may serve it now.
+            drop(lock);
+            result
+        });
         tracing::info!(port, "serving projects on the local network");
         Ok(Some(Host {
-            _lock: lock,
             id,
+            documents,
             port,
             state,
             stop: Some(stop),
@@ -216,6 +257,7 @@ impl Lan {
         let Some(host) = &self.host else {
             return Ok(());
         };
+        host.documents.insert(keys.doc_id);
         let mut nonce = [0u8; 16];
         OsEntropy.fill(&mut nonce);
         let advert = LanKey::new(keys).advertise(host.id, nonce);
@@ -302,7 +344,11 @@ impl Lan {
     /// Stops advertising and browsing, and stops this device's relay once its
     /// connections have finished their commits.
     pub async fn stop(mut self) {
-        self.quiet();
+        if let Some(done) = self.quiet() {
+            // Waits briefly for the goodbye packets to leave.
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(1), done.recv_async()).await;
+        }
         if let Some(mut host) = self.host.take() {
             if let Some(stop) = host.stop.take() {
                 let _ = stop.send(());
@@ -315,23 +361,26 @@ impl Lan {
         }
     }
 
-    /// Withdraws the adverts (so peers stop trying this relay soon) and ends browsing.
-    fn quiet(&mut self) {
+    /// Withdraws the adverts (so peers stop trying this relay soon) and shuts the mDNS
+    /// daemon down, which ends browsing; what it returns answers once the daemon has
+    /// sent its goodbyes. Never blocks.
+    fn quiet(&mut self) -> Option<mdns_sd::Receiver<mdns_sd::DaemonStatus>> {
         for name in std::mem::take(&mut self.registered) {
             let _ = self.daemon.unregister(&name);
         }
-        if let Ok(done) = self.daemon.shutdown() {
-            // Waits briefly for the goodbye packets to leave.
-            let _ = done.recv_timeout(std::time::Duration::from_secs(1));
+        if self.shut_down {
+            return None;
         }
+        self.shut_down = true;
+        self.daemon.shutdown().ok()
     }
 }
 
 impl Drop for Lan {
     fn drop(&mut self) {
-        if !self.registered.is_empty() {
-            self.quiet();
-        }
+        // The daemon's thread runs until told to exit, whether or not anything was
+        // advertised.
+        self.quiet();
         if let Some(host) = self.host.as_mut()
             && let Some(stop) = host.stop.take()
         {
@@ -358,4 +407,83 @@ fn reachable(addresses: &std::collections::HashSet<Ipv4Addr>, port: u16) -> Vec<
                 .ok()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use samspill_shared::crypto::{ProjectSecret, sign_subscribe};
+    use samspill_shared::protocol::{ClientFrame, ErrorCode, ServerFrame};
+
+    use super::*;
+    use crate::sync::conn::Connection;
+
+    /// Subscribes to `keys`' document asking to create it; the relay's first answer.
+    async fn create(url: &RelayUrl, keys: &ProjectKeys) -> ServerFrame {
+        let mut conn = Connection::open(url, None).await.unwrap();
+        let proof = sign_subscribe(keys, &conn.challenge);
+        conn.send(&ClientFrame::Subscribe {
+            doc: keys.doc_id,
+            since: 0,
+            create: true,
+            proof,
+        })
+        .await
+        .unwrap();
+        loop {
+            let f = conn.recv().await.unwrap();
+            if matches!(
+                f,
+                ServerFrame::Subscribed { .. } | ServerFrame::Error { .. }
+            ) {
+                return f;
+            }
+        }
+    }
+
+    /// Anyone on the network can reach the relay on a member's laptop: it keeps the
+    /// projects that laptop shares and refuses a stranger's documents, and it does not
+    /// tell the network its activity.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_relay_on_the_network_keeps_only_its_devices_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = ProjectSecret::from_bytes([1; 32]);
+        let ours = secret.keys();
+        let lan = Lan::start(dir.path(), &[(ours.doc_id, secret.keys())], true)
+            .await
+            .unwrap();
+        let (_, url) = lan.own().expect("this device serves the network");
+        assert!(matches!(
+            create(&url, &ours).await,
+            ServerFrame::Subscribed { .. }
+        ));
+        let stranger = ProjectSecret::from_bytes([2; 32]).keys();
+        match create(&url, &stranger).await {
+            ServerFrame::Error { code, message, .. } => {
+                assert_eq!(code, ErrorCode::Unauthorized, "{message}");
+                assert!(message.contains("local network"), "{message}");
+            }
+            other => panic!("a stranger's document was created: {other:?}"),
+        }
+
+        let port = url.to_string().rsplit(':').next().unwrap().to_owned();
+        let port: u16 = port.trim_end_matches('/').parse().unwrap();
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        use std::io::{Read as _, Write as _};
+        tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = tcp.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+
+        // Stopped, the next one serves the same store (the lock went with the relay).
+        lan.stop().await;
+        assert!(can_host(dir.path()));
+        let again = Lan::start(dir.path(), &[(ours.doc_id, secret.keys())], true)
+            .await
+            .unwrap();
+        assert!(again.own().is_some());
+        again.stop().await;
+    }
 }

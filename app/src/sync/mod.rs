@@ -47,6 +47,7 @@ pub use session::{LEFT_OUT_REASON, REMOVED_REASON};
 pub use status::SyncStatus;
 
 use crate::device::{Access, Device, OsEntropy};
+use crate::store::ProjectFiles;
 
 /// How long `share`, `join` and `sync` wait for the relay before giving up.
 const ONCE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -457,10 +458,13 @@ pub async fn share(
             ),
             Some(_) => false,
             None => {
-                // Shared on the local network only until now: this becomes its home.
-                let mut f = f.clone();
-                f.relays.insert(0, RelaySync::new(key.clone(), epoch));
-                persist::save(project.files(), &f)?;
+                // Shared on the local network only until now: this becomes its home
+                // (under the lock: an engine may be saving a LAN relay's state).
+                persist::update(project.files(), |f| {
+                    if f.relay(&key).is_none() {
+                        f.relays.insert(0, RelaySync::new(key.clone(), epoch));
+                    }
+                })?;
                 true
             }
         },
@@ -479,7 +483,9 @@ pub async fn share(
         // is pushed again next time; duplicates are harmless.)
         if first_time {
             let undo = match &before {
-                Some(f) => persist::save(project.files(), f),
+                Some(_) => {
+                    persist::update(project.files(), |f| f.relays.retain(|r| r.relay != key))
+                }
                 None => std::fs::remove_file(project.files().sync_path()).map_err(Into::into),
             };
             undo.context("could not undo the failed share")?;
@@ -624,14 +630,8 @@ pub async fn join(device: &Device, link: &str, lan_wait: Duration) -> anyhow::Re
                 false,
             )
             .await?;
-            let found = wait_for_lan(&lan, lan_wait).await.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "found no one with this project on this network within {} seconds; ask whoever sent the link to run `samspill sync --lan --watch` (or \"Synkroniser på dette nettverket\" in the app) on this network",
-                    lan_wait.as_secs()
-                )
-            })?;
-            let url = first_reachable(&found.urls).await?;
-            (RelayRef::Lan(found.relay), url, Some(lan))
+            let (relay, url) = reach_on_lan(&lan, lan_wait).await?;
+            (RelayRef::Lan(relay), url, Some(lan))
         }
     };
     let (mut doc, mut state, legacy) = Box::pin(fetch(&url, keys)).await?;
@@ -677,15 +677,41 @@ async fn first_reachable(urls: &[RelayUrl]) -> anyhow::Result<RelayUrl> {
     }
 }
 
-async fn wait_for_lan(lan: &lan::Lan, within: Duration) -> Option<lan::Found> {
+/// The first member found on the network within `within` whose relay answers: a
+/// member whose machine cannot be reached from here does not stop the others.
+async fn reach_on_lan(
+    lan: &lan::Lan,
+    within: Duration,
+) -> anyhow::Result<(samspill_shared::lan::LanRelayId, RelayUrl)> {
+    // A day is as long as anyone waits (and keeps the deadline representable).
+    let within = within.min(Duration::from_secs(24 * 3600));
     let until = tokio::time::Instant::now() + within;
-    while tokio::time::Instant::now() < until {
-        if let Some(f) = lan.found().into_iter().next() {
-            return Some(f);
+    let mut tried: Vec<(samspill_shared::lan::LanRelayId, Vec<RelayUrl>)> = Vec::new();
+    let mut last = None;
+    loop {
+        for f in lan.found() {
+            let key = (f.relay, f.urls);
+            if tried.contains(&key) {
+                continue;
+            }
+            match first_reachable(&key.1).await {
+                Ok(url) => return Ok((key.0, url)),
+                Err(e) => last = Some(e),
+            }
+            tried.push(key);
+        }
+        if tokio::time::Instant::now() >= until {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    None
+    match last {
+        Some(e) => Err(e.context("found this project on the network, but could not reach it")),
+        None => bail!(
+            "found no one with this project on this network within {} seconds; ask whoever sent the link to run `samspill sync --lan --watch` (or \"Synkroniser på dette nettverket\" in the app) on this network",
+            within.as_secs()
+        ),
+    }
 }
 
 /// Fetches a whole document from a relay: the document, the state that goes with it,
@@ -816,6 +842,13 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
         );
     }
     let lan = lan::Lan::start(device.store.data_dir(), &projects, true).await?;
+    let all: Vec<DocumentId> = projects.iter().map(|(id, _)| *id).collect();
+    let own = lan.own().map(|(relay, url)| (RelayRef::Lan(relay), url));
+    // This device's own relay first, so that members syncing through it meanwhile find
+    // what this device has, and again at the end, for what they left there.
+    if let Some((relay, url)) = &own {
+        once_through(device, relay, url, &all).await?;
+    }
     tokio::time::sleep(LAN_LOOK).await;
     let mut found: BTreeMap<RelayRef, (Vec<RelayUrl>, Vec<DocumentId>)> = BTreeMap::new();
     for f in lan.found() {
@@ -837,16 +870,15 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
                 continue;
             }
         };
-        let mut docs = Vec::new();
-        for id in &ids {
-            if let Some(t) = open_tracked(device, id, &relay)? {
-                docs.push(t);
-            }
+        match once_through(device, &relay, &url, &ids).await {
+            Ok(synced) => n += synced,
+            Err(e) => result = Err(e),
         }
-        n += docs.len();
-        if let Err(e) = once_on(&url, None, &mut docs, &Events::discard()).await {
-            result = Err(e);
-        }
+    }
+    if let Some((relay, url)) = &own
+        && let Err(e) = once_through(device, relay, url, &all).await
+    {
+        result = Err(e);
     }
     lan.stop().await;
     result?;
@@ -856,6 +888,23 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
         );
     }
     Ok(n)
+}
+
+/// Syncs `ids` once through one relay; returns how many were synced there.
+async fn once_through(
+    device: &Device,
+    relay: &RelayRef,
+    url: &RelayUrl,
+    ids: &[DocumentId],
+) -> anyhow::Result<usize> {
+    let mut docs = Vec::new();
+    for id in ids {
+        if let Some(t) = open_tracked(device, id, relay)? {
+            docs.push(t);
+        }
+    }
+    once_on(url, None, &mut docs, &Events::discard()).await?;
+    Ok(docs.len())
 }
 
 /// The projects shared on the local network only (no relay with an address).
@@ -1029,6 +1078,7 @@ pub async fn watch(
         tasks: tokio::task::JoinSet::new(),
         running: BTreeMap::new(),
         lan_addresses: BTreeMap::new(),
+        learned: BTreeMap::new(),
     };
     for (relay, docs) in groups {
         sup.spawn(&relay, None, docs, None);
@@ -1043,8 +1093,12 @@ pub async fn watch(
         // since: the old adverts (and the old documents on the LAN) must go, at once.
         let moved = std::mem::take(&mut sup.events.shared().lan_restart);
         let changed = last_learn.elapsed() > LEARN_EVERY
-            && lan_on.is_some()
-            && lan_signature(&sup.device, &ids) != lan_for;
+            && lan_on.as_ref().is_some_and(|l| {
+                // An engine being replaced held this data directory's relay when this
+                // one started: serve it as soon as it is free.
+                (l.own().is_none() && lan::can_host(sup.device.store.data_dir()))
+                    || lan_signature(&sup.device, &ids) != lan_for
+            });
         if (moved || changed)
             && let Some(l) = lan_on.take()
         {
@@ -1177,6 +1231,19 @@ struct Supervisor {
     /// Each running task's (relay, projects) and stop flag.
     running: BTreeMap<(RelayRef, Vec<DocumentId>), Arc<AtomicBool>>,
     lan_addresses: BTreeMap<RelayRef, Arc<Mutex<Vec<RelayUrl>>>>,
+    /// Each project's files as [`Supervisor::learn`] last read them: it reads a project
+    /// again only when they changed.
+    learned: BTreeMap<DocumentId, FilesSeen>,
+}
+
+/// The length and modification time of a project's log, snapshot and `sync.json`.
+type FilesSeen = [Option<(u64, std::time::SystemTime)>; 3];
+
+fn files_seen(files: &ProjectFiles) -> FilesSeen {
+    [files.log_path(), files.snapshot_path(), files.sync_path()].map(|p| {
+        let m = std::fs::metadata(p).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    })
 }
 
 impl Supervisor {
@@ -1299,20 +1366,31 @@ impl Supervisor {
             ids.to_vec()
         };
         for id in all {
-            if learn_relays(&self.device, &id).is_err() {
-                continue;
-            }
-            // Relays recorded by another member, or added by another process here
-            // (`samspill share` while this engine runs).
             let Ok(files) = self.device.store.project(&id) else {
                 continue;
             };
+            let seen = files_seen(&files);
+            if self.learned.get(&id) == Some(&seen) {
+                continue;
+            }
             let Ok(Some(file)) = persist::load(&files) else {
                 continue;
             };
             if file.removed.is_some() {
+                self.learned.insert(id, seen);
                 continue;
             }
+            // Relays recorded by another member, or added by another process here
+            // (`samspill share` while this engine runs).
+            if learn_relays(&self.device, &id).is_err() {
+                continue;
+            }
+            let Ok(Some(file)) = persist::load(&files) else {
+                continue;
+            };
+            // What this pass read (and maybe wrote): the next one reads only if the
+            // project changes again.
+            self.learned.insert(id, files_seen(&files));
             for entry in file.relays {
                 let relay = entry.relay;
                 if relay.is_lan() || self.runs(&relay, &id) {

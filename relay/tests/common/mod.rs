@@ -11,7 +11,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use samspill_relay::{Config, RelayState, serve};
 use samspill_shared::crypto::{
-    BlobKind, DocumentId, ProjectKeys, ProjectSecret, decrypt, encrypt, sign_subscribe,
+    BlobKind, DocumentId, ProjectKeys, ProjectSecret, decrypt, decrypt_entry, decrypt_snapshot,
+    encrypt, encrypt_snapshot, is_signed, sign_entry, sign_subscribe,
 };
 use samspill_shared::protocol::{
     ClientFrame, PROTOCOL_VERSION, ServerFrame, decode_server, encode_client,
@@ -95,14 +96,41 @@ pub fn keys(n: u8) -> ProjectKeys {
     ProjectSecret::from_bytes([n; 32]).keys()
 }
 
+/// Seals `text` as a blob of `kind`; an entry is signed with the write key as an editor's
+/// client signs it (a viewer's keys, with none, make an unsigned one). Snapshots, which
+/// are signed for what they cover, come from [`seal_snapshot`].
 pub fn seal(keys: &ProjectKeys, kind: BlobKind, n: u64, text: &str) -> Vec<u8> {
     let mut nonce = [0u8; 24];
     nonce[..8].copy_from_slice(&n.to_le_bytes());
-    encrypt(keys, kind, nonce, text.as_bytes())
+    let sealed = encrypt(keys, kind, nonce, text.as_bytes());
+    match kind {
+        BlobKind::Entry if keys.write.is_some() => sign_entry(keys, &sealed).unwrap(),
+        _ => sealed,
+    }
+}
+
+/// A snapshot covering the log up to `covers`, signed as an editor signs it (unsigned
+/// from a viewer's keys).
+pub fn seal_snapshot(keys: &ProjectKeys, covers: u64, n: u64, text: &str) -> Vec<u8> {
+    let mut nonce = [0u8; 24];
+    nonce[..8].copy_from_slice(&n.to_le_bytes());
+    if keys.write.is_none() {
+        return encrypt(keys, BlobKind::Snapshot, nonce, text.as_bytes());
+    }
+    encrypt_snapshot(keys, covers, nonce, text.as_bytes()).unwrap()
 }
 
 pub fn open(keys: &ProjectKeys, kind: BlobKind, blob: &[u8]) -> String {
-    String::from_utf8(decrypt(keys, kind, blob).unwrap()).unwrap()
+    let plain = match kind {
+        BlobKind::Entry if is_signed(blob) => decrypt_entry(keys, blob),
+        _ => decrypt(keys, kind, blob),
+    };
+    String::from_utf8(plain.unwrap()).unwrap()
+}
+
+/// Opens a snapshot the relay says covers `covers`.
+pub fn open_snapshot(keys: &ProjectKeys, covers: u64, blob: &[u8]) -> String {
+    String::from_utf8(decrypt_snapshot(keys, covers, blob).unwrap()).unwrap()
 }
 
 pub enum Received {

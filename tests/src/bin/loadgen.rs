@@ -38,7 +38,7 @@ use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use samspill_shared::crypto::{
-    BlobKind, ProjectKeys, ProjectSecret, decrypt, encrypt, sign_subscribe,
+    ProjectKeys, ProjectSecret, decrypt_entry, encrypt_entry, sign_subscribe,
 };
 use samspill_shared::protocol::{
     ClientFrame, DEFAULT_MAX_FRAME_BYTES, FRAME_OVERHEAD, PROTOCOL_VERSION, ServerFrame,
@@ -890,12 +890,12 @@ fn stamped_blob(keys: &ProjectKeys, epoch: Instant, payload: &[u8]) -> Result<Ve
     let mut plain = Vec::with_capacity(8 + payload.len());
     plain.extend_from_slice(&(epoch.elapsed().as_nanos() as u64).to_le_bytes());
     plain.extend_from_slice(payload);
-    Ok(encrypt(keys, BlobKind::Entry, nonce()?, &plain))
+    encrypt_entry(keys, nonce()?, &plain).map_err(|e| anyhow!("sign: {e}"))
 }
 
 /// The send time in a received blob, and the payload.
 fn open_stamp(keys: &ProjectKeys, blob: &[u8]) -> Result<(u64, Vec<u8>)> {
-    let plain = decrypt(keys, BlobKind::Entry, blob).map_err(|e| anyhow!("decrypt: {e}"))?;
+    let plain = decrypt_entry(keys, blob).map_err(|e| anyhow!("decrypt: {e}"))?;
     let Some((ts, rest)) = plain.split_first_chunk::<8>() else {
         bail!("an entry without a timestamp");
     };
