@@ -345,15 +345,18 @@ fn open_tracked(
 
 /// Adds the relays other members recorded in the project (`ProjectDoc::relays`) to its
 /// `sync.json`, so a device that joined on the local network reaches them too once
-/// the internet is back. Returns the relays added.
+/// the internet is back. Returns the relays added. Only a project with no relay of its
+/// own learns one: a project lives on one relay, and an editor must not be able to point
+/// every member's machine at further addresses of their choosing.
 fn learn_relays(device: &Device, id: &DocumentId) -> anyhow::Result<Vec<RelayUrl>> {
-    let project = device.open_project(id, Access::Read)?;
-    let Some(file) = persist::load(project.files())? else {
+    let files = device.store.project(id)?;
+    let Some(file) = persist::load(&files)? else {
         return Ok(Vec::new());
     };
-    if file.removed.is_some() {
+    if file.removed.is_some() || file.home().is_some() {
         return Ok(Vec::new());
     }
+    let project = device.open_project(id, Access::Read)?;
     let recorded: Vec<RelayUrl> = project
         .read(samspill_shared::model::ProjectDoc::relays)
         .iter()

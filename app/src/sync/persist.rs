@@ -203,6 +203,9 @@ impl RelaySync {
     }
 }
 
+/// The most LAN relays whose state a project keeps (one per machine met on a network).
+pub const MAX_LAN_RELAYS: usize = 16;
+
 impl SyncFile {
     /// A project synced through `relays` and no other.
     pub fn with(relays: Vec<RelaySync>) -> Self {
@@ -223,11 +226,27 @@ impl SyncFile {
         self.relays.iter().find(|r| &r.relay == relay)
     }
 
-    /// Puts `entry` in the place of the relay's old state, or adds it at the end.
+    /// Puts `entry` in the place of the relay's old state, or adds it at the end. A LAN
+    /// relay beyond [`MAX_LAN_RELAYS`] makes room by dropping the state of the oldest one
+    /// with nothing waiting for its acknowledgement: meeting that relay again costs one
+    /// full exchange and loses nothing.
     pub fn put(&mut self, entry: RelaySync) {
         match self.relays.iter_mut().find(|r| r.relay == entry.relay) {
             Some(old) => *old = entry,
-            None => self.relays.push(entry),
+            None => {
+                let lan = entry.relay.is_lan();
+                self.relays.push(entry);
+                let lans = self.relays.iter().filter(|r| r.relay.is_lan()).count();
+                if lan
+                    && lans > MAX_LAN_RELAYS
+                    && let Some(i) = self
+                        .relays
+                        .iter()
+                        .position(|r| r.relay.is_lan() && r.state.unacked.is_empty())
+                {
+                    self.relays.remove(i);
+                }
+            }
         }
     }
 }
@@ -371,6 +390,35 @@ mod tests {
         let back = parse(&serde_json::to_vec(&file).unwrap()).unwrap();
         assert_eq!(back, file);
         assert!(back.relays[1].relay.is_lan());
+    }
+
+    #[test]
+    fn a_project_keeps_the_state_of_a_bounded_number_of_lan_relays() {
+        let home: RelayRef = "wss://relay.example.org".parse().unwrap();
+        let lan = |n: u8| -> RelayRef { format!("lan:{n:032x}").parse().unwrap() };
+        let mut file = SyncFile::with(vec![RelaySync::new(home.clone(), 0)]);
+        // The first machine met still has an entry waiting for its acknowledgement.
+        let mut busy = RelaySync::existing(lan(0), 0);
+        busy.state.unacked.push(samspill_shared::sync::Unacked {
+            id: 1,
+            blob: vec![1],
+        });
+        file.put(busy);
+        for n in 1..=MAX_LAN_RELAYS as u8 + 3 {
+            file.put(RelaySync::existing(lan(n), 0));
+        }
+        let lans: Vec<&RelayRef> = file
+            .relays
+            .iter()
+            .map(|r| &r.relay)
+            .filter(|r| r.is_lan())
+            .collect();
+        assert_eq!(lans.len(), MAX_LAN_RELAYS);
+        // The home relay and the busy one stay; the oldest idle ones made room.
+        assert!(file.relay(&home).is_some());
+        assert!(file.relay(&lan(0)).is_some());
+        assert!(file.relay(&lan(1)).is_none() && file.relay(&lan(4)).is_none());
+        assert!(file.relay(&lan(MAX_LAN_RELAYS as u8 + 3)).is_some());
     }
 
     #[test]

@@ -271,11 +271,21 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                     .strong()
                     .color(accent(ui)),
             );
+            // The right-hand side (status, undo, settings) as wide as it was last frame:
+            // a long title is cut short to leave it room, and shown whole on hover.
+            let right_id = egui::Id::unique("top-bar-right");
+            let right_width: f32 = ui.ctx().data(|d| d.get_temp(right_id)).unwrap_or(0.0);
             if let (Some(s), Screen::Project) = (&state.session, state.screen) {
                 ui.label(RichText::new("›").color(muted(ui)));
-                ui.label(RichText::new(&s.view.meta.title).strong());
+                let room = (ui.available_width() - right_width - 16.0).max(40.0);
+                let title = &s.view.meta.title;
+                ui.scope(|ui| {
+                    ui.set_max_width(room);
+                    ui.add(egui::Label::new(RichText::new(title).strong()).truncate())
+                        .on_hover_text(title);
+                });
             }
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let right = ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui
                     .button(format!("⚙ {}", tr(lang, "settings-title")))
                     .on_hover_text("Ctrl+,")
@@ -333,7 +343,10 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Outbox) {
                 } else {
                     status_ui(ui, lang, &SyncStatus::Local);
                 }
+                // What the right-hand side took (the layout spans the rest of the bar).
+                ui.min_rect().width()
             });
+            ui.ctx().data_mut(|d| d.insert_temp(right_id, right.inner));
         });
     });
 }
