@@ -4,7 +4,7 @@
 //! and produces the settings the relay runs with. Tests build a [`Config`] directly with
 //! [`Config::new`].
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -300,26 +300,35 @@ pub struct Config {
     pub serve_metrics: bool,
 }
 
-/// The documents a relay embedded in the app may create: the projects its device shares
-/// on the local network. Anyone on the network can reach that relay; this keeps a
-/// stranger from storing documents of their own in the device's data directory.
-/// Subscribing to a listed document still needs its read key, writing its write key.
+/// The documents a relay embedded in the app may create, each with its write key: the
+/// projects its device shares on the local network. Anyone on the network can reach
+/// that relay; this keeps a stranger from storing documents of their own in the
+/// device's data directory, and registers each document's write key as it is created
+/// (a viewer's device knows it too), so no one holding only the read key can register
+/// one of their own first. Subscribing to a listed document still needs its read key,
+/// writing its write key.
 #[derive(Clone, Default)]
-pub struct DocumentList(Arc<RwLock<BTreeSet<DocumentId>>>);
+pub struct DocumentList(Arc<RwLock<BTreeMap<DocumentId, [u8; 32]>>>);
 
 impl DocumentList {
-    pub fn insert(&self, doc: DocumentId) {
+    pub fn insert(&self, doc: DocumentId, write_key: [u8; 32]) {
         self.0
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(doc);
+            .insert(doc, write_key);
     }
 
-    pub fn contains(&self, doc: &DocumentId) -> bool {
+    /// The listed document's write key; `None` when it is not listed.
+    pub fn write_key(&self, doc: &DocumentId) -> Option<[u8; 32]> {
         self.0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(doc)
+            .get(doc)
+            .copied()
+    }
+
+    pub fn contains(&self, doc: &DocumentId) -> bool {
+        self.write_key(doc).is_some()
     }
 }
 

@@ -542,6 +542,18 @@ impl Connection {
             if let Err(e) = store.create(doc, created_by).await {
                 return self.internal(Some(doc), None, &e).await;
             }
+            // A listed document's write key is known: registered now, before anyone
+            // could present another.
+            if let Some(key) = self
+                .state
+                .config()
+                .only_documents
+                .as_ref()
+                .and_then(|only| only.write_key(&doc))
+                && let Err(e) = store.register_write_key(doc, key).await
+            {
+                return self.internal(Some(doc), None, &e).await;
+            }
             metrics::counter!(m::DOCUMENTS_CREATED_TOTAL).increment(1);
         }
 
@@ -756,11 +768,7 @@ impl Connection {
     }
 
     async fn push(&mut self, doc: DocumentId, id: u64, blob: Vec<u8>) -> Result<(), Gone> {
-        if !self.admit(doc, Some(id), "push").await?
-            || !self
-                .may_write(doc, Some(id), "push", Signed::Entry(&blob))
-                .await?
-        {
+        if !self.admit(doc, Some(id), "push").await? {
             return Ok(());
         }
         if blob.is_empty() {
@@ -772,6 +780,12 @@ impl Connection {
                     "an entry cannot be empty".to_owned(),
                 )
                 .await;
+        }
+        if !self
+            .may_write(doc, Some(id), "push", Signed::Entry(&blob))
+            .await?
+        {
+            return Ok(());
         }
         let append = self.state.store().append(doc, self.conn.id, blob);
         let conn = self.conn.id;
@@ -841,24 +855,34 @@ impl Connection {
         proof: &Signature64,
         rotation: Vec<u8>,
     ) -> Result<(), Gone> {
-        if !self.admit(doc, Some(id), "rotate").await?
-            || !self
-                .may_write(doc, Some(id), "rotate", Signed::Entry(&rotation))
-                .await?
+        if !self.admit(doc, Some(id), "rotate").await? {
+            return Ok(());
+        }
+        if rotation.is_empty() || to.first.is_empty() {
+            let message = "a rotation and the successor's first entry cannot be empty".to_owned();
+            return self
+                .error(ErrorCode::BadFrame, Some(doc), Some(id), message)
+                .await;
+        }
+        if !self
+            .may_write(doc, Some(id), "rotate", Signed::Entry(&rotation))
+            .await?
         {
             return Ok(());
+        }
+        if self.state.config().only_documents.is_some() {
+            // It would create a document its device does not share; removals happen
+            // on the project's own relay.
+            let message = "this relay runs in a Samspill app on the local network and takes no rotations; remove people through the project's relay".to_owned();
+            return self
+                .error(ErrorCode::Unauthorized, Some(doc), Some(id), message)
+                .await;
         }
         // Proof checks and a document creation: limited like subscribes.
         if !self.subscribe_bucket.take() {
             let message = "rotate refused: too many subscribes and authorizes per second on this connection; retry shortly".to_owned();
             return self
                 .error(ErrorCode::RateLimited, Some(doc), Some(id), message)
-                .await;
-        }
-        if rotation.is_empty() || to.first.is_empty() {
-            let message = "a rotation and the successor's first entry cannot be empty".to_owned();
-            return self
-                .error(ErrorCode::BadFrame, Some(doc), Some(id), message)
                 .await;
         }
         let successor_key = WriteVerifier::new(&to.write_key)

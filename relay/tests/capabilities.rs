@@ -294,3 +294,60 @@ async fn a_session_with_a_passed_on_proof_still_stores_only_what_an_editor_signe
     relay.kill().unwrap();
     relay.wait().unwrap();
 }
+
+/// The relay embedded in the app on the local network knows the write key of every
+/// document it may create: someone holding only the read key cannot register a key of
+/// their own before the editors connect, nor create documents of their own or rotate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_on_the_network_registers_its_projects_write_keys_as_it_creates_them() {
+    let editor = keys(4);
+    let viewer = viewer_keys(4);
+    let list = samspill_relay::DocumentList::default();
+    list.insert(editor.doc_id, editor.write_public.to_bytes());
+    let relay = Relay::start_with(|c| c.only_documents = Some(list.clone())).await;
+
+    // A viewer's device creates the document (it lists its projects too) and never
+    // authorizes; Mallory, with the read key, tries to register a key of her own.
+    let mut host = relay.connect().await;
+    subscribe_only(&mut host, &viewer, 0, true).await;
+    let mut mallory = relay.connect().await;
+    subscribe_only(&mut mallory, &viewer, 0, false).await;
+    let mut forger = viewer_keys(4);
+    forger.write = Some(SigningKey::from_bytes(&[97; 32]));
+    forger.write_public = forger.write.as_ref().unwrap().verifying_key();
+    let frame = mallory.authorize_frame(&forger).unwrap();
+    mallory.send(&frame).await;
+    let (code, _, message) = error(&mut mallory).await;
+    assert_eq!(code, ErrorCode::BadSignature, "{message}");
+    assert!(
+        message.contains("not the document's write key"),
+        "{message}"
+    );
+
+    // The editor writes as usual.
+    let mut alice = relay.connect().await;
+    alice.subscribe(&editor, 0, false).await;
+    assert_eq!(alice.push(&editor, 1, "plan").await, 1);
+
+    // A document it does not list is not created, and no rotation is taken.
+    let mut stranger = relay.connect().await;
+    let theirs = keys(5);
+    let subscribe = stranger.subscribe_frame(&theirs, 0, true);
+    stranger.send(&subscribe).await;
+    assert_eq!(error(&mut stranger).await.0, ErrorCode::Unauthorized);
+    let successor = keys(6);
+    alice
+        .send(&ClientFrame::Rotate {
+            doc: editor.doc_id,
+            id: 2,
+            to: successor.doc_id,
+            write_key: successor.write_public.to_bytes(),
+            proof: sign_authorize(&successor, &alice.challenge).unwrap(),
+            rotation: seal(&editor, BlobKind::Entry, 2, "rotation"),
+            first: seal(&successor, BlobKind::Entry, 1, "the whole document"),
+        })
+        .await;
+    let (code, id, message) = error(&mut alice).await;
+    assert_eq!((code, id), (ErrorCode::Unauthorized, Some(2)), "{message}");
+    assert_eq!(alice.push(&editor, 3, "still here").await, 2);
+}

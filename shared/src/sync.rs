@@ -45,6 +45,10 @@ pub struct SyncConfig {
     pub batch_ms: u64,
     /// Upload a snapshot when the relay's log holds this many entries after its last one.
     pub compact_after: u64,
+    /// Whether this client puts snapshots on the relay at all. Off for a relay on the
+    /// local network: a snapshot covers the numbering of the relay it was made for, and
+    /// one made for a relay in the middle could cut another relay's log.
+    pub snapshots: bool,
     /// How often to announce presence while connected.
     pub heartbeat_ms: u64,
     /// A peer not heard from for this long has left.
@@ -60,6 +64,7 @@ impl Default for SyncConfig {
         Self {
             batch_ms: 50,
             compact_after: 500,
+            snapshots: true,
             heartbeat_ms: 10_000,
             presence_ttl_ms: 30_000,
             retry_ms: 10_000,
@@ -397,7 +402,7 @@ impl DocSync {
     /// the threshold since the last one, or no signed snapshot covers it yet (newcomers
     /// refuse unsigned entries and snapshots). Only an editor can.
     fn compaction_due(&self) -> bool {
-        if self.keys.write.is_none() {
+        if self.keys.write.is_none() || !self.config.snapshots {
             return false;
         }
         let tail = self.state.last_seq.saturating_sub(self.covered());

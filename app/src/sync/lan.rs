@@ -33,9 +33,11 @@ use samspill_shared::link::RelayUrl;
 
 use crate::device::OsEntropy;
 
-/// Connections the relay on the network holds: a room of facilitators needs a few.
-const LAN_MAX_CONNECTIONS: usize = 128;
-const LAN_MAX_CONNECTIONS_PER_IP: usize = 16;
+/// Connections the relay on the network holds. A machine opens one per project it
+/// syncs through it (this device too, over loopback), so the cap per address is a
+/// centre relay's; the total is a tenth of one.
+const LAN_MAX_CONNECTIONS: usize = 1024;
+const LAN_MAX_CONNECTIONS_PER_IP: usize = 256;
 
 /// A project's relay on the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +259,8 @@ impl Lan {
         let Some(host) = &self.host else {
             return Ok(());
         };
-        host.documents.insert(keys.doc_id);
+        host.documents
+            .insert(keys.doc_id, keys.write_public.to_bytes());
         let mut nonce = [0u8; 16];
         OsEntropy.fill(&mut nonce);
         let advert = LanKey::new(keys).advertise(host.id, nonce);

@@ -624,8 +624,11 @@ pub async fn join(device: &Device, link: &str, lan_wait: Duration) -> anyhow::Re
         Box::pin(sync_local(device, &id)).await?;
         return Ok(id);
     }
-    let (relay, url, lan) = match &invite.relay {
-        Some(url) => (RelayRef::Url(url.clone()), url.clone(), None),
+    let (relay, url, (mut doc, mut state, legacy)) = match &invite.relay {
+        Some(url) => {
+            let fetched = Box::pin(fetch(url, keys, session::config())).await?;
+            (RelayRef::Url(url.clone()), url.clone(), fetched)
+        }
         None => {
             let lan = lan::Lan::start(
                 device.store.data_dir(),
@@ -633,14 +636,12 @@ pub async fn join(device: &Device, link: &str, lan_wait: Duration) -> anyhow::Re
                 false,
             )
             .await?;
-            let (relay, url) = reach_on_lan(&lan, lan_wait).await?;
-            (RelayRef::Lan(relay), url, Some(lan))
+            let got = Box::pin(fetch_on_lan(&lan, &invite.capability, lan_wait)).await;
+            lan.stop().await;
+            let (relay, url, fetched) = got?;
+            (RelayRef::Lan(relay), url, fetched)
         }
     };
-    let (mut doc, mut state, legacy) = Box::pin(fetch(&url, keys)).await?;
-    if let Some(lan) = lan {
-        lan.stop().await;
-    }
     if doc.get_heads().is_empty() {
         bail!("the relay at {url} has this project but holds nothing readable in it");
     }
@@ -680,25 +681,38 @@ async fn first_reachable(urls: &[RelayUrl]) -> anyhow::Result<RelayUrl> {
     }
 }
 
-/// The first member found on the network within `within` whose relay answers: a
-/// member whose machine cannot be reached from here does not stop the others.
-async fn reach_on_lan(
+/// A fetched document, its sync state, and whether any of it was unsigned.
+type Fetched = (AutoCommit, SyncState, bool);
+
+/// Fetches the project from the first member found on the network within `within`
+/// whose relay answers and has it: a member whose machine cannot be reached from here,
+/// or that does not have the project (a copied advert), does not stop the others.
+async fn fetch_on_lan(
     lan: &lan::Lan,
+    cap: &samspill_shared::crypto::Capability,
     within: Duration,
-) -> anyhow::Result<(samspill_shared::lan::LanRelayId, RelayUrl)> {
+) -> anyhow::Result<(samspill_shared::lan::LanRelayId, RelayUrl, Fetched)> {
     // A day is as long as anyone waits (and keeps the deadline representable).
     let within = within.min(Duration::from_secs(24 * 3600));
     let until = tokio::time::Instant::now() + within;
     let mut tried: Vec<(samspill_shared::lan::LanRelayId, Vec<RelayUrl>)> = Vec::new();
     let mut last = None;
+    let mut config = session::config();
+    config.snapshots = false;
     loop {
         for f in lan.found() {
             let key = (f.relay, f.urls);
             if tried.contains(&key) {
                 continue;
             }
-            match first_reachable(&key.1).await {
-                Ok(url) => return Ok((key.0, url)),
+            let got = match first_reachable(&key.1).await {
+                Ok(url) => Box::pin(fetch(&url, cap.keys(), config.clone()))
+                    .await
+                    .map(|fetched| (url, fetched)),
+                Err(e) => Err(e),
+            };
+            match got {
+                Ok((url, fetched)) => return Ok((key.0, url, fetched)),
                 Err(e) => last = Some(e),
             }
             tried.push(key);
@@ -722,8 +736,9 @@ async fn reach_on_lan(
 async fn fetch(
     relay: &RelayUrl,
     keys: samspill_shared::crypto::ProjectKeys,
-) -> anyhow::Result<(AutoCommit, SyncState, bool)> {
-    let mut sm = DocSync::new(keys, SyncState::default(), session::config());
+    config: samspill_shared::sync::SyncConfig,
+) -> anyhow::Result<Fetched> {
+    let mut sm = DocSync::new(keys, SyncState::default(), config);
     let mut doc = AutoCommit::new();
     let work = async {
         let mut conn = Connection::open(relay, None).await?;
@@ -849,8 +864,11 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
     let own = lan.own().map(|(relay, url)| (RelayRef::Lan(relay), url));
     // This device's own relay first, so that members syncing through it meanwhile find
     // what this device has, and again at the end, for what they left there.
-    if let Some((relay, url)) = &own {
-        once_through(device, relay, url, &all).await?;
+    let mut result = Ok(());
+    if let Some((relay, url)) = &own
+        && let Err(e) = once_through(device, relay, url, &all).await
+    {
+        result = Err(e);
     }
     tokio::time::sleep(LAN_LOOK).await;
     let mut found: BTreeMap<RelayRef, (Vec<RelayUrl>, Vec<DocumentId>)> = BTreeMap::new();
@@ -864,7 +882,6 @@ pub async fn sync_lan_once(device: &Device, ids: &[DocumentId]) -> anyhow::Resul
         }
     }
     let mut n = 0;
-    let mut result = Ok(());
     for (relay, (urls, ids)) in found {
         let url = match first_reachable(&urls).await {
             Ok(u) => u,
@@ -1123,20 +1140,26 @@ pub async fn watch(
         let want_lan = lan.load(Ordering::SeqCst);
         if want_lan && lan_on.is_none() {
             lan_for = lan_signature(&sup.device, &ids);
-            let projects = lan_projects(&sup.device, &ids)?;
-            match lan::Lan::start(sup.device.store.data_dir(), &projects, true).await {
-                Ok(l) => {
+            let started = match lan_projects(&sup.device, &ids) {
+                Ok(projects) => lan::Lan::start(sup.device.store.data_dir(), &projects, true)
+                    .await
+                    .map(|l| (l, projects)),
+                Err(e) => Err(e),
+            };
+            match started {
+                Ok((l, projects)) => {
                     lan_stop = Arc::new(AtomicBool::new(false));
                     sup.events.shared().own_lan = l.own().map(|(r, _)| RelayRef::Lan(r));
                     if let Some((relay, url)) = l.own() {
-                        for (id, _) in &projects {
-                            let found = lan::Found {
+                        let own: Vec<lan::Found> = projects
+                            .iter()
+                            .map(|(id, _)| lan::Found {
                                 project: *id,
                                 relay,
                                 urls: vec![url.clone()],
-                            };
-                            sup.found(&found, &lan_stop);
-                        }
+                            })
+                            .collect();
+                        sup.found(&own, &lan_stop);
                     }
                     lan_on = Some(l);
                 }
@@ -1154,9 +1177,7 @@ pub async fn watch(
             l.stop().await;
         }
         if let Some(l) = &lan_on {
-            for f in l.found() {
-                sup.found(&f, &lan_stop);
-            }
+            sup.found(&l.found(), &lan_stop);
         }
         sup.reap();
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1164,13 +1185,17 @@ pub async fn watch(
     for flag in sup.running.values() {
         flag.store(true, Ordering::SeqCst);
     }
+    let mut result = Ok(());
     while let Some(done) = sup.tasks.join_next().await {
-        done.context("a sync task failed")?;
+        if let Err(e) = done {
+            result = Err(anyhow::Error::new(e).context("a sync task failed"));
+        }
     }
+    // Whatever happened: the relay on the network closes its store before its lock goes.
     if let Some(l) = lan_on {
         l.stop().await;
     }
-    Ok(())
+    result
 }
 
 /// How often the engine looks for relays other members recorded in a project.
@@ -1331,32 +1356,44 @@ impl Supervisor {
 
     /// A project's relay was found on the LAN: sync through it (at its new address,
     /// when it is one already known).
-    fn found(&mut self, f: &lan::Found, lan_stop: &Arc<AtomicBool>) {
-        let relay = RelayRef::Lan(f.relay);
-        let cell = match self.lan_addresses.get(&relay) {
-            Some(cell) => {
-                if let Ok(mut u) = cell.lock() {
-                    *u = f.urls.clone();
+    /// Relays found on the network: each one's address is updated, and the projects
+    /// found there that no task syncs yet start syncing, one connection per relay for
+    /// all of them found together (a relay on the network holds a bounded number of
+    /// connections per machine).
+    fn found(&mut self, found: &[lan::Found], lan_stop: &Arc<AtomicBool>) {
+        let mut by_relay: BTreeMap<RelayRef, Vec<Tracked>> = BTreeMap::new();
+        for f in found {
+            let relay = RelayRef::Lan(f.relay);
+            match self.lan_addresses.get(&relay) {
+                Some(cell) => {
+                    if let Ok(mut u) = cell.lock() {
+                        *u = f.urls.clone();
+                    }
                 }
-                Arc::clone(cell)
+                None => {
+                    let cell = Arc::new(Mutex::new(f.urls.clone()));
+                    self.lan_addresses.insert(relay.clone(), cell);
+                }
             }
-            None => {
-                let cell = Arc::new(Mutex::new(f.urls.clone()));
-                self.lan_addresses.insert(relay.clone(), Arc::clone(&cell));
-                cell
+            let batch = by_relay.entry(relay.clone()).or_default();
+            if self.runs(&relay, &f.project) || batch.iter().any(|t| t.id() == f.project) {
+                continue;
             }
-        };
-        if self.runs(&relay, &f.project) {
-            return;
+            match open_tracked(&self.device, &f.project, &relay) {
+                Ok(Some(t)) => batch.push(t),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(project = %f.project, "cannot sync on the local network: {e:#}");
+                }
+            }
         }
-        match open_tracked(&self.device, &f.project, &relay) {
-            Ok(Some(t)) => {
-                tracing::info!(project = %f.project, %relay, "syncing on the local network");
-                self.spawn(&relay, Some(Address::Found(cell)), vec![t], Some(lan_stop));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(project = %f.project, "cannot sync on the local network: {e:#}");
+        for (relay, docs) in by_relay {
+            let Some(cell) = self.lan_addresses.get(&relay).map(Arc::clone) else {
+                continue;
+            };
+            if !docs.is_empty() {
+                tracing::info!(%relay, projects = docs.len(), "syncing on the local network");
+                self.spawn(&relay, Some(Address::Found(cell)), docs, Some(lan_stop));
             }
         }
     }
@@ -1391,18 +1428,26 @@ impl Supervisor {
             let Ok(Some(file)) = persist::load(&files) else {
                 continue;
             };
-            // What this pass read (and maybe wrote): the next one reads only if the
-            // project changes again.
-            self.learned.insert(id, files_seen(&files));
+            // What this pass read (and maybe wrote), unless something failed: the next
+            // pass reads only if the project changes again.
+            let read = files_seen(&files);
+            let mut done = true;
             for entry in file.relays {
                 let relay = entry.relay;
                 if relay.is_lan() || self.runs(&relay, &id) {
                     continue;
                 }
-                if let Ok(Some(t)) = open_tracked(&self.device, &id, &relay) {
-                    tracing::info!(project = %id, %relay, "syncing through a relay new to this engine");
-                    self.spawn(&relay, None, vec![t], None);
+                match open_tracked(&self.device, &id, &relay) {
+                    Ok(Some(t)) => {
+                        tracing::info!(project = %id, %relay, "syncing through a relay new to this engine");
+                        self.spawn(&relay, None, vec![t], None);
+                    }
+                    Ok(None) => {}
+                    Err(_) => done = false,
                 }
+            }
+            if done {
+                self.learned.insert(id, read);
             }
         }
     }

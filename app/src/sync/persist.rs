@@ -227,26 +227,29 @@ impl SyncFile {
     }
 
     /// Puts `entry` in the place of the relay's old state, or adds it at the end. A LAN
-    /// relay beyond [`MAX_LAN_RELAYS`] makes room by dropping the state of the oldest one
-    /// with nothing waiting for its acknowledgement: meeting that relay again costs one
-    /// full exchange and loses nothing.
+    /// relay's state moves to the end whenever it is saved, so the LAN relays stand in
+    /// the order they were last used; one beyond [`MAX_LAN_RELAYS`] makes room by
+    /// dropping the state of the least recently used one with nothing waiting for its
+    /// acknowledgement: meeting that relay again costs one full exchange and loses
+    /// nothing.
     pub fn put(&mut self, entry: RelaySync) {
-        match self.relays.iter_mut().find(|r| r.relay == entry.relay) {
-            Some(old) => *old = entry,
-            None => {
-                let lan = entry.relay.is_lan();
-                self.relays.push(entry);
-                let lans = self.relays.iter().filter(|r| r.relay.is_lan()).count();
-                if lan
-                    && lans > MAX_LAN_RELAYS
-                    && let Some(i) = self
-                        .relays
-                        .iter()
-                        .position(|r| r.relay.is_lan() && r.state.unacked.is_empty())
-                {
-                    self.relays.remove(i);
-                }
+        if !entry.relay.is_lan() {
+            match self.relays.iter_mut().find(|r| r.relay == entry.relay) {
+                Some(old) => *old = entry,
+                None => self.relays.push(entry),
             }
+            return;
+        }
+        self.relays.retain(|r| r.relay != entry.relay);
+        self.relays.push(entry);
+        let lans = self.relays.iter().filter(|r| r.relay.is_lan()).count();
+        let last = self.relays.len() - 1;
+        if lans > MAX_LAN_RELAYS
+            && let Some(i) = self.relays[..last]
+                .iter()
+                .position(|r| r.relay.is_lan() && r.state.unacked.is_empty())
+        {
+            self.relays.remove(i);
         }
     }
 }
@@ -406,6 +409,10 @@ mod tests {
         file.put(busy);
         for n in 1..=MAX_LAN_RELAYS as u8 + 3 {
             file.put(RelaySync::existing(lan(n), 0));
+            if n == 10 {
+                // Used again: it moves to the end, after the ones met since.
+                file.put(RelaySync::existing(lan(1), 0));
+            }
         }
         let lans: Vec<&RelayRef> = file
             .relays
@@ -417,8 +424,10 @@ mod tests {
         // The home relay and the busy one stay; the oldest idle ones made room.
         assert!(file.relay(&home).is_some());
         assert!(file.relay(&lan(0)).is_some());
-        assert!(file.relay(&lan(1)).is_none() && file.relay(&lan(4)).is_none());
+        assert!(file.relay(&lan(2)).is_none() && file.relay(&lan(5)).is_none());
+        assert!(file.relay(&lan(1)).is_some() && file.relay(&lan(6)).is_some());
         assert!(file.relay(&lan(MAX_LAN_RELAYS as u8 + 3)).is_some());
+        assert_eq!(file.relays[0].relay, home);
     }
 
     #[test]

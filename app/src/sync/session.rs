@@ -51,8 +51,16 @@ impl std::fmt::Debug for Tracked {
     }
 }
 
-/// The state machine's settings. `SAMSPILL_COMPACT_AFTER` overrides the compaction
-/// threshold (for tests and for relays that want smaller logs).
+/// The state machine's settings for `relay`: no snapshots on a relay on the local
+/// network (see [`SyncConfig::snapshots`]). `SAMSPILL_COMPACT_AFTER` overrides the
+/// compaction threshold (for tests and for relays that want smaller logs).
+pub fn config_for(relay: &RelayRef) -> SyncConfig {
+    let mut config = config();
+    config.snapshots = !relay.is_lan();
+    config
+}
+
+/// The state machine's settings for a relay with an address.
 pub fn config() -> SyncConfig {
     let mut config = SyncConfig::default();
     if let Some(n) = std::env::var("SAMSPILL_COMPACT_AFTER")
@@ -106,7 +114,7 @@ impl Tracked {
             };
             persist::save_relay(handle.files(), &entry)?;
         }
-        let mut sm = DocSync::new(cap.keys(), entry.state.clone(), config());
+        let mut sm = DocSync::new(cap.keys(), entry.state.clone(), config_for(relay));
         sm.set_create(!entry.created);
         // Changes saved since the last cut (by this or another process) go out first.
         sm.local_change(now_ms());
@@ -316,7 +324,11 @@ impl Tracked {
         self.entry = RelaySync::for_epoch(self.entry.relay.clone(), rotation.epoch, shipped);
         persist::save_relay(files, &self.entry).map_err(SessionError::Local)?;
         let presence = self.sm.presence().cloned();
-        self.sm = DocSync::new(cap.keys(), self.entry.state.clone(), config());
+        self.sm = DocSync::new(
+            cap.keys(),
+            self.entry.state.clone(),
+            config_for(&self.entry.relay),
+        );
         self.sm.set_presence(presence);
         let now = now_ms();
         self.sm.local_change(now);

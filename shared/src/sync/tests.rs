@@ -371,6 +371,7 @@ fn test_config() -> SyncConfig {
     SyncConfig {
         batch_ms: 50,
         compact_after: 1_000_000,
+        snapshots: true,
         heartbeat_ms: 10_000,
         presence_ttl_ms: 30_000,
         retry_ms: 1_000,
