@@ -754,3 +754,43 @@ fn the_first_start_asks_who_you_are_and_can_be_skipped() {
     settle(&mut h);
     assert!(h.query_by_label("Velkommen til Samspill").is_none());
 }
+
+#[test]
+fn a_project_shared_on_the_local_network_only_says_so_on_the_sharing_page() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let device = Device::open(dir.path()).unwrap();
+        let template = samspill_shared::content::library()
+            .template("four-phase")
+            .unwrap();
+        let new = samspill_shared::model::NewProject {
+            template,
+            title: "På samlingen",
+            language: None,
+        };
+        let p = device.create_project(&new).unwrap();
+        // `samspill invite ID --role editor --lan`: shared on the LAN, no relay.
+        samspill::sync::invite(
+            &device,
+            &p.id(),
+            samspill_shared::crypto::Role::Editor,
+            true,
+        )
+        .unwrap();
+    }
+    let mut h = harness(new_app(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Åpne").click();
+    settle(&mut h);
+    h.get_all_by_label_contains("Deling og tilgang")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    h.get_by_label_contains("Prosjektet er bare delt på nettverket");
+    assert!(
+        h.query_by_label_contains("finnes bare på denne maskinen")
+            .is_none()
+    );
+    h.get_by_label_contains("Lag lenke for dette nettverket");
+}

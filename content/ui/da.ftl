@@ -528,6 +528,7 @@ access-title = Deling og adgang
 access-intro = Linkene nedenfor giver adgang til projektet. Send dem kun til dem, der skal have adgang, og helst ikke via kanaler, hvor beskeder gemmes længe.
 access-links = Invitationslinks
 access-not-shared = Projektet findes kun på denne computer. Del det på et relæ for at få links, du kan sende.
+access-lan-only = Projektet er kun delt på det netværk, I er på. Del det på et relæ for at få links, der virker over internettet.
 access-editor-link = Link til redaktører
 access-editor-help = Kan læse og ændre alt i projektet. Til proceslederne.
 access-viewer-link = Link til læsere

@@ -528,6 +528,7 @@ access-title = Sharing and access
 access-intro = The links below give access to the project. Send them only to those who should have it, preferably not through channels that keep messages for long.
 access-links = Invite links
 access-not-shared = The project is only on this machine. Share it on a relay to get links you can send.
+access-lan-only = The project is shared on the local network only. Share it on a relay to get links that work over the internet.
 access-editor-link = Link for editors
 access-editor-help = Can read and change everything in the project. For the facilitators.
 access-viewer-link = Link for readers

@@ -528,6 +528,7 @@ access-title = Deling og tilgang
 access-intro = Lenkene under gir tilgang til prosjektet. Send dem bare til dem som skal ha den, og helst ikke i kanaler som lagres lenge.
 access-links = Invitasjonslenker
 access-not-shared = Prosjektet finnes bare på denne maskinen. Del det på et relé for å få lenker du kan sende.
+access-lan-only = Prosjektet er bare delt på nettverket dere er på. Del det på et relé for å få lenker som virker over internett.
 access-editor-link = Lenke for redaktører
 access-editor-help = Kan lese og endre alt i prosjektet. For prosesslederne.
 access-viewer-link = Lenke for lesere

@@ -20,6 +20,8 @@ pub struct AccessLinks {
     /// Per role: the link, or why there is none.
     pub links: Vec<(Role, Result<String, String>)>,
     pub shared: bool,
+    /// Shared on the local network only (a `sync.json` with no relay address).
+    pub lan_only: bool,
     /// This device was removed (or left out): it removes nobody.
     pub removed: bool,
 }
@@ -52,6 +54,7 @@ fn read_links(device: &Device, lang: Lang, s: &Session) -> AccessLinks {
         removed,
         // On a relay: a project shared on the LAN only has links for the LAN alone.
         shared: file.as_ref().is_some_and(|f| f.home().is_some()),
+        lan_only: file.as_ref().is_some_and(|f| f.home().is_none()),
     }
 }
 
@@ -75,7 +78,12 @@ pub fn access_ui(
     card_ui(ui, t("access-links"), |ui| {
         let Some(access) = access else { return };
         if !access.shared {
-            ui.add(egui::Label::new(t("access-not-shared")).wrap());
+            let why = if access.lan_only {
+                "access-lan-only"
+            } else {
+                "access-not-shared"
+            };
+            ui.add(egui::Label::new(t(why)).wrap());
             if !s.viewer && ui.button(format!("👥 {}", t("sync-share"))).clicked() {
                 out.send(Command::OpenDialog(Dialog::Share {
                     relay: device.profile.default_relay.clone(),
