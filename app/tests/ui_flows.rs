@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{harness, new_app, view};
+use common::{four_phase, harness, new_app, view};
 use std::time::Duration;
 
 use automerge::ActorId;
@@ -333,15 +333,7 @@ fn an_existing_project_opens_on_a_background_thread() {
     let dir = tempfile::tempdir().unwrap();
     {
         let device = Device::open(dir.path()).unwrap();
-        let template = samspill_shared::content::library()
-            .template("four-phase")
-            .unwrap();
-        let new = samspill_shared::model::NewProject {
-            template,
-            title: "Fra kommandolinjen",
-            language: None,
-        };
-        let p = device.create_project(&new).unwrap();
+        let p = four_phase(&device, "Fra kommandolinjen");
         p.save().unwrap();
     }
     let mut h = harness(new_app(dir.path()));
@@ -574,15 +566,7 @@ fn a_viewer_sees_the_project_read_only_and_no_change_is_made() {
     let dir = tempfile::tempdir().unwrap();
     {
         let device = Device::open(dir.path()).unwrap();
-        let template = samspill_shared::content::library()
-            .template("four-phase")
-            .unwrap();
-        let new = samspill_shared::model::NewProject {
-            template,
-            title: "Bare for lesing",
-            language: None,
-        };
-        let p = device.create_project(&new).unwrap();
+        let p = four_phase(&device, "Bare for lesing");
         p.save().unwrap();
         // What joining from a viewer's link leaves: the viewer's key, not the secret.
         let viewer = p
@@ -626,15 +610,7 @@ fn removing_someone_asks_first_and_says_what_removal_does_and_does_not_do() {
     let dir = tempfile::tempdir().unwrap();
     {
         let device = Device::open(dir.path()).unwrap();
-        let template = samspill_shared::content::library()
-            .template("four-phase")
-            .unwrap();
-        let new = samspill_shared::model::NewProject {
-            template,
-            title: "Med Carol",
-            language: None,
-        };
-        let p = device.create_project(&new).unwrap();
+        let p = four_phase(&device, "Med Carol");
         let carol: samspill_shared::ids::PersonId = "carolcarol01".parse().unwrap();
         p.with(|d| {
             d.upsert_person(
@@ -760,15 +736,7 @@ fn a_project_shared_on_the_local_network_only_says_so_on_the_sharing_page() {
     let dir = tempfile::tempdir().unwrap();
     {
         let device = Device::open(dir.path()).unwrap();
-        let template = samspill_shared::content::library()
-            .template("four-phase")
-            .unwrap();
-        let new = samspill_shared::model::NewProject {
-            template,
-            title: "På samlingen",
-            language: None,
-        };
-        let p = device.create_project(&new).unwrap();
+        let p = four_phase(&device, "På samlingen");
         // `samspill invite ID --role editor --lan`: shared on the LAN, no relay.
         samspill::sync::invite(
             &device,

@@ -10,7 +10,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::new_app;
+use common::{four_phase, new_app};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use samspill::ui::SamspillApp;
@@ -278,15 +278,7 @@ fn a_manager_from_the_municipality_is_added_and_my_overdue_task_shows_under_my_t
         let app = new_app(dir.path());
         drop(app);
         let device = samspill::device::Device::open(dir.path()).unwrap();
-        let template = samspill_shared::content::library()
-            .template("four-phase")
-            .unwrap();
-        let new = samspill_shared::model::NewProject {
-            template,
-            title: "Bedre overganger",
-            language: None,
-        };
-        let p = device.create_project(&new).unwrap();
+        let p = four_phase(&device, "Bedre overganger");
         let me = device.profile.person_id.clone();
         p.with(|d| {
             let phase: samspill_shared::ids::PhaseId = d.view().phases[1].id.parse().unwrap();

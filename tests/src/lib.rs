@@ -185,6 +185,13 @@ impl Client {
         self.dir.path()
     }
 
+    /// A project's `sync.json`, as JSON.
+    pub fn sync_state(&self, id: &str) -> serde_json::Value {
+        let path = self.data_dir().join("projects").join(id).join("sync.json");
+        let bytes = std::fs::read(&path).expect("the project's sync.json");
+        serde_json::from_slice(&bytes).expect("sync.json is JSON")
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(bin("samspill"));
         cmd.arg("--data-dir").arg(self.dir.path());

@@ -27,17 +27,7 @@ fn a_newcomer_joining_after_compaction_gets_the_whole_project() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let state: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(
-            alice
-                .data_dir()
-                .join("projects")
-                .join(&id)
-                .join("sync.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let state: serde_json::Value = alice.sync_state(&id);
     assert!(
         state["relays"][0]["snapshot_seq"].as_u64().unwrap() >= 5,
         "compacted: {state}"

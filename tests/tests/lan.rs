@@ -347,17 +347,7 @@ fn two_machines_sync_on_a_lan_without_internet_and_reach_the_relay_afterwards() 
         },
     );
     // Máret's state is kept per relay: Anne's machine on the LAN, and the relay.
-    let state: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(
-            maret
-                .data_dir()
-                .join("projects")
-                .join(&id)
-                .join("sync.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let state: serde_json::Value = maret.sync_state(&id);
     let relays: Vec<&str> = state["relays"]
         .as_array()
         .unwrap()

@@ -16,15 +16,6 @@ fn key_file(client: &Client, id: &str) -> Capability {
     Capability::from_bytes(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn sync_state(client: &Client, id: &str) -> serde_json::Value {
-    let path = client
-        .data_dir()
-        .join("projects")
-        .join(id)
-        .join("sync.json");
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 #[test]
 fn a_viewer_reads_live_and_cannot_change_anything() {
     let relay_dir = tempfile::tempdir().unwrap();
@@ -67,7 +58,7 @@ fn a_viewer_reads_live_and_cannot_change_anything() {
     assert_eq!(out.status.code(), Some(1));
     assert!(leader.sync_column(&id).contains("read only"));
     assert!(
-        sync_state(&leader, &id)["relays"][0]["unacked"]
+        leader.sync_state(&id)["relays"][0]["unacked"]
             .as_array()
             .unwrap()
             .is_empty()

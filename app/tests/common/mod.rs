@@ -14,6 +14,20 @@ pub fn new_app(dir: &std::path::Path) -> SamspillApp {
     SamspillApp::new(device, dir.to_owned())
 }
 
+/// A project from the four-phase template, made on `device` as `samspill new` makes it.
+#[allow(dead_code)] // each test binary compiles this module; not all make projects so
+pub fn four_phase(device: &Device, title: &str) -> samspill::handle::DocHandle {
+    let template = samspill_shared::content::library()
+        .template("four-phase")
+        .unwrap();
+    let new = samspill_shared::model::NewProject {
+        template,
+        title,
+        language: None,
+    };
+    device.create_project(&new).unwrap()
+}
+
 pub fn harness(app: SamspillApp) -> Harness<'static, SamspillApp> {
     // Background jobs (listing, saving) finishing during `run()` ask for one more frame;
     // on a loaded machine that can take a few steps more than kittest's default of 4.
