@@ -763,8 +763,11 @@ fn watch_until_signal(
     let printer = std::thread::Builder::new()
         .name("samspill-watch-log".to_owned())
         .spawn(move || {
+            let mut said = Said::default();
             for event in lines {
-                if let Some(line) = watch_line(&event) {
+                if let Some(line) = watch_line(&event)
+                    && said.is_news(&event, &line)
+                {
                     eprintln!("{line}");
                 }
             }
@@ -792,6 +795,27 @@ fn watch_until_signal(
     // The engine dropped its sender: the printer ends after the last line.
     let _ = printer.join();
     result
+}
+
+/// What `sync --watch` last said of each relay that is offline: a retry that fails the
+/// same way again is not news (a member who left the network is retried for as long
+/// as the LAN is on).
+#[derive(Default)]
+struct Said(std::collections::HashMap<String, String>);
+
+impl Said {
+    fn is_news(&mut self, event: &sync::SyncEvent, line: &str) -> bool {
+        match event {
+            sync::SyncEvent::Offline { relay, .. } => {
+                self.0.insert(relay.to_string(), line.to_owned()).as_deref() != Some(line)
+            }
+            sync::SyncEvent::Connected { relay } => {
+                self.0.remove(&relay.to_string());
+                true
+            }
+            _ => true,
+        }
+    }
 }
 
 /// The line `sync --watch` prints for an event, if any.
@@ -996,4 +1020,48 @@ fn resolve_item<'a>(
 
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\t'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn sync_watch_says_a_relay_is_offline_once_until_something_changes() {
+        let relay: sync::RelayRef = "lan:000102030405060708090a0b0c0d0e0f".parse().unwrap();
+        let offline = |reason: &str| sync::SyncEvent::Offline {
+            relay: relay.clone(),
+            since: std::time::SystemTime::UNIX_EPOCH,
+            reason: reason.to_owned(),
+        };
+        let mut said = Said::default();
+        let mut printed = Vec::new();
+        for event in [
+            offline("refused"),
+            offline("refused"),
+            offline("refused"),
+            offline("timed out"),
+            sync::SyncEvent::Connected {
+                relay: relay.clone(),
+            },
+            offline("timed out"),
+        ] {
+            let line = watch_line(&event).unwrap();
+            if said.is_news(&event, &line) {
+                printed.push(line);
+            }
+        }
+        let relay = relay.to_string();
+        assert_eq!(
+            printed,
+            vec![
+                format!("offline: {relay}: refused"),
+                format!("offline: {relay}: timed out"),
+                format!("connected to {relay}"),
+                format!("offline: {relay}: timed out"),
+            ]
+        );
+    }
 }
