@@ -21,6 +21,20 @@ use samspill_shared::ids::{PersonId, SeededEntropy};
 use samspill_shared::model::{Editor, FixedClock, ProjectDoc};
 
 /// Steps until background work (loading a project, listing projects) is done.
+/// The app on `dir`, its one project open on "Deling og tilgang".
+fn sharing_page(dir: &std::path::Path) -> Harness<'static, SamspillApp> {
+    let mut h = harness(new_app(dir));
+    settle(&mut h);
+    h.get_by_label("Åpne").click();
+    settle(&mut h);
+    h.get_all_by_label_contains("Deling og tilgang")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    h
+}
+
 fn settle(h: &mut Harness<'_, SamspillApp>) {
     for _ in 0..400 {
         h.step();
@@ -630,15 +644,7 @@ fn removing_someone_asks_first_and_says_what_removal_does_and_does_not_do() {
         let file = samspill::sync::SyncFile::with(vec![samspill::sync::RelaySync::new(relay, 0)]);
         samspill::sync::persist::save(p.files(), &file).unwrap();
     }
-    let mut h = harness(new_app(dir.path()));
-    settle(&mut h);
-    h.get_by_label("Åpne").click();
-    settle(&mut h);
-    h.get_all_by_label_contains("Deling og tilgang")
-        .next()
-        .unwrap()
-        .click();
-    h.run();
+    let mut h = sharing_page(dir.path());
     // One button, for Carol: nobody removes themselves.
     let buttons: Vec<_> = h.get_all_by_label("Fjern fra prosjektet").collect();
     assert_eq!(buttons.len(), 1);
@@ -746,15 +752,7 @@ fn a_project_shared_on_the_local_network_only_says_so_on_the_sharing_page() {
         )
         .unwrap();
     }
-    let mut h = harness(new_app(dir.path()));
-    settle(&mut h);
-    h.get_by_label("Åpne").click();
-    settle(&mut h);
-    h.get_all_by_label_contains("Deling og tilgang")
-        .next()
-        .unwrap()
-        .click();
-    h.run();
+    let h = sharing_page(dir.path());
     h.get_by_label_contains("Prosjektet er bare delt på nettverket");
     assert!(
         h.query_by_label_contains("finnes bare på denne maskinen")
